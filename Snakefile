@@ -1,0 +1,34 @@
+# agglonet — how well are the cities of a city cluster knit together, by roads and by nature.
+# Stages: retrieve → transport → ecology → metrics → export. See README.md.
+
+from pathlib import Path
+
+from agglonet.config import validate_config
+from agglonet.clusters import resolve_cluster_keys
+
+configfile: "config/config.yaml"
+
+validate_config(config, "config/schema.yaml")
+
+CLUSTERS = resolve_cluster_keys(config)
+
+wildcard_constraints:
+    cluster="[a-z][a-z0-9_]*",
+
+# Each stage appends its final per-cluster files here; `rule all` asks for them.
+TARGETS = []
+
+localrules: all
+
+
+rule all:
+    input:
+        lambda wildcards: TARGETS,
+    default_target: True
+
+
+include: "rules/retrieve.smk"
+include: "rules/transport.smk"
+include: "rules/ecology.smk"
+include: "rules/metrics.smk"
+include: "rules/export.smk"

@@ -1,0 +1,1 @@
+# rules/ecology.smk — filled by the ecology stage.

@@ -1,0 +1,1 @@
+# rules/export.smk — filled by the export stage.

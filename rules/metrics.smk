@@ -1,0 +1,1 @@
+# rules/metrics.smk — filled by the metrics stage.

@@ -1,0 +1,1 @@
+# rules/transport.smk — filled by the transport stage.

@@ -1,0 +1,210 @@
+"""Writing and reading agglonet's files: GeoPackages, Cloud-Optimized GeoTIFFs, CSV tables.
+
+Every writer is atomic: it writes to a temporary file beside the target and renames it into
+place, so a failed run never leaves a half-written file in ``results/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+from affine import Affine
+
+#: GeoPackage version written: 1.2 is read cleanly by older QGIS/GDAL (Debian's QGIS 3.22 with
+#: GDAL 3.6 warns on GeoPackage 1.4, which recent GDAL writes by default).
+GPKG_VERSION = "1.2"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        for leftover in (tmp_path, Path(f"{tmp_path}-journal"), Path(f"{tmp_path}.aux.xml")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def write_gpkg(
+    path: str | Path,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write several layers into one GeoPackage, atomically.
+
+    Parameters
+    ----------
+    path
+        Target ``.gpkg``; replaced as a whole.
+    layers
+        Layer name → GeoDataFrame (each with a CRS). Layers are written in the given order, with a
+        stable integer ``fid`` taken from the row order.
+    metadata
+        Dataset-level metadata (source, licence, ...), stored as GDAL metadata in the GeoPackage.
+        Values that are not strings are JSON-encoded.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    meta = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+            for k, v in (metadata or {}).items()}
+    with atomic_path(path) as tmp:
+        for i, (name, gdf) in enumerate(layers.items()):
+            frame = gdf.reset_index(drop=True)
+            if "fid" in frame.columns:
+                frame = frame.drop(columns="fid")
+            frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
+            pyogrio.write_dataframe(
+                frame.reset_index(),
+                tmp,
+                layer=name,
+                driver="GPKG",
+                append=i > 0,
+                dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
+                layer_options={"FID": "fid"},
+                metadata=meta if i == 0 and meta else None,
+            )
+        _after_gpkg_write(tmp, list(layers))
+    return Path(path)
+
+
+def _after_gpkg_write(path: Path, layer_names: list[str]) -> None:
+    """Hook run on a freshly written GeoPackage before it is moved into place (styles)."""
+    try:
+        from agglonet import styles
+    except ImportError:  # styles module not present in minimal installs
+        return
+    apply = getattr(styles, "apply_default_styles", None)
+    if apply is not None:
+        apply(path, layer_names)
+
+
+def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read one layer of a vector file, with its feature id as an ``fid`` column."""
+    frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
+    frame.index.name = "fid"
+    return frame.reset_index()
+
+
+def write_raster(
+    path: str | Path,
+    array: np.ndarray,
+    *,
+    transform: Affine,
+    crs: Any,
+    nodata: float | int | None,
+    tags: Mapping[str, Any] | None = None,
+    band_description: str | None = None,
+    resampling: str = "nearest",
+) -> Path:
+    """Write a single-band Cloud-Optimized GeoTIFF (DEFLATE, internal overviews), atomically.
+
+    Parameters
+    ----------
+    path
+        Target ``.tif``.
+    array
+        2-D array (rows, cols).
+    transform, crs
+        Georeferencing of the array.
+    nodata
+        Nodata value written to the file (also used for NaN in float arrays).
+    tags
+        Dataset metadata (source, licence, units, ...); non-strings are JSON-encoded.
+    band_description
+        Human-readable band name (e.g. ``"travel time to nearest seat (min)"``).
+    resampling
+        Overview resampling: ``nearest`` for classes, ``average`` for continuous values.
+    """
+    if array.ndim != 2:
+        raise ValueError(f"write_raster expects a 2-D array, got shape {array.shape}")
+    data = array
+    if nodata is not None and np.issubdtype(array.dtype, np.floating):
+        data = np.where(np.isfinite(array), array, nodata).astype(array.dtype)
+    text_tags = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+                 for k, v in (tags or {}).items()}
+    with atomic_path(path) as tmp:
+        with rasterio.open(
+            tmp,
+            "w",
+            driver="COG",
+            height=data.shape[0],
+            width=data.shape[1],
+            count=1,
+            dtype=data.dtype,
+            crs=crs,
+            transform=transform,
+            nodata=nodata,
+            COMPRESS="DEFLATE",
+            BLOCKSIZE=256,
+            OVERVIEWS="AUTO",
+            OVERVIEW_RESAMPLING=resampling.upper(),
+            RESAMPLING=resampling.upper(),
+        ) as dst:
+            dst.write(data, 1)
+            if text_tags:
+                dst.update_tags(**text_tags)
+            if band_description:
+                dst.set_band_description(1, band_description)
+        _after_raster_write(tmp, Path(path))
+    return Path(path)
+
+
+def _after_raster_write(tmp: Path, final: Path) -> None:
+    """Hook run on a freshly written raster (QML style sidecar next to ``final``)."""
+    try:
+        from agglonet import styles
+    except ImportError:
+        return
+    apply = getattr(styles, "write_raster_style", None)
+    if apply is not None:
+        apply(tmp, final)
+
+
+def read_raster(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read band 1 of a raster and its profile (nodata cells of float rasters become NaN)."""
+    with rasterio.open(path) as src:
+        array = src.read(1)
+        profile = dict(src.profile)
+        if src.nodata is not None and np.issubdtype(array.dtype, np.floating):
+            array = np.where(array == src.nodata, np.nan, array)
+    return array, profile
+
+
+def write_csv(
+    path: str | Path, table: pd.DataFrame, *, float_precision: int = 6
+) -> Path:
+    """Write a table as UTF-8 CSV with fixed float formatting (byte-identical reruns), atomically."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format=f"%.{float_precision}g", lineterminator="\n")
+    return Path(path)
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON (UTF-8, sorted keys, indented), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                       encoding="utf-8")
+    return Path(path)
