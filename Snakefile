@@ -6,9 +6,9 @@ from pathlib import Path
 from agglonet.config import validate_config
 from agglonet.clusters import resolve_cluster_keys
 
-configfile: "config/config.yaml"
+configfile: Path(workflow.basedir) / "config" / "config.yaml"
 
-validate_config(config, "config/schema.yaml")
+validate_config(config, Path(workflow.basedir) / "config" / "schema.yaml")
 
 CLUSTERS = resolve_cluster_keys(config)
 
