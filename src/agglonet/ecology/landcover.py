@@ -26,7 +26,8 @@ Choices documented here (they matter for the ecological network):
   (neither habitat nor farmland; high resistance).
 * WorldCover 95 mangroves → ``wetland``; 100 moss/lichen → ``grassland``; 70 snow/ice → ``bare``;
   0 (no data) → nodata.
-* GlobeLand30 70 tundra → ``grassland``; 100 permanent snow/ice → ``bare``; CLCD 6 snow/ice → ``bare``.
+* GlobeLand30 70 tundra → ``grassland``; 100 permanent snow/ice → ``bare``;
+  CLCD 6 snow/ice → ``bare``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def load_mapping(name_or_path: str | Path) -> dict[int, str]:
             try:
                 code = int(row["code"])
             except ValueError:
-                raise ConfigError(f"{path}:{lineno}: code {row['code']!r} is not an integer") from None
+                raise ConfigError(
+                    f"{path}:{lineno}: code {row['code']!r} is not an integer") from None
             name = row["class"].lower()
             if name != "nodata" and name not in CLASS_CODES:
                 raise ConfigError(
@@ -203,7 +205,8 @@ def reclassify(
 
 def class_areas_km2(classes: np.ndarray, *, cell_area_km2: float) -> dict[str, float]:
     """Area of each common class (km²) in a ``landcover.tif``-style array."""
-    return {name: float((classes == code).sum() * cell_area_km2) for name, code in CLASS_CODES.items()}
+    return {name: float((classes == code).sum() * cell_area_km2)
+            for name, code in CLASS_CODES.items()}
 
 
 # --------------------------------------------------------------------------- ESA WorldCover
@@ -374,7 +377,8 @@ def retrieve_worldcover(
             exists = _with_retries("reach", url, lambda u=url: _tile_exists(u, timeout_s=timeout_s),
                                    retries=retries, backoff_s=backoff_s)
             if not exists:
-                logger.warning("WorldCover tile %s does not exist (%s): open sea, skipped", tile, url)
+                logger.warning("WorldCover tile %s does not exist (%s): open sea, skipped",
+                               tile, url)
                 continue
             piece = _with_retries(
                 "read", url,
@@ -404,5 +408,6 @@ def retrieve_worldcover(
         out[fill] = dest[fill]
         n_read += 1
     if n_read == 0:
-        raise DataError(f"no WorldCover tile covers the grid (bounds {bounds}, template {url_template})")
+        raise DataError(
+            f"no WorldCover tile covers the grid (bounds {bounds}, template {url_template})")
     return out
