@@ -301,7 +301,7 @@ def _read_tile_piece(
         out_h = max(1, int(round(win.height / factor)))
         out_w = max(1, int(round(win.width / factor)))
         data = src.read(1, window=win, out_shape=(out_h, out_w), resampling=Resampling.mode)
-        transform = src.window_transform(win) * rasterio.Affine.scale(
+        transform = src.window_transform(win) @ rasterio.Affine.scale(
             win.width / out_w, win.height / out_h)
         return data, transform, src.crs, src.nodata
 
@@ -322,7 +322,7 @@ def retrieve_worldcover(
     quarter of the grid's cell size — GDAL serves such reads from the COG's overviews — and then
     reprojected to the grid with mode resampling. Tiles that do not exist (HTTP 404: open sea) are
     skipped with a warning. Decimated tile pieces are cached in ``cache_dir`` (keyed by URL, window
-    and step), so reruns do not download again.
+    and step; the key uses the tile's file name, not the host), so reruns do not download again.
 
     Parameters
     ----------
@@ -367,7 +367,9 @@ def retrieve_worldcover(
     n_read = 0
     for tile in worldcover_tiles(bounds):
         url = url_template.format(tile=tile)
-        key = hashlib.sha256(f"{url}|{bounds}|{step_deg:.10g}".encode()).hexdigest()[:24]
+        # Cache key: the tile's file name (the same file from any mirror), window and step.
+        name = url.rsplit("/", 1)[-1]
+        key = hashlib.sha256(f"{name}|{bounds}|{step_deg:.10g}".encode()).hexdigest()[:24]
         cached = Path(cache_dir) / f"worldcover_{tile}_{key}.tif" if cache_dir else None
         if cached is not None and cached.exists():
             with rasterio.open(cached) as src:

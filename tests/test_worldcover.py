@@ -1,0 +1,164 @@
+"""ESA WorldCover reader against a loopback HTTP server with Range support (no internet)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import rasterio
+from pyproj import Transformer
+from rasterio.transform import from_origin
+
+from agglonet.crs import CHINA_ALBERS
+from agglonet.ecology.landcover import NODATA, retrieve_worldcover, worldcover_tiles
+from agglonet.errors import DownloadError
+
+TEMPLATE_NAME = "ESA_WorldCover_10m_2021_v200_{tile}_Map.tif"
+SPLIT_LON = 112.5  # the fixture tile is class 10 (tree) west of this meridian, 40 (crop) east
+
+
+def _write_tile(path: Path) -> None:
+    """A 3°×3° tile N33E111 at 1/600° (1800×1800), uncompressed COG with overviews."""
+    n = 1800
+    res = 3.0 / n
+    data = np.full((n, n), 40, dtype=np.uint8)
+    data[:, : int((SPLIT_LON - 111.0) / res)] = 10
+    data[:20, :] = 0  # a no-data strip along the northern edge (36°N), outside the test grid
+    with rasterio.open(path, "w", driver="COG", width=n, height=n, count=1, dtype="uint8",
+                       crs="EPSG:4326", transform=from_origin(111.0, 36.0, res, res), nodata=0,
+                       BLOCKSIZE=256, OVERVIEWS="AUTO", RESAMPLING="MODE",
+                       COMPRESS="NONE") as dst:
+        dst.write(data, 1)
+
+
+class _Server:
+    """Serves files from a dict, honouring single byte ranges; counts bytes served."""
+
+    def __init__(self, files: dict[str, bytes], fail_with: int | None = None) -> None:
+        self.files = files
+        self.bytes_served = 0
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def _serve(self, body: bool) -> None:
+                outer.requests += 1
+                if fail_with is not None:
+                    self.send_error(fail_with)
+                    return
+                data = outer.files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                rng = self.headers.get("Range")
+                start, end, status = 0, len(data) - 1, 200
+                if rng:
+                    m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
+                    if m:
+                        start = int(m.group(1))
+                        end = min(int(m.group(2)) if m.group(2) else len(data) - 1, len(data) - 1)
+                        status = 206
+                chunk = data[start: end + 1]
+                self.send_response(status)
+                self.send_header("Content-Type", "image/tiff")
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(len(chunk)))
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.end_headers()
+                if body:
+                    self.wfile.write(chunk)
+                    outer.bytes_served += len(chunk)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                self._serve(True)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._serve(False)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _grid(lon: float, lat: float, *, n: int = 20, cell_m: float = 5000.0) -> SimpleNamespace:
+    x, y = Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True).transform(lon, lat)
+    transform = from_origin(round(x / cell_m) * cell_m, round(y / cell_m) * cell_m, cell_m, cell_m)
+    return SimpleNamespace(transform=transform, width=n, height=n, crs=CHINA_ALBERS)
+
+
+def _cell_lonlat(grid: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = np.mgrid[0: grid.height, 0: grid.width]
+    xs, ys = rasterio.transform.xy(grid.transform, rows.ravel(), cols.ravel())
+    lon, lat = Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True).transform(xs, ys)
+    return np.reshape(lon, rows.shape), np.reshape(lat, rows.shape)
+
+
+@pytest.fixture(scope="module")
+def tile_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("wc") / "tile.tif"
+    _write_tile(path)
+    return path.read_bytes()
+
+
+def test_tile_names() -> None:
+    assert worldcover_tiles((111.5, 33.2, 114.1, 35.0)) == ["N33E111", "N33E114"]
+    assert worldcover_tiles((-1.0, -2.0, 1.0, 1.0)) == ["S03W003", "S03E000", "N00W003", "N00E000"]
+
+
+def test_windowed_read_over_http(tile_bytes: bytes, tmp_path: Path) -> None:
+    files = {"/" + TEMPLATE_NAME.format(tile="N33E111"): tile_bytes}
+    grid = _grid(112.3, 34.4)  # ~100 km square straddling the class boundary at 112.5°E
+    with _Server(files) as server:
+        out = retrieve_worldcover(grid, url_template=f"{server.url}/{TEMPLATE_NAME}",
+                                  cache_dir=tmp_path / "cache", retries=0)
+    lon, lat = _cell_lonlat(grid)
+    half_cell_deg = 2500 / (111_320 * np.cos(np.radians(lat)))
+    west = lon < SPLIT_LON - half_cell_deg
+    east = lon > SPLIT_LON + half_cell_deg
+    assert west.any() and east.any()
+    assert (out[west] == 10).all()
+    assert (out[east] == 40).all()
+    # Only the window (from overviews) was read, not the whole tile.
+    assert 0 < server.bytes_served < 0.5 * len(tile_bytes)
+
+    # Second run comes from the cache: the server is gone, and the result is identical.
+    again = retrieve_worldcover(grid, url_template="http://127.0.0.1:9/" + TEMPLATE_NAME,
+                                cache_dir=tmp_path / "cache", retries=0)
+    np.testing.assert_array_equal(again, out)
+
+
+def test_missing_tile_is_skipped(tile_bytes: bytes) -> None:
+    # Grid crossing 114°E: the eastern tile N33E114 is not served (404) -> nodata there.
+    files = {"/" + TEMPLATE_NAME.format(tile="N33E111"): tile_bytes}
+    grid = _grid(113.9, 34.4, n=12)
+    with _Server(files) as server:
+        out = retrieve_worldcover(grid, url_template=f"{server.url}/{TEMPLATE_NAME}", retries=0)
+    lon, _ = _cell_lonlat(grid)
+    assert (out[lon > 114.05] == NODATA).all()
+    assert (out[lon < 113.95] == 40).all()
+
+
+def test_server_error_names_url() -> None:
+    grid = _grid(112.3, 34.4, n=4)
+    with _Server({}, fail_with=503) as server:
+        template = f"{server.url}/{TEMPLATE_NAME}"
+        with pytest.raises(DownloadError, match=re.escape(template.format(tile="N33E111"))):
+            retrieve_worldcover(grid, url_template=template, retries=2, backoff_s=0.01)
+        assert server.requests == 3  # first try + 2 retries
