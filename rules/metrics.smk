@@ -1,1 +1,84 @@
-# rules/metrics.smk — filled by the metrics stage.
+# rules/metrics.smk — stage 4: road–corridor crossings, per-cluster metrics, clusters side by side.
+# Column definitions: docs/metrics.md.
+
+
+rule road_crossings:
+    message:
+        "Road–corridor crossings and road length in corridors for {wildcards.cluster}"
+    input:
+        network="resources/{cluster}/ecology_network.gpkg",
+        roads="resources/{cluster}/roads.gpkg",
+        current_density="results/{cluster}/current_density.tif",
+    output:
+        ecology="results/{cluster}/ecology.gpkg",
+    params:
+        road_classes=config["roads"]["highway_classes"],
+        class_weights=config["metrics"]["road_class_weights"],
+    log:
+        "logs/{cluster}/road_crossings.log",
+    benchmark:
+        "benchmarks/out/{cluster}/road_crossings.tsv"
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/metrics_road_crossings.py"
+
+
+rule cluster_metrics:
+    message:
+        "Connectivity metrics of {wildcards.cluster}"
+    input:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        seats="resources/{cluster}/seats.gpkg",
+        accessibility="results/{cluster}/accessibility.csv",
+        od="results/{cluster}/od.csv",
+        transport_summary="results/{cluster}/transport_summary.json",
+        ecology_summary="results/{cluster}/ecology_summary.json",
+        ecology="results/{cluster}/ecology.gpkg",
+    output:
+        metrics="results/{cluster}/metrics.csv",
+    params:
+        daily_thresholds_h=config["transport"]["daily_thresholds_h"],
+        float_precision=config["metrics"]["float_precision"],
+    log:
+        "logs/{cluster}/cluster_metrics.log",
+    benchmark:
+        "benchmarks/out/{cluster}/cluster_metrics.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/metrics_cluster.py"
+
+
+# Always written, also for a one-cluster run (a one-row comparison keeps the report uniform).
+rule compare_clusters:
+    message:
+        "Comparing clusters {params.clusters}"
+    input:
+        metrics=expand("results/{cluster}/metrics.csv", cluster=CLUSTERS),
+        accessibility=expand("results/{cluster}/accessibility.csv", cluster=CLUSTERS),
+    output:
+        table="results/cluster_comparison.csv",
+        chart="results/cluster_comparison.png",
+        cities="results/cities_accessibility.csv",
+    params:
+        clusters=list(CLUSTERS),
+        float_precision=config["metrics"]["float_precision"],
+    log:
+        "logs/compare_clusters.log",
+    benchmark:
+        "benchmarks/out/compare_clusters.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/metrics_compare.py"
+
+
+TARGETS += expand(
+    ["results/{cluster}/ecology.gpkg", "results/{cluster}/metrics.csv"], cluster=CLUSTERS
+)
+TARGETS += [
+    "results/cluster_comparison.csv",
+    "results/cluster_comparison.png",
+    "results/cities_accessibility.csv",
+]

@@ -396,3 +396,51 @@ def add_corridor_road_attributes(
     out["road_length_in_corridor_km"] = out["corridor_id"].map(length_km).fillna(0.0).astype(float)
     out["n_road_crossings"] = out["corridor_id"].map(counts).fillna(0).astype("int64")
     return out
+
+
+#: Layer order of ``results/{cluster}/ecology.gpkg``.
+ECOLOGY_LAYERS = ("sources", "corridors", "corridor_areas", "pinch_points", "barriers",
+                  "road_crossings")
+
+
+def ecology_layers_with_crossings(
+    network: Mapping[str, gpd.GeoDataFrame],
+    roads: gpd.GeoDataFrame,
+    *,
+    current_density: np.ndarray | None,
+    transform: Affine | None,
+    road_classes: Sequence[str],
+    class_weights: Mapping[str, float],
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``ecology.gpkg``: the ecological network plus crossings and road attributes.
+
+    Parameters
+    ----------
+    network
+        Layers of ``resources/{cluster}/ecology_network.gpkg``; ``corridors`` and
+        ``corridor_areas`` are required, the others are passed through when present.
+    roads, current_density, transform, road_classes, class_weights
+        As for :func:`road_crossings`.
+
+    Returns
+    -------
+    dict
+        Layer name → GeoDataFrame in the order of :data:`ECOLOGY_LAYERS` (missing optional layers
+        left out); ``corridors`` and ``corridor_areas`` gain ``road_length_in_corridor_km`` and
+        ``n_road_crossings``.
+
+    Raises
+    ------
+    DataError
+        If ``corridors`` or ``corridor_areas`` is missing.
+    """
+    if missing := [n for n in ("corridors", "corridor_areas") if n not in network]:
+        raise DataError(f"ecology network lacks layer(s) {missing}; has {sorted(network)}")
+    crossings = road_crossings(roads, network["corridors"], network["corridor_areas"],
+                               current_density=current_density, transform=transform,
+                               road_classes=road_classes, class_weights=class_weights)
+    layers = dict(network)
+    for name in ("corridors", "corridor_areas"):
+        layers[name] = add_corridor_road_attributes(network[name], crossings=crossings)
+    layers["road_crossings"] = crossings
+    return {name: layers[name] for name in ECOLOGY_LAYERS if name in layers}

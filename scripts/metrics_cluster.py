@@ -1,0 +1,29 @@
+"""Rule cluster_metrics: the stage outputs of one cluster → results/{cluster}/metrics.csv."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from agglonet.io import read_layer
+from agglonet.logs import setup_logging
+from agglonet.metrics import cluster_metrics, write_table
+
+setup_logging(snakemake.log[0])
+
+inp = snakemake.input
+ecology = {name: read_layer(inp.ecology, name)
+           for name in ("sources", "corridors", "pinch_points", "road_crossings")}
+table = cluster_metrics(
+    cluster=snakemake.wildcards.cluster,
+    cities=read_layer(inp.boundaries, "cities"),
+    cluster_polygon=read_layer(inp.boundaries, "cluster"),
+    seats=read_layer(inp.seats, "seats"),
+    accessibility=pd.read_csv(inp.accessibility, dtype={"adcode": str}),
+    od=pd.read_csv(inp.od, dtype={"origin_adcode": str, "dest_adcode": str}),
+    transport_summary=json.loads(Path(inp.transport_summary).read_text(encoding="utf-8")),
+    ecology_summary=json.loads(Path(inp.ecology_summary).read_text(encoding="utf-8")),
+    daily_thresholds_h=snakemake.params.daily_thresholds_h,
+    **ecology,
+)
+write_table(snakemake.output.metrics, table, float_precision=snakemake.params.float_precision)

@@ -1,0 +1,24 @@
+"""Rule road_crossings: ecology network layers + road–corridor crossings → ecology.gpkg."""
+
+import pyogrio
+
+from agglonet.conflicts import ecology_layers_with_crossings
+from agglonet.io import read_layer, read_raster, write_gpkg
+from agglonet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+network_path = snakemake.input.network
+network = {name: read_layer(network_path, name)
+           for name in pyogrio.list_layers(network_path)[:, 0]}
+current, profile = read_raster(snakemake.input.current_density)
+layers = ecology_layers_with_crossings(
+    network,
+    read_layer(snakemake.input.roads, "roads"),
+    current_density=current,
+    transform=profile["transform"],
+    road_classes=snakemake.params.road_classes,
+    class_weights=snakemake.params.class_weights,
+)
+metadata = pyogrio.read_info(network_path).get("dataset_metadata") or {}
+write_gpkg(snakemake.output.ecology, layers, metadata=metadata)

@@ -1,0 +1,181 @@
+"""Clusters side by side: the comparison table, the per-city table and a small-multiple chart."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from agglonet.errors import DataError
+from agglonet.io import atomic_path
+
+logger = logging.getLogger(__name__)
+
+#: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it).
+KEY_METRICS: dict[str, tuple[str, str]] = {
+    "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better"),
+    "watt_mean_min": ("Mean WATT (min)", "lower is better"),
+    "daily_access_2h_share": ("Population within 2 h (share)", "higher is better"),
+    "network_efficiency": ("Network efficiency", "higher is better (max 1)"),
+    "detour_index_mean": ("Mean detour index", "lower is better (min 1)"),
+    "road_gamma": ("Road γ index", "higher = more connected"),
+    "eco_source_share": ("Ecological source share of area", "higher is better"),
+    "eco_pc": ("Probability of connectivity PC", "higher is better"),
+    "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts"),
+}
+
+
+def comparison_table(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack per-cluster metrics rows into one table, one row per cluster, sorted by ``cluster``.
+
+    Parameters
+    ----------
+    tables
+        ``metrics.csv`` tables (one row each, as written by the ``cluster_metrics`` rule).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns in the order of the first table, then any extra columns in order of appearance;
+        rows sorted by ``cluster`` (input order does not matter).
+
+    Raises
+    ------
+    DataError
+        If no table is given, a table lacks ``cluster``, or a cluster appears twice.
+    """
+    if not tables:
+        raise DataError("no metrics tables to compare; expected at least one metrics.csv")
+    columns: list[str] = []
+    for table in tables:
+        if "cluster" not in table.columns:
+            raise DataError(f"metrics table without a 'cluster' column: {list(table.columns)}")
+        columns += [c for c in table.columns if c not in columns]
+    out = pd.concat([t.reindex(columns=columns) for t in tables], ignore_index=True)
+    duplicated = out["cluster"][out["cluster"].duplicated()].tolist()
+    if duplicated:
+        raise DataError(f"cluster(s) {duplicated} appear in more than one metrics table")
+    return out.sort_values("cluster", kind="mergesort").reset_index(drop=True)
+
+
+def cities_table(accessibility: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per city across clusters, with a leading ``cluster`` column.
+
+    Parameters
+    ----------
+    accessibility
+        Cluster key → its ``accessibility.csv`` (read with ``adcode`` as text).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cluster`` then the accessibility columns (union, first-seen order), sorted by
+        ``cluster`` then ``adcode``. A city in two clusters appears once per cluster.
+    """
+    if not accessibility:
+        raise DataError("no accessibility tables given; expected at least one accessibility.csv")
+    frames = []
+    for cluster in sorted(accessibility):
+        frame = accessibility[cluster].copy()
+        if "adcode" not in frame.columns:
+            raise DataError(f"accessibility table of {cluster!r} has no 'adcode' column")
+        frame["adcode"] = frame["adcode"].astype(str)
+        frame.insert(0, "cluster", cluster)
+        frames.append(frame)
+    columns: list[str] = []
+    for frame in frames:
+        columns += [c for c in frame.columns if c not in columns]
+    out = pd.concat([f.reindex(columns=columns) for f in frames], ignore_index=True)
+    return out.sort_values(["cluster", "adcode"], kind="mergesort").reset_index(drop=True)
+
+
+def plot_comparison(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    metrics: Mapping[str, tuple[str, str]] | None = None,
+    title: str = "agglonet — clusters side by side",
+    dpi: int = 120,
+) -> Path:
+    """Draw small multiples of the key metrics, one labelled bar per cluster, to a PNG.
+
+    Parameters
+    ----------
+    table
+        :func:`comparison_table` output.
+    path
+        Target ``.png`` (written atomically).
+    metrics
+        Column → (panel title, reading hint); default :data:`KEY_METRICS`. Columns missing from
+        ``table`` are skipped.
+    title
+        Figure title.
+    dpi
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Notes
+    -----
+    Uses matplotlib's object API with the Agg canvas (no pyplot, no display needed). Clusters whose
+    roads are the synthetic proxy (``illustrative``) get hatched bars and a footnote.
+    """
+    metrics = dict(KEY_METRICS if metrics is None else metrics)
+    panels = [c for c in metrics if c in table.columns]
+    if not panels:
+        raise DataError(f"none of the metrics {list(metrics)} is in the comparison table")
+    labels = table["cluster"].astype(str).tolist()
+    illustrative = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
+                    else [False] * len(table))
+    n_cols = min(3, len(panels))
+    n_rows = math.ceil(len(panels) / n_cols)
+    width = max(3.2, 0.9 * len(labels) + 1.6)
+    fig = Figure(figsize=(width * n_cols, 2.9 * n_rows + 0.8), dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    colours = [f"C{i % 10}" for i in range(len(labels))]
+    for ax, column in zip(axes.flat, panels, strict=False):
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        x = np.arange(len(labels))
+        bars = ax.bar(x, np.nan_to_num(values, nan=0.0), color=colours, edgecolor="black",
+                      linewidth=0.6)
+        for bar, value, hatched in zip(bars, values, illustrative, strict=True):
+            if hatched:
+                bar.set_hatch("//")
+            ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=8, xytext=(0, 2),
+                        textcoords="offset points")
+        name, hint = metrics[column]
+        ax.set_title(f"{name}\n({hint})", fontsize=9)
+        ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.margins(y=0.18)
+        ax.grid(axis="y", linewidth=0.3, alpha=0.6)
+        ax.set_axisbelow(True)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=11)
+    if any(illustrative):
+        fig.text(0.01, 0.005, "Hatched: road metrics on the offline synthetic proxy network "
+                 "(illustrative, not real roads).", fontsize=7, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    with atomic_path(path) as tmp:
+        # no timestamp or version in the PNG metadata: same table → same bytes
+        fig.savefig(tmp, format="png", metadata={"Software": None})
+    logger.info("comparison chart of %d clusters × %d metrics → %s", len(labels), len(panels),
+                path)
+    return Path(path)
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in {"true", "1", "1.0", "yes"}

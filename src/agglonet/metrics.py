@@ -1,0 +1,352 @@
+"""One row of connectivity metrics per cluster, computed from the stage outputs.
+
+Every column is defined in ``docs/metrics.md``. Pair and city measures are recomputed from the
+transport tables (``od.csv``, ``accessibility.csv``) and counts, lengths and areas from the
+ecology layers, so each figure can be traced to a file; the graph indices, IIC/PC/ECA and the
+data sources are taken from the stage summaries (``transport_summary.json``,
+``ecology_summary.json``), which are the only place they exist. Where a summary also reports a
+figure recomputed here, a mismatch is logged as a warning.
+
+No stage is re-run here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from agglonet.crs import working_crs
+from agglonet.errors import CRSError, DataError
+from agglonet.io import write_csv
+
+logger = logging.getLogger(__name__)
+
+#: Values of ``roads_source`` that mean the offline synthetic proxy network (illustrative only).
+PROXY_SOURCES = frozenset({"proxy", "synthetic_proxy"})
+
+
+def daily_share_column(hours: float) -> str:
+    """Daily-accessibility share column for a threshold (``2`` → ``daily_access_2h_share``)."""
+    h = float(hours)
+    text = str(int(h)) if h.is_integer() else f"{h:g}"
+    return f"daily_access_{text}h_share"
+
+
+def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]:
+    """Column order of ``metrics.csv`` for the given daily-accessibility thresholds (2 h always)."""
+    hours = sorted({float(h) for h in daily_thresholds_h} | {2.0})
+    return [
+        "cluster", "name_en", "name_zh", "n_cities", "area_km2", "population",
+        "od_mean_travel_time_min", "watt_mean_min", "access_coef_cv",
+        *[daily_share_column(h) for h in hours],
+        "network_efficiency", "harmonic_efficiency", "detour_index_mean", "n_od_pairs",
+        "n_unreachable_pairs",
+        "road_alpha", "road_beta", "road_gamma", "road_n_nodes", "road_n_edges",
+        "eco_n_sources", "eco_source_area_km2", "eco_source_share", "eco_n_corridors",
+        "eco_corridor_length_km", "eco_alpha", "eco_beta", "eco_gamma", "eco_iic", "eco_pc",
+        "eco_eca_km2", "eco_n_pinch_points",
+        "n_road_crossings", "road_length_in_corridors_km",
+        "roads_source", "landcover_source", "illustrative",
+    ]
+
+
+def _get(summary: Mapping[str, Any], key: str, *, what: str) -> Any:
+    if key not in summary:
+        raise DataError(f"{what} has no key {key!r} (keys: {sorted(summary)})")
+    value = summary[key]
+    return math.nan if value is None else value
+
+
+def _check(name: str, ours: float, summary: Mapping[str, Any], key: str, *, what: str) -> None:
+    """Warn when a stage summary disagrees with the value recomputed from the tables."""
+    theirs = summary.get(key)
+    if theirs is None or not isinstance(theirs, (int, float)):
+        return
+    if not np.isclose(float(theirs), float(ours), rtol=1e-6, atol=1e-9, equal_nan=True):
+        logger.warning("%s: %s says %s = %r, recomputed %r from the tables", name, what, key,
+                       theirs, ours)
+
+
+def _metric_area_km2(gdf: gpd.GeoDataFrame, *, what: str) -> float:
+    try:
+        working_crs(gdf.crs)
+    except CRSError as err:
+        raise CRSError(f"{what}: areas need a projected metric CRS: {err}") from err
+    return float(gdf.geometry.area.sum()) / 1e6
+
+
+def _reachable(od: pd.DataFrame) -> np.ndarray:
+    times = pd.to_numeric(od["travel_time_min"], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(times)
+    if "reachable" in od.columns:
+        flag = od["reachable"].map(lambda v: str(v).strip().lower() in {"true", "1", "1.0"})
+        ok &= flag.to_numpy(dtype=bool)
+    return ok
+
+
+def transport_metrics(
+    *,
+    accessibility: pd.DataFrame,
+    od: pd.DataFrame,
+    transport_summary: Mapping[str, Any],
+    daily_thresholds_h: Sequence[float],
+) -> dict[str, Any]:
+    """Cluster-level transport figures from ``accessibility.csv``, ``od.csv`` and the summary.
+
+    Parameters
+    ----------
+    accessibility
+        One row per city: ``watt_min``, ``access_coef``, ``daily_access_{h}h_share``.
+    od
+        One row per origin–destination pair (rows with origin = destination are ignored):
+        ``travel_time_min``, ``network_km``, ``euclid_km``, ``detour_index``, and optionally
+        ``reachable``.
+    transport_summary
+        ``road_alpha``, ``road_beta``, ``road_gamma``, ``roads_source`` (``road_n_nodes``,
+        ``road_n_edges`` optional).
+    daily_thresholds_h
+        Thresholds whose share columns to average.
+
+    Returns
+    -------
+    dict
+        The transport columns of :func:`metric_columns`.
+
+    Raises
+    ------
+    DataError
+        If a needed column or summary key is missing, or the OD table is empty.
+    """
+    need_od = {"travel_time_min", "network_km", "euclid_km", "detour_index"}
+    if missing := sorted(need_od - set(od.columns)):
+        raise DataError(f"od.csv lacks columns {missing}; expected {sorted(need_od)}")
+    if {"origin_adcode", "dest_adcode"} <= set(od.columns):
+        od = od[od["origin_adcode"].astype(str) != od["dest_adcode"].astype(str)]
+    if od.empty:
+        raise DataError("od.csv has no origin–destination pairs between different cities")
+    ok = _reachable(od)
+    time_min = pd.to_numeric(od["travel_time_min"], errors="coerce").to_numpy(dtype=float)
+    network_km = pd.to_numeric(od["network_km"], errors="coerce").to_numpy(dtype=float)
+    euclid_km = pd.to_numeric(od["euclid_km"], errors="coerce").to_numpy(dtype=float)
+    detour = pd.to_numeric(od["detour_index"], errors="coerce").to_numpy(dtype=float)
+    # Unreachable pairs contribute 0 to both efficiencies (E/∞ = 1/∞ = 0), as in Latora–Marchiori.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        straightness = np.where(ok & (network_km > 0), euclid_km / network_km, 0.0)
+        inverse_time = np.where(ok & (time_min > 0), 1.0 / time_min, 0.0)
+    out: dict[str, Any] = {
+        "od_mean_travel_time_min": float(np.mean(time_min[ok])) if ok.any() else math.nan,
+        "network_efficiency": float(np.mean(straightness)),
+        "harmonic_efficiency": float(np.mean(inverse_time)),
+        "detour_index_mean": float(np.nanmean(detour[ok])) if ok.any() else math.nan,
+        "n_od_pairs": len(od),
+        "n_unreachable_pairs": int((~ok).sum()),
+    }
+
+    need_acc = {"watt_min", "access_coef"}
+    if missing := sorted(need_acc - set(accessibility.columns)):
+        raise DataError(f"accessibility.csv lacks columns {missing}; expected {sorted(need_acc)}")
+    watt = pd.to_numeric(accessibility["watt_min"], errors="coerce")
+    coef = pd.to_numeric(accessibility["access_coef"], errors="coerce").dropna()
+    out["watt_mean_min"] = float(watt.mean()) if watt.notna().any() else math.nan
+    # coefficient of variation across cities, population standard deviation (ddof = 0)
+    out["access_coef_cv"] = (float(coef.std(ddof=0) / coef.mean())
+                             if len(coef) and coef.mean() != 0 else math.nan)
+    for h in sorted({float(h) for h in daily_thresholds_h} | {2.0}):
+        col = daily_share_column(h)
+        if col in accessibility.columns:
+            out[col] = float(pd.to_numeric(accessibility[col], errors="coerce").mean())
+        else:
+            if h in {float(x) for x in daily_thresholds_h}:
+                raise DataError(f"accessibility.csv lacks column {col!r} for threshold {h:g} h")
+            logger.warning("%s not in accessibility.csv (2 h not among the thresholds): NaN", col)
+            out[col] = math.nan
+
+    what = "transport_summary.json"
+    for key in ("road_alpha", "road_beta", "road_gamma"):
+        out[key] = float(_get(transport_summary, key, what=what))
+    for key in ("road_n_nodes", "road_n_edges"):
+        value = transport_summary.get(key)
+        out[key] = int(value) if value is not None else math.nan
+    out["roads_source"] = str(_get(transport_summary, "roads_source", what=what))
+    for key in ("od_mean_travel_time_min", "network_efficiency", "harmonic_efficiency",
+                "detour_index_mean"):
+        _check(key, out[key], transport_summary, key, what=what)
+    return out
+
+
+def ecology_metrics(
+    *,
+    cluster_polygon: gpd.GeoDataFrame,
+    sources: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    pinch_points: gpd.GeoDataFrame,
+    road_crossings: gpd.GeoDataFrame,
+    ecology_summary: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Cluster-level ecology and conflict figures from the ``ecology.gpkg`` layers and the summary.
+
+    Parameters
+    ----------
+    cluster_polygon
+        The dissolved cluster polygon (metric CRS), for ``eco_source_share``.
+    sources, corridors, pinch_points, road_crossings
+        Layers of ``results/{cluster}/ecology.gpkg`` (metric CRS). ``road_crossings`` needs
+        ``length_in_corridor_m``.
+    ecology_summary
+        ``alpha``, ``beta``, ``gamma``, ``iic``, ``pc``, ``eca_km2``, ``landcover_source``.
+
+    Returns
+    -------
+    dict
+        The ecology columns of :func:`metric_columns`.
+    """
+    what = "ecology_summary.json"
+    cluster_km2 = _metric_area_km2(cluster_polygon, what="cluster polygon")
+    source_km2 = _metric_area_km2(sources, what="sources") if len(sources) else 0.0
+    if len(sources):
+        clipped = shapely.intersection(
+            shapely.union_all(sources.to_crs(cluster_polygon.crs).geometry.values),
+            shapely.union_all(cluster_polygon.geometry.values),
+        )
+        share = clipped.area / 1e6 / cluster_km2 if cluster_km2 > 0 else math.nan
+    else:
+        share = 0.0
+    if len(road_crossings) and "length_in_corridor_m" not in road_crossings.columns:
+        raise DataError("road_crossings layer lacks 'length_in_corridor_m'")
+    out: dict[str, Any] = {
+        "eco_n_sources": len(sources),
+        "eco_source_area_km2": source_km2,
+        "eco_source_share": float(share),
+        "eco_n_corridors": len(corridors),
+        "eco_corridor_length_km": float(corridors.geometry.length.sum()) / 1000.0
+        if len(corridors) else 0.0,
+        "eco_n_pinch_points": len(pinch_points),
+        "n_road_crossings": len(road_crossings),
+        "road_length_in_corridors_km": float(road_crossings["length_in_corridor_m"].sum())
+        / 1000.0 if len(road_crossings) else 0.0,
+    }
+    for key in ("alpha", "beta", "gamma", "iic", "pc", "eca_km2"):
+        out[f"eco_{key}"] = float(_get(ecology_summary, key, what=what))
+    out["landcover_source"] = str(_get(ecology_summary, "landcover_source", what=what))
+    for key in ("n_sources", "source_area_km2", "n_corridors", "corridor_length_km",
+                "n_pinch_points"):
+        _check(f"eco_{key}", out[f"eco_{key}"], ecology_summary, key, what=what)
+    return out
+
+
+def cluster_metrics(
+    *,
+    cluster: str,
+    cities: gpd.GeoDataFrame,
+    cluster_polygon: gpd.GeoDataFrame,
+    seats: gpd.GeoDataFrame,
+    accessibility: pd.DataFrame,
+    od: pd.DataFrame,
+    transport_summary: Mapping[str, Any],
+    ecology_summary: Mapping[str, Any],
+    sources: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    pinch_points: gpd.GeoDataFrame,
+    road_crossings: gpd.GeoDataFrame,
+    daily_thresholds_h: Sequence[float] = (1, 2, 3),
+) -> pd.DataFrame:
+    """The one-row metrics table of a cluster (columns of :func:`metric_columns`).
+
+    Parameters
+    ----------
+    cluster
+        Cluster key.
+    cities
+        Member city polygons (``boundaries.gpkg`` layer ``cities``): ``n_cities`` = rows.
+    cluster_polygon
+        ``boundaries.gpkg`` layer ``cluster`` (metric CRS): ``area_km2`` from its geometry;
+        ``name_en``/``name_zh`` from its attributes when present.
+    seats
+        ``seats.gpkg`` layer ``seats``: ``population`` = sum of ``population``.
+    accessibility, od, transport_summary
+        See :func:`transport_metrics`.
+    ecology_summary, sources, corridors, pinch_points, road_crossings
+        See :func:`ecology_metrics`.
+    daily_thresholds_h
+        ``transport.daily_thresholds_h``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, columns in the fixed order of :func:`metric_columns`.
+    """
+    if "population" not in seats.columns:
+        raise DataError(f"seats layer has no 'population' column (columns: {list(seats.columns)})")
+    population = pd.to_numeric(seats["population"], errors="coerce")
+    if population.isna().any():
+        logger.warning("%d seats without population; summed as 0", int(population.isna().sum()))
+    row: dict[str, Any] = {
+        "cluster": cluster,
+        "name_en": _first(cluster_polygon, "name_en"),
+        "name_zh": _first(cluster_polygon, "name_zh"),
+        "n_cities": len(cities),
+        "area_km2": _metric_area_km2(cluster_polygon, what="cluster polygon"),
+        "population": int(population.fillna(0).sum()),
+    }
+    row.update(transport_metrics(accessibility=accessibility, od=od,
+                                 transport_summary=transport_summary,
+                                 daily_thresholds_h=daily_thresholds_h))
+    row.update(ecology_metrics(cluster_polygon=cluster_polygon, sources=sources,
+                               corridors=corridors, pinch_points=pinch_points,
+                               road_crossings=road_crossings, ecology_summary=ecology_summary))
+    row["illustrative"] = bool(row["roads_source"] in PROXY_SOURCES
+                               or transport_summary.get("illustrative", False))
+    columns = metric_columns(daily_thresholds_h)
+    return pd.DataFrame([{c: row.get(c, math.nan) for c in columns}], columns=columns)
+
+
+def _first(frame: pd.DataFrame, column: str) -> str:
+    if column in frame.columns and len(frame) and pd.notna(frame[column].iloc[0]):
+        return str(frame[column].iloc[0])
+    return ""
+
+
+def format_value(value: Any, *, float_precision: int = 6) -> Any:
+    """Text for one float: ``float_precision`` significant digits, positional, trailing zeros cut.
+
+    ``agglonet.io.write_csv``'s ``%g`` switches to exponents for large or small numbers
+    (``1.23457e+07``); this keeps plain decimals, and whole numbers in full. NaN and None
+    become empty; ``-0`` becomes ``0``; integers, booleans and text are returned unchanged.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_, int, np.integer, str)):
+        return value
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return "" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+        if value == 0:
+            return "0"
+        if float(value).is_integer() and abs(value) < 1e15:  # counts stored as float (NaN-able)
+            return str(int(value))
+        return np.format_float_positional(float(value), precision=float_precision, unique=False,
+                                          fractional=False, trim="-")
+    return value
+
+
+def format_table(table: pd.DataFrame, *, float_precision: int = 6) -> pd.DataFrame:
+    """Copy of ``table`` whose float columns are text formatted by :func:`format_value`."""
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]) or out[col].dtype == object:
+            out[col] = [format_value(v, float_precision=float_precision) for v in out[col]]
+    return out
+
+
+def write_table(path: str | Path, table: pd.DataFrame, *, float_precision: int = 6) -> Path:
+    """Write a metrics or comparison table byte-for-byte reproducibly (atomic, fixed formatting)."""
+    return write_csv(path, format_table(table, float_precision=float_precision),
+                     float_precision=float_precision)

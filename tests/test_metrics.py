@@ -1,0 +1,172 @@
+"""Every metrics.csv column on a hand-made three-city cluster; expected values worked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from agglonet.crs import CHINA_ALBERS
+from agglonet.errors import CRSError, DataError
+from agglonet.metrics import cluster_metrics, format_value, metric_columns
+
+
+def synthetic_cluster(name: str = "tri") -> dict:
+    """Three 10 km × 10 km cities A, B, C in an L; the inputs cluster_metrics reads."""
+    cities = gpd.GeoDataFrame(
+        {"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"]},
+        geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000),
+                  box(0, 10_000, 10_000, 20_000)],
+        crs=CHINA_ALBERS,
+    )
+    cluster_polygon = gpd.GeoDataFrame(
+        {"cluster": [name], "name_en": ["Tri cities"], "name_zh": ["三城"]},
+        geometry=[cities.union_all()], crs=CHINA_ALBERS)
+    seats = gpd.GeoDataFrame(
+        {"adcode": ["410100", "410200", "410300"], "population": [100, 200, 300]},
+        geometry=[Point(5_000, 5_000), Point(15_000, 5_000), Point(5_000, 15_000)],
+        crs=CHINA_ALBERS)
+    # A↔B 60 min, 12 km by road, 10 km straight; A↔C 90 min, 15 km, 12 km; B↔C unreachable.
+    od = pd.DataFrame({
+        "origin_adcode": ["410100", "410200", "410100", "410300", "410200", "410300"],
+        "dest_adcode": ["410200", "410100", "410300", "410100", "410300", "410200"],
+        "travel_time_min": [60.0, 60.0, 90.0, 90.0, np.nan, np.nan],
+        "network_km": [12.0, 12.0, 15.0, 15.0, np.nan, np.nan],
+        "euclid_km": [10.0, 10.0, 12.0, 12.0, 14.142, 14.142],
+        "detour_index": [1.2, 1.2, 1.25, 1.25, np.nan, np.nan],
+        "reachable": [True, True, True, True, False, False],
+    })
+    accessibility = pd.DataFrame({
+        "adcode": ["410100", "410200", "410300"],
+        "watt_min": [70.0, 55.0, 80.0],
+        "access_coef": [70 / (205 / 3), 55 / (205 / 3), 80 / (205 / 3)],
+        "daily_access_1h": [0, 100, 0], "daily_access_1h_share": [0.0, 0.2, 0.0],
+        "daily_access_2h": [300, 300, 100], "daily_access_2h_share": [0.5, 0.6, 0.2],
+        "daily_access_3h": [500, 300, 100], "daily_access_3h_share": [1.0, 0.6, 0.2],
+    })
+    transport_summary = {"road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
+                         "road_n_nodes": 120, "road_n_edges": 132,
+                         "roads_source": "synthetic_proxy"}
+    ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "iic": 0.0123,
+                       "pc": 0.000456789, "eca_km2": 5.5, "landcover_source": "modis_igbp",
+                       "n_sources": 2, "n_corridors": 1}
+    # source 1 fully in A (4 km²), source 2 straddles the east edge x = 20 km (2 of 4 km² inside)
+    sources = gpd.GeoDataFrame(
+        {"source_id": [1, 2]},
+        geometry=[box(1_000, 1_000, 3_000, 3_000), box(19_000, 5_000, 21_000, 7_000)],
+        crs=CHINA_ALBERS)
+    corridors = gpd.GeoDataFrame(
+        {"corridor_id": [1, 2]},
+        geometry=[LineString([(2_000, 2_000), (5_000, 2_000)]),
+                  LineString([(5_000, 2_000), (5_000, 6_000)])], crs=CHINA_ALBERS)
+    pinch_points = gpd.GeoDataFrame({"corridor_id": [1, 1, 2]},
+                                    geometry=[Point(3_000, 2_000), Point(4_000, 2_000),
+                                              Point(5_000, 4_000)], crs=CHINA_ALBERS)
+    road_crossings = gpd.GeoDataFrame(
+        {"corridor_id": [1, 2], "length_in_corridor_m": [200.0, 300.0]},
+        geometry=[Point(4_000, 2_000), Point(5_000, 3_000)], crs=CHINA_ALBERS)
+    return dict(cluster=name, cities=cities, cluster_polygon=cluster_polygon, seats=seats,
+                accessibility=accessibility, od=od, transport_summary=transport_summary,
+                ecology_summary=ecology_summary, sources=sources, corridors=corridors,
+                pinch_points=pinch_points, road_crossings=road_crossings,
+                daily_thresholds_h=[1, 2, 3])
+
+
+def test_every_column_by_hand() -> None:
+    row = cluster_metrics(**synthetic_cluster()).iloc[0]
+    expected = {
+        "cluster": "tri", "name_en": "Tri cities", "name_zh": "三城",
+        "n_cities": 3,
+        "area_km2": 300.0,                           # three 10 km × 10 km squares
+        "population": 600,                           # 100 + 200 + 300
+        "od_mean_travel_time_min": 75.0,             # (60 + 60 + 90 + 90) / 4 reachable pairs
+        "watt_mean_min": 205 / 3,                    # (70 + 55 + 80) / 3 = 68.333
+        # CV of A' = CV of WATT: deviations 1.667, −13.333, 11.667; mean square 316.667/3
+        # = 105.556; sd 10.27402; / 68.3333 = 0.150352
+        "access_coef_cv": 0.150352,
+        "daily_access_1h_share": 0.2 / 3,            # (0 + 0.2 + 0) / 3
+        "daily_access_2h_share": 1.3 / 3,            # (0.5 + 0.6 + 0.2) / 3
+        "daily_access_3h_share": 1.8 / 3,            # (1.0 + 0.6 + 0.2) / 3
+        # (10/12 + 10/12 + 12/15 + 12/15 + 0 + 0) / 6 = 3.266667 / 6
+        "network_efficiency": 0.544444,
+        # (2/60 + 2/90 + 0 + 0) / 6 = 0.0555556 / 6
+        "harmonic_efficiency": 0.00925926,
+        "detour_index_mean": 1.225,                  # (1.2 + 1.2 + 1.25 + 1.25) / 4
+        "n_od_pairs": 6, "n_unreachable_pairs": 2,
+        "road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
+        "road_n_nodes": 120, "road_n_edges": 132,
+        "eco_n_sources": 2,
+        "eco_source_area_km2": 8.0,                  # 4 + 4
+        "eco_source_share": 0.02,                    # (4 + 2) / 300
+        "eco_n_corridors": 2,
+        "eco_corridor_length_km": 7.0,               # 3 km + 4 km
+        "eco_alpha": 0.0, "eco_beta": 0.5, "eco_gamma": math.nan, "eco_iic": 0.0123,
+        "eco_pc": 0.000456789, "eco_eca_km2": 5.5,
+        "eco_n_pinch_points": 3,
+        "n_road_crossings": 2,
+        "road_length_in_corridors_km": 0.5,          # (200 + 300) m
+        "roads_source": "synthetic_proxy", "landcover_source": "modis_igbp",
+        "illustrative": True,
+    }
+    assert list(row.index) == metric_columns([1, 2, 3])
+    assert set(expected) == set(row.index)
+    for key, value in expected.items():
+        if isinstance(value, float) and math.isnan(value):
+            assert math.isnan(row[key]), key
+        elif isinstance(value, float):
+            assert row[key] == pytest.approx(value, rel=1e-5), key
+        else:
+            assert row[key] == value, key
+
+
+def test_required_issue_columns_present() -> None:
+    required = [
+        "cluster", "n_cities", "area_km2", "population", "od_mean_travel_time_min",
+        "watt_mean_min", "access_coef_cv", "daily_access_2h_share", "network_efficiency",
+        "detour_index_mean", "road_alpha", "road_beta", "road_gamma", "eco_n_sources",
+        "eco_source_area_km2", "eco_n_corridors", "eco_corridor_length_km", "eco_alpha",
+        "eco_beta", "eco_gamma", "eco_iic", "eco_pc", "eco_eca_km2", "eco_n_pinch_points",
+        "n_road_crossings", "roads_source", "landcover_source",
+    ]
+    assert set(required) <= set(metric_columns([1, 3]))  # 2 h is always there
+
+
+def test_empty_ecology_layers_and_osm_roads() -> None:
+    inputs = synthetic_cluster()
+    for layer in ("sources", "corridors", "pinch_points", "road_crossings"):
+        inputs[layer] = inputs[layer].iloc[0:0]
+    inputs["transport_summary"] = {**inputs["transport_summary"], "roads_source": "osm"}
+    row = cluster_metrics(**inputs).iloc[0]
+    assert row["eco_n_sources"] == 0 and row["eco_source_area_km2"] == 0
+    assert row["eco_corridor_length_km"] == 0 and row["n_road_crossings"] == 0
+    assert row["road_length_in_corridors_km"] == 0 and not row["illustrative"]
+
+
+def test_errors_name_the_problem() -> None:
+    inputs = synthetic_cluster()
+    inputs["transport_summary"] = {k: v for k, v in inputs["transport_summary"].items()
+                                   if k != "road_gamma"}
+    with pytest.raises(DataError, match="road_gamma"):
+        cluster_metrics(**inputs)
+    inputs = synthetic_cluster()
+    inputs["od"] = inputs["od"].drop(columns="network_km")
+    with pytest.raises(DataError, match="network_km"):
+        cluster_metrics(**inputs)
+    inputs = synthetic_cluster()
+    inputs["cluster_polygon"] = inputs["cluster_polygon"].to_crs("EPSG:4326")
+    with pytest.raises(CRSError, match="metric"):
+        cluster_metrics(**inputs)
+
+
+def test_format_value() -> None:
+    assert format_value(12345678.9) == "12345700"  # six significant digits, no exponent
+    assert format_value(0.000123456789) == "0.000123457"
+    assert format_value(2.0) == "2"
+    assert format_value(-0.0) == "0"
+    assert format_value(float("nan")) == ""
+    assert format_value(1.5, float_precision=3) == "1.5"
+    assert format_value("x") == "x" and format_value(7) == 7
