@@ -1,0 +1,178 @@
+# rules/retrieve.smk — stage 1: boundaries, seats, land cover, DEM and provenance per cluster.
+# Everything here is offline (packages from the registries) unless an online source is configured.
+
+CATALOGUE = str(Path(workflow.basedir) / "config" / "clusters.yaml")
+RETRIEVE = config["retrieve"]
+
+
+rule retrieve_boundaries:
+    input:
+        catalogue=CATALOGUE,
+    output:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        provenance="resources/{cluster}/provenance/boundaries.json",
+    params:
+        cluster=lambda wildcards: wildcards.cluster,
+        catalogue=CATALOGUE,
+        custom_clusters=config.get("custom_clusters", {}),
+        source=RETRIEVE["boundaries"]["source"],
+        crs=config["crs"],
+    log:
+        "logs/{cluster}/retrieve_boundaries.log",
+    benchmark:
+        "benchmarks/out/{cluster}/retrieve_boundaries.tsv"
+    resources:
+        mem_mb=1500,
+    message:
+        "Boundaries of the member cities of {wildcards.cluster} ({params.source})"
+    script:
+        "../scripts/retrieve_boundaries.py"
+
+
+rule build_seats:
+    input:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+    output:
+        seats="resources/{cluster}/seats.gpkg",
+        provenance="resources/{cluster}/provenance/seats.json",
+    params:
+        dataset="cities1000",
+    log:
+        "logs/{cluster}/build_seats.log",
+    benchmark:
+        "benchmarks/out/{cluster}/build_seats.tsv"
+    resources:
+        mem_mb=1500,
+    message:
+        "Seats of the cities and counties of {wildcards.cluster} (GeoNames)"
+    script:
+        "../scripts/build_seats.py"
+
+
+def _landcover_params():
+    lc = RETRIEVE["landcover"]
+    return dict(
+        buffer_km=RETRIEVE["buffer_km"],
+        resolution_m=RETRIEVE["resolution_m"],
+        source=lc["source"],
+        path=lc.get("path"),
+        classification=config["ecology"]["landcover_mapping"],
+        # a function, so that Snakemake does not expand the template's {tile} as a wildcard
+        url_template=lambda wildcards: lc.get("url_template"),
+        cache_dir=lc.get("cache_folder", "cache/worldcover"),
+    )
+
+
+if RETRIEVE["landcover"]["source"] == "worldcover":
+
+    # Online: ESA WorldCover COG tiles over HTTP (windowed reads, cached).
+    rule retrieve_landcover:
+        input:
+            boundaries="resources/{cluster}/boundaries.gpkg",
+        output:
+            landcover="resources/{cluster}/landcover_source.tif",
+            provenance="resources/{cluster}/provenance/landcover.json",
+        params:
+            **_landcover_params(),
+        log:
+            "logs/{cluster}/retrieve_landcover.log",
+        benchmark:
+            "benchmarks/out/{cluster}/retrieve_landcover.tsv"
+        resources:
+            mem_mb=4000,
+            http=1,
+        retries: 2
+        message:
+            "Downloading ESA WorldCover tiles for {wildcards.cluster}"
+        script:
+            "../scripts/retrieve_landcover.py"
+
+else:
+
+    rule retrieve_landcover:
+        input:
+            boundaries="resources/{cluster}/boundaries.gpkg",
+            landcover_file=RETRIEVE["landcover"]["path"] or [],
+        output:
+            landcover="resources/{cluster}/landcover_source.tif",
+            provenance="resources/{cluster}/provenance/landcover.json",
+        params:
+            **_landcover_params(),
+        log:
+            "logs/{cluster}/retrieve_landcover.log",
+        benchmark:
+            "benchmarks/out/{cluster}/retrieve_landcover.tsv"
+        resources:
+            mem_mb=2000,
+        message:
+            "Land cover on the grid of {wildcards.cluster} ({params.source})"
+        script:
+            "../scripts/retrieve_landcover.py"
+
+
+rule retrieve_dem:
+    input:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        dem_file=RETRIEVE["dem"]["path"] or [],
+    output:
+        dem="resources/{cluster}/dem.tif",
+        provenance="resources/{cluster}/provenance/dem.json",
+    params:
+        buffer_km=RETRIEVE["buffer_km"],
+        resolution_m=RETRIEVE["resolution_m"],
+        source=RETRIEVE["dem"]["source"],
+        path=RETRIEVE["dem"].get("path"),
+    log:
+        "logs/{cluster}/retrieve_dem.log",
+    benchmark:
+        "benchmarks/out/{cluster}/retrieve_dem.tsv"
+    resources:
+        mem_mb=1500,
+    message:
+        "Elevation on the grid of {wildcards.cluster} ({params.source})"
+    script:
+        "../scripts/retrieve_dem.py"
+
+
+rule write_sources:
+    input:
+        "resources/{cluster}/provenance/boundaries.json",
+        "resources/{cluster}/provenance/seats.json",
+        "resources/{cluster}/provenance/landcover.json",
+        "resources/{cluster}/provenance/dem.json",
+    output:
+        sources="resources/{cluster}/sources.json",
+    log:
+        "logs/{cluster}/write_sources.log",
+    benchmark:
+        "benchmarks/out/{cluster}/write_sources.tsv"
+    resources:
+        mem_mb=500,
+    message:
+        "Provenance of the inputs of {wildcards.cluster}"
+    script:
+        "../scripts/write_sources.py"
+
+
+rule build_cities:
+    input:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        seats="resources/{cluster}/seats.gpkg",
+        sources="resources/{cluster}/sources.json",
+    output:
+        gpkg="results/{cluster}/cities.gpkg",
+        csv="results/{cluster}/cities.csv",
+    log:
+        "logs/{cluster}/build_cities.log",
+    benchmark:
+        "benchmarks/out/{cluster}/build_cities.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "Member cities of {wildcards.cluster} with seats and populations"
+    script:
+        "../scripts/build_cities.py"
+
+
+TARGETS += expand("results/{cluster}/cities.csv", cluster=CLUSTERS)
+TARGETS += expand("results/{cluster}/cities.gpkg", cluster=CLUSTERS)

