@@ -1,1 +1,140 @@
-# rules/transport.smk — filled by the transport stage.
+# rules/transport.smk — stage 2: road network, OD matrix, accessibility indices, travel-time surface.
+# File contract: docs/architecture.md ("Stage 2 — transport").
+
+ROADS = config["roads"]
+TRANSPORT = config["transport"]
+
+
+rule build_proxy_roads:
+    message:
+        "Synthetic proxy road network (illustrative, offline) for {wildcards.cluster}"
+    input:
+        seats="resources/{cluster}/seats.gpkg",
+    output:
+        osm="resources/{cluster}/roads_proxy.osm",
+    params:
+        seed=ROADS["proxy"]["seed"],
+        detour_factor=ROADS["proxy"]["detour_factor"],
+        merge_distance_m=ROADS["proxy"].get("merge_distance_m", 3000),
+        crs=config["crs"],
+    log:
+        "logs/{cluster}/build_proxy_roads.log",
+    benchmark:
+        "benchmarks/out/{cluster}/build_proxy_roads.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/build_proxy_roads.py"
+
+
+def _road_inputs(wildcards):
+    inputs = {"boundaries": f"resources/{wildcards.cluster}/boundaries.gpkg"}
+    if ROADS["source"] == "proxy":
+        inputs["proxy"] = f"resources/{wildcards.cluster}/roads_proxy.osm"
+    elif ROADS["source"] == "file":
+        inputs["file"] = ROADS["file"]["path"]
+    elif ROADS["source"] == "pbf" and not str(ROADS["pbf"]["path"]).startswith(("http://", "https://")):
+        inputs["pbf"] = ROADS["pbf"]["path"]
+    return inputs
+
+
+rule build_road_network:
+    message:
+        "Road network ({params.source}) → travel-time graph for {wildcards.cluster}"
+    input:
+        unpack(_road_inputs),
+    output:
+        graph="resources/{cluster}/road_graph.graphml",
+        roads="resources/{cluster}/roads.gpkg",
+        report="resources/{cluster}/road_network_report.json",
+    params:
+        source=ROADS["source"],
+        highway_classes=ROADS["highway_classes"],
+        speeds_kph=ROADS["speeds_kph"],
+        osm_options={
+            "overpass_url": ROADS["osm"]["overpass_url"],
+            "timeout_s": ROADS["osm"]["timeout_s"],
+            "overpass_memory": ROADS["osm"]["overpass_memory"],
+            "use_cache": ROADS["osm"]["use_cache"],
+            "cache_folder": ROADS["osm"]["cache_folder"],
+        },
+        pbf_path=ROADS["pbf"]["path"],
+        pbf_cache_dir=ROADS["pbf"].get("cache_folder", "cache/pbf"),
+        file_path=ROADS["file"]["path"],
+        buffer_km=config["retrieve"]["buffer_km"],
+        crs=config["crs"],
+    log:
+        "logs/{cluster}/build_road_network.log",
+    benchmark:
+        "benchmarks/out/{cluster}/build_road_network.tsv"
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/build_road_network.py"
+
+
+rule transport_accessibility:
+    message:
+        "OD matrix and accessibility indices of {wildcards.cluster}"
+    input:
+        graph="resources/{cluster}/road_graph.graphml",
+        roads="resources/{cluster}/roads.gpkg",
+        report="resources/{cluster}/road_network_report.json",
+        seats="resources/{cluster}/seats.gpkg",
+    output:
+        transport="results/{cluster}/transport.gpkg",
+        od="results/{cluster}/od.csv",
+        accessibility="results/{cluster}/accessibility.csv",
+        summary="results/{cluster}/transport_summary.json",
+    params:
+        offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
+        mass=TRANSPORT["mass"],
+        gdp_table=TRANSPORT["gdp_table"],
+        daily_thresholds_h=TRANSPORT["daily_thresholds_h"],
+        potential=TRANSPORT["potential"],
+        linkage=TRANSPORT["linkage"],
+        float_precision=config["metrics"]["float_precision"],
+    log:
+        "logs/{cluster}/transport_accessibility.log",
+    benchmark:
+        "benchmarks/out/{cluster}/transport_accessibility.tsv"
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/transport_accessibility.py"
+
+
+rule travel_time_surface:
+    message:
+        "Travel-time surface to the nearest seat for {wildcards.cluster}"
+    input:
+        roads="resources/{cluster}/roads.gpkg",
+        report="resources/{cluster}/road_network_report.json",
+        seats="resources/{cluster}/seats.gpkg",
+        landcover="resources/{cluster}/landcover_source.tif",
+    output:
+        surface="results/{cluster}/travel_time_min.tif",
+    params:
+        offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
+        water_barrier=TRANSPORT["surface"]["water_barrier"],
+        water_codes=TRANSPORT["surface"].get("water_codes"),
+    log:
+        "logs/{cluster}/travel_time_surface.log",
+    benchmark:
+        "benchmarks/out/{cluster}/travel_time_surface.tsv"
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/travel_time_surface.py"
+
+
+TARGETS += expand(
+    [
+        "results/{cluster}/transport.gpkg",
+        "results/{cluster}/od.csv",
+        "results/{cluster}/accessibility.csv",
+        "results/{cluster}/transport_summary.json",
+        "results/{cluster}/travel_time_min.tif",
+    ],
+    cluster=CLUSTERS,
+)

@@ -277,13 +277,14 @@ def write_proxy_osm(
     seed: int = 42,
     detour_factor: float = 1.15,
     crs: Any = CHINA_ALBERS,
+    merge_distance_m: float = 3000.0,
 ) -> gpd.GeoDataFrame:
     """Build the proxy network and write it as OSM XML at ``path`` (atomically).
 
     Returns the ways (see :func:`build_proxy_ways`).
     """
     ways = build_proxy_ways(seats, county_seats, seed=seed, detour_factor=detour_factor,
-                            crs=crs)
+                            crs=crs, merge_distance_m=merge_distance_m)
     tree = ways_to_osm_xml(ways, ways.attrs["places"])
     with atomic_path(path) as tmp:
         tree.write(tmp, encoding="utf-8", xml_declaration=True)

@@ -731,3 +731,20 @@ def load_road_graph(path: str | Path) -> nx.MultiDiGraph:
     """Load a travel-time graph written by :func:`save_road_graph`."""
     return ox.load_graphml(path, edge_dtypes={"speed_kph": float, "travel_time": float,
                                               "length": float})
+
+
+def road_area(cluster: gpd.GeoDataFrame, *, buffer_km: float) -> BaseGeometry:
+    """The cluster polygon (dissolved) plus ``buffer_km``, in the layer's (metric) CRS."""
+    require_crs(cluster, what="cluster polygon")
+    if cluster.crs.is_geographic:
+        raise DataError("cluster polygon must be in the metric working CRS to be buffered")
+    return cluster.geometry.union_all().buffer(buffer_km * 1000.0)
+
+
+def roads_metadata(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Dataset metadata for the road outputs: source, licence/attribution, illustrative flag."""
+    keys = ("roads_source", "licence", "illustrative", "note", "pbf", "pbf_sha256", "roads_url")
+    meta = {k: report[k] for k in keys if report.get(k) is not None}
+    if meta.get("licence") == OSM_ATTRIBUTION:
+        meta["attribution"] = OSM_ATTRIBUTION
+    return meta

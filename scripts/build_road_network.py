@@ -1,0 +1,35 @@
+"""Rule build_road_network: road graph of one source → travel-time GraphML and roads.gpkg."""
+
+from agglonet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from agglonet.io import read_layer, write_gpkg, write_json  # noqa: E402
+from agglonet.roads import (  # noqa: E402
+    graph_to_layers,
+    load_roads,
+    road_area,
+    roads_metadata,
+    save_road_graph,
+)
+
+p = snakemake.params
+cluster = read_layer(snakemake.input.boundaries, "cluster").to_crs(p.crs)
+G, report = load_roads(
+    source=p.source,
+    area=road_area(cluster, buffer_km=p.buffer_km),
+    area_crs=cluster.crs,
+    highway_classes=p.highway_classes,
+    speeds_kph=p.speeds_kph,
+    crs=p.crs,
+    osm_options=p.osm_options,
+    pbf_path=p.pbf_path,
+    pbf_cache_dir=p.pbf_cache_dir,
+    file_path=p.file_path,
+    proxy_path=snakemake.input.get("proxy"),
+)
+save_road_graph(G, snakemake.output.graph)
+roads, nodes = graph_to_layers(G)
+write_gpkg(snakemake.output.roads, {"roads": roads, "road_nodes": nodes},
+           metadata=roads_metadata(report))
+write_json(snakemake.output.report, report)

@@ -1,0 +1,32 @@
+"""Rule transport_accessibility: OD matrix and accessibility indices of one cluster."""
+
+from agglonet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+import json  # noqa: E402
+
+from agglonet.accessibility import transport_results  # noqa: E402
+from agglonet.io import read_layer, write_csv, write_gpkg, write_json  # noqa: E402
+from agglonet.roads import load_road_graph, roads_metadata  # noqa: E402
+
+p = snakemake.params
+with open(snakemake.input.report, encoding="utf-8") as fh:
+    report = json.load(fh)
+out = transport_results(
+    load_road_graph(snakemake.input.graph),
+    read_layer(snakemake.input.seats, "seats").drop(columns="fid"),
+    offroad_speed_kph=p.offroad_speed_kph,
+    mass=p.mass,
+    gdp_table=p.gdp_table,
+    thresholds_h=p.daily_thresholds_h,
+    **p.potential,
+    **p.linkage,
+)
+meta = roads_metadata(report)
+write_gpkg(snakemake.output.transport,
+           {"roads": read_layer(snakemake.input.roads, "roads").drop(columns="fid"),
+            "seats": out["seats"], "od_links": out["od_links"]}, metadata=meta)
+write_csv(snakemake.output.od, out["od"], float_precision=p.float_precision)
+write_csv(snakemake.output.accessibility, out["cities"], float_precision=p.float_precision)
+write_json(snakemake.output.summary, {**out["summary"], **meta, "road_network": report})
