@@ -1,1 +1,175 @@
-# rules/ecology.smk — filled by the ecology stage.
+# rules/ecology.smk — stage 3: the ecological network (patch–corridor–matrix).
+# land cover → common classes → MSPA → core patches ranked by dPC → sources; resistance surface;
+# least-cost corridors and barriers (one multi-source pass); circuit theory and pinch points;
+# the network layers and ecology_summary.json.
+
+ECOLOGY = config["ecology"]
+
+
+rule landcover_classes:
+    input:
+        landcover="resources/{cluster}/landcover_source.tif",
+    output:
+        landcover="results/{cluster}/landcover.tif",
+    params:
+        mapping=ECOLOGY["landcover_mapping"],
+    log:
+        "logs/{cluster}/landcover_classes.log",
+    benchmark:
+        "benchmarks/out/{cluster}/landcover_classes.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "Land cover of {wildcards.cluster} to common classes ({params.mapping})"
+    script:
+        "../scripts/ecology_landcover.py"
+
+
+rule mspa:
+    input:
+        landcover="results/{cluster}/landcover.tif",
+    output:
+        mspa="results/{cluster}/mspa.tif",
+    params:
+        foreground_classes=ECOLOGY["foreground_classes"],
+        connectivity=ECOLOGY["mspa"]["connectivity"],
+        edge_width=ECOLOGY["mspa"]["edge_width"],
+    log:
+        "logs/{cluster}/mspa.log",
+    benchmark:
+        "benchmarks/out/{cluster}/mspa.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "MSPA of {wildcards.cluster} (edge width {params.edge_width}, {params.connectivity}-connectivity)"
+    script:
+        "../scripts/ecology_mspa.py"
+
+
+rule ecological_sources:
+    input:
+        mspa="results/{cluster}/mspa.tif",
+    output:
+        sources="resources/{cluster}/ecology_sources.gpkg",
+        labels="resources/{cluster}/source_labels.tif",
+        indices="resources/{cluster}/ecology_connectivity.json",
+    params:
+        connectivity=ECOLOGY["mspa"]["connectivity"],
+        **ECOLOGY["sources"],
+    log:
+        "logs/{cluster}/ecological_sources.log",
+    benchmark:
+        "benchmarks/out/{cluster}/ecological_sources.tsv"
+    resources:
+        mem_mb=1500,
+    message:
+        "Ecological sources of {wildcards.cluster}: core patches ≥ {params.min_area_km2} km² ranked by dPC"
+    script:
+        "../scripts/ecology_sources.py"
+
+
+rule resistance:
+    input:
+        landcover="results/{cluster}/landcover.tif",
+        dem="resources/{cluster}/dem.tif",
+        roads="resources/{cluster}/roads.gpkg",
+    output:
+        resistance="results/{cluster}/resistance.tif",
+    params:
+        **ECOLOGY["resistance"],
+    log:
+        "logs/{cluster}/resistance.log",
+    benchmark:
+        "benchmarks/out/{cluster}/resistance.tsv"
+    resources:
+        mem_mb=1500,
+    message:
+        "Resistance surface of {wildcards.cluster} (land cover × slope + road penalties)"
+    script:
+        "../scripts/ecology_resistance.py"
+
+
+rule corridors:
+    input:
+        resistance="results/{cluster}/resistance.tif",
+        labels="resources/{cluster}/source_labels.tif",
+        sources="resources/{cluster}/ecology_sources.gpkg",
+    output:
+        cost_distance="results/{cluster}/cost_distance.tif",
+        corridor_mask="resources/{cluster}/corridor_mask.tif",
+        network="resources/{cluster}/ecology_corridors.gpkg",
+    params:
+        width_cost_units=ECOLOGY["corridors"]["width_cost_units"],
+        class_quantiles=ECOLOGY["corridors"]["class_quantiles"],
+        barrier_radius_m=ECOLOGY["barriers"]["radius_m"],
+        barrier_top_n=ECOLOGY["barriers"]["top_n"],
+        restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
+    log:
+        "logs/{cluster}/corridors.log",
+    benchmark:
+        "benchmarks/out/{cluster}/corridors.tsv"
+    resources:
+        mem_mb=4000,
+    message:
+        "Least-cost corridors and barriers between the sources of {wildcards.cluster}"
+    script:
+        "../scripts/ecology_corridors.py"
+
+
+rule circuit:
+    input:
+        resistance="results/{cluster}/resistance.tif",
+        labels="resources/{cluster}/source_labels.tif",
+        corridor_mask="resources/{cluster}/corridor_mask.tif",
+        network="resources/{cluster}/ecology_corridors.gpkg",
+    output:
+        current_density="results/{cluster}/current_density.tif",
+        network="resources/{cluster}/ecology_network.gpkg",
+    params:
+        mode=ECOLOGY["circuit"]["mode"],
+        solver=ECOLOGY["circuit"]["solver"],
+        direct_max_cells=ECOLOGY["circuit"]["direct_max_cells"],
+        pinch_quantile=ECOLOGY["circuit"]["pinch_quantile"],
+    log:
+        "logs/{cluster}/circuit.log",
+    benchmark:
+        "benchmarks/out/{cluster}/circuit.tsv"
+    resources:
+        mem_mb=4000,
+    message:
+        "Circuit theory ({params.mode}, {params.solver}) and pinch points for {wildcards.cluster}"
+    script:
+        "../scripts/ecology_circuit.py"
+
+
+rule ecology_summary:
+    input:
+        network="resources/{cluster}/ecology_network.gpkg",
+        indices="resources/{cluster}/ecology_connectivity.json",
+        landcover_source="resources/{cluster}/landcover_source.tif",
+    output:
+        summary="results/{cluster}/ecology_summary.json",
+    log:
+        "logs/{cluster}/ecology_summary.log",
+    benchmark:
+        "benchmarks/out/{cluster}/ecology_summary.tsv"
+    resources:
+        mem_mb=500,
+    message:
+        "Ecological network summary of {wildcards.cluster}"
+    script:
+        "../scripts/ecology_summary.py"
+
+
+TARGETS += expand(
+    [
+        "results/{cluster}/landcover.tif",
+        "results/{cluster}/mspa.tif",
+        "results/{cluster}/resistance.tif",
+        "results/{cluster}/cost_distance.tif",
+        "results/{cluster}/current_density.tif",
+        "results/{cluster}/ecology_summary.json",
+        "resources/{cluster}/ecology_network.gpkg",
+    ],
+    cluster=CLUSTERS,
+)

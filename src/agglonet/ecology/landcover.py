@@ -10,6 +10,7 @@ Public API
 ----------
 ``CLASS_CODES``, ``NODATA``, ``PRESETS``
 ``load_mapping(name_or_path) -> dict[int, str]``
+``resolve_mapping(setting, *, classification) -> dict[int, str]``
 ``reclassify(codes, *, mapping, source_nodata=255) -> np.ndarray``  (uint8 common classes)
 ``worldcover_tiles(bounds_wgs84) -> list[str]``  (tile names such as ``"N33E111"``)
 ``retrieve_worldcover(grid, *, url_template, cache_dir=None, retries=3, backoff_s=1.0,
@@ -151,6 +152,45 @@ def load_mapping(name_or_path: str | Path) -> dict[int, str]:
     if not mapping:
         raise ConfigError(f"{path}: the mapping table has no rows")
     return mapping
+
+
+def resolve_mapping(setting: str | Path, *, classification: str | None) -> dict[int, str]:
+    """The mapping for a land-cover raster, from the config setting and the raster's tag.
+
+    Parameters
+    ----------
+    setting
+        ``ecology.landcover_mapping``: ``auto``, a preset name or a CSV path.
+    classification
+        The raster's ``classification`` tag (written by the retrieve stage), or ``None``.
+
+    Returns
+    -------
+    dict
+        Source code → class name. With ``auto`` the tag's preset is used. When the setting names a
+        preset and the tag names a *different* preset, the tag wins (it records what the retrieve
+        stage actually read, e.g. ``esa_worldcover`` after switching ``retrieve.landcover.source``)
+        and a warning says so. A CSV path is always used as given.
+
+    Raises
+    ------
+    ConfigError
+        ``auto`` with a tag that is not a preset; unknown preset or bad CSV.
+    """
+    key = str(setting)
+    if key == "auto":
+        if classification not in PRESETS:
+            raise ConfigError(
+                f"ecology.landcover_mapping is 'auto' but the land-cover raster's classification "
+                f"tag is {classification!r}, not a preset ({', '.join(sorted(PRESETS))}); set "
+                "ecology.landcover_mapping to a preset or a code,class CSV"
+            )
+        return load_mapping(classification)
+    if key in PRESETS and classification in PRESETS and classification != key:
+        logger.warning("ecology.landcover_mapping is %r but the land cover was retrieved as %r; "
+                       "using %r", key, classification, classification)
+        return load_mapping(classification)
+    return load_mapping(key)
 
 
 def reclassify(

@@ -1,0 +1,25 @@
+"""Rule resistance: land-cover class values × slope factor + road penalties."""
+
+from agglonet.logs import setup_logging
+
+setup_logging(snakemake.log[0])  # noqa: F821
+
+import pyogrio  # noqa: E402
+
+from agglonet.ecology.resistance import resistance_surface  # noqa: E402
+from agglonet.io import read_raster, write_raster  # noqa: E402
+
+p = snakemake.params  # noqa: F821
+classes, profile = read_raster(snakemake.input.landcover)  # noqa: F821
+dem, _ = read_raster(snakemake.input.dem)  # noqa: F821
+roads = pyogrio.read_dataframe(snakemake.input.roads, layer="roads")  # noqa: F821
+resistance = resistance_surface(
+    classes, class_values=p.class_values, transform=profile["transform"], crs=profile["crs"],
+    dem=dem, slope_breaks_deg=p.slope_breaks_deg, slope_factors=p.slope_factors,
+    roads=roads, road_penalty=p.road_penalty, road_buffer_m=p.road_buffer_m)
+write_raster(snakemake.output.resistance, resistance, transform=profile["transform"],  # noqa: F821
+             crs=profile["crs"], nodata=-9999.0, resampling="average",
+             band_description="resistance (class value × slope factor + road penalty)",
+             tags={"class_values": dict(p.class_values), "road_penalty": dict(p.road_penalty),
+                   "slope_breaks_deg": list(p.slope_breaks_deg),
+                   "slope_factors": list(p.slope_factors)})

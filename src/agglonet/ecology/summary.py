@@ -1,0 +1,135 @@
+"""The ecological network's vector layers and ``ecology_summary.json``.
+
+:func:`network_layers` assembles the five layers of ``resources/{cluster}/ecology_network.gpkg``
+(``sources``, ``corridors``, ``corridor_areas``, ``pinch_points``, ``barriers``), giving layers
+that could not be built (e.g. a single source: no corridor) their columns and no rows.
+:func:`ecology_summary` computes the cluster-level figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from agglonet.graph_indices import graph_indices
+
+logger = logging.getLogger(__name__)
+
+#: Columns (besides geometry) of each layer of ``ecology_network.gpkg``.
+LAYER_COLUMNS: dict[str, list[str]] = {
+    "sources": ["source_id", "area_km2", "dpc", "dpc_intra", "dpc_flux", "dpc_connector", "diic",
+                "mean_resistance", "rank"],
+    "corridors": ["corridor_id", "from_source", "to_source", "cost_weighted_length", "length_km",
+                  "cwd_to_euclid", "euclid_distance_m", "gravity", "corridor_class"],
+    "corridor_areas": ["corridor_id", "from_source", "to_source", "cost_weighted_length",
+                       "length_km", "cwd_to_euclid", "euclid_distance_m", "gravity",
+                       "corridor_class", "area_km2"],
+    "pinch_points": ["pinch_id", "corridor_id", "current_density"],
+    "barriers": ["barrier_id", "score", "lcd_gain", "from_source", "to_source", "corridor_id",
+                 "radius_m"],
+}
+_GEOM_TYPES = {"sources": "MultiPolygon", "corridors": "LineString",
+               "corridor_areas": "MultiPolygon", "pinch_points": "Point", "barriers": "Point"}
+
+
+def empty_layer(name: str, *, crs: Any) -> gpd.GeoDataFrame:
+    """A layer of ``ecology_network.gpkg`` with its columns and no rows."""
+    return gpd.GeoDataFrame({c: [] for c in LAYER_COLUMNS[name]},
+                            geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def network_layers(
+    *,
+    sources: gpd.GeoDataFrame,
+    crs: Any,
+    corridors: gpd.GeoDataFrame | None = None,
+    corridor_areas: gpd.GeoDataFrame | None = None,
+    pinch_points: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The five layers in file order; ``None`` (or empty) layers become empty typed layers."""
+    given = {"sources": sources, "corridors": corridors, "corridor_areas": corridor_areas,
+             "pinch_points": pinch_points, "barriers": barriers}
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for name, frame in given.items():
+        if frame is None or frame.empty:
+            out[name] = empty_layer(name, crs=crs)
+        else:
+            out[name] = frame.to_crs(crs).reset_index(drop=True)
+    return out
+
+
+def _finite_or_none(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def ecology_summary(
+    *,
+    sources: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    pinch_points: gpd.GeoDataFrame,
+    indices: Mapping[str, float],
+    landcover_source: str,
+) -> dict[str, Any]:
+    """Cluster-level figures of the ecological network (``ecology_summary.json``).
+
+    Parameters
+    ----------
+    sources, corridors, pinch_points
+        Layers of ``ecology_network.gpkg``.
+    indices
+        Landscape indices from :func:`agglonet.ecology.sources.select_sources` (``pc``, ``iic``,
+        ``eca_km2``, ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2``).
+    landcover_source
+        Classification of the land-cover input (the ``classification`` tag).
+
+    Returns
+    -------
+    dict
+        ``n_sources``, ``source_area_km2``, ``n_corridors``, ``corridor_length_km``, ``alpha``,
+        ``beta``, ``gamma`` (Kansky indices of sources = vertices, corridors = edges; null when
+        undefined, e.g. fewer than 3 sources), ``mu``, ``n_components``, ``iic``, ``pc``,
+        ``eca_km2``, ``n_pinch_points``, ``landcover_source``, ``n_candidate_patches``,
+        ``candidate_area_km2``, ``landscape_area_km2``, ``primary_corridors``.
+    """
+    n_sources = len(sources)
+    n_corridors = len(corridors)
+    ids = {int(s): i for i, s in enumerate(sorted(sources["source_id"]))}
+    if n_corridors:
+        u = np.array([ids[int(a)] for a in corridors["from_source"]])
+        v = np.array([ids[int(b)] for b in corridors["to_source"]])
+        adj = coo_matrix((np.ones(n_corridors), (u, v)), shape=(n_sources, n_sources))
+        n_components = int(connected_components(adj, directed=False)[0])
+    else:
+        n_components = n_sources
+    gi = graph_indices(n_corridors, n_sources, n_components)
+    summary: dict[str, Any] = {
+        "n_sources": n_sources,
+        "source_area_km2": float(sources["area_km2"].sum()),
+        "n_corridors": n_corridors,
+        "corridor_length_km": float(corridors["length_km"].sum()) if n_corridors else 0.0,
+        "alpha": _finite_or_none(gi["alpha"]),
+        "beta": _finite_or_none(gi["beta"]),
+        "gamma": _finite_or_none(gi["gamma"]),
+        "mu": _finite_or_none(gi["mu"]),
+        "n_components": n_components,
+        "iic": _finite_or_none(indices["iic"]),
+        "pc": _finite_or_none(indices["pc"]),
+        "eca_km2": _finite_or_none(indices["eca_km2"]),
+        "n_pinch_points": len(pinch_points),
+        "landcover_source": landcover_source,
+        "n_candidate_patches": int(indices.get("n_candidates", n_sources)),
+        "candidate_area_km2": _finite_or_none(indices.get("candidate_area_km2", math.nan)),
+        "landscape_area_km2": _finite_or_none(indices.get("landscape_area_km2", math.nan)),
+        "primary_corridors": int((corridors["corridor_class"] == "primary").sum())
+        if n_corridors else 0,
+    }
+    logger.info("ecology summary: %s", summary)
+    return summary
