@@ -2,15 +2,15 @@
 
 import pyogrio
 
-from agglonet.conflicts import ecology_layers_with_crossings
+from agglonet.conflicts import ECOLOGY_LAYERS, ecology_layers_with_crossings
 from agglonet.io import read_layer, read_raster, write_gpkg
 from agglonet.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
 network_path = snakemake.input.network
-network = {name: read_layer(network_path, name)
-           for name in pyogrio.list_layers(network_path)[:, 0]}
+present = set(pyogrio.list_layers(network_path)[:, 0])  # also holds non-spatial layer_styles
+network = {name: read_layer(network_path, name) for name in ECOLOGY_LAYERS if name in present}
 current, profile = read_raster(snakemake.input.current_density)
 layers = ecology_layers_with_crossings(
     network,
@@ -20,5 +20,7 @@ layers = ecology_layers_with_crossings(
     road_classes=snakemake.params.road_classes,
     class_weights=snakemake.params.class_weights,
 )
-metadata = pyogrio.read_info(network_path).get("dataset_metadata") or {}
+# agglonet.io.write_gpkg stores its metadata on the first layer: carry it over
+first = next(name for name in ECOLOGY_LAYERS if name in network)
+metadata = pyogrio.read_info(network_path, layer=first).get("layer_metadata") or {}
 write_gpkg(snakemake.output.ecology, layers, metadata=metadata)

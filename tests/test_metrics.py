@@ -170,3 +170,91 @@ def test_format_value() -> None:
     assert format_value(float("nan")) == ""
     assert format_value(1.5, float_precision=3) == "1.5"
     assert format_value("x") == "x" and format_value(7) == 7
+
+
+def test_rule_scripts_on_files(tmp_path) -> None:
+    """The three rule scripts run on files, with a stand-in for Snakemake's ``snakemake`` object."""
+    import json
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import pyogrio
+    from rasterio.transform import from_origin
+
+    from agglonet.io import read_layer, write_csv, write_gpkg, write_json, write_raster
+
+    root = Path(__file__).resolve().parents[1]
+    data = synthetic_cluster("tri")
+    res, out = tmp_path / "resources", tmp_path / "results"
+    area = gpd.GeoDataFrame({"corridor_id": [1]}, geometry=[box(0, 1_500, 6_000, 2_500)],
+                            crs=CHINA_ALBERS)
+    lcp = data["corridors"].iloc[[0]].assign(corridor_class="primary", gravity=3.0)
+    write_gpkg(res / "ecology_network.gpkg", {
+        "sources": data["sources"], "corridors": lcp, "corridor_areas": area,
+        "pinch_points": data["pinch_points"], "barriers": data["pinch_points"].iloc[:1]},
+        metadata={"licence": "test"})
+    # a motorway crossing the corridor at x = 4 km and a residential street (not analysed)
+    roads = gpd.GeoDataFrame({"highway": ["motorway", "residential"], "name": ["G1", "R"]},
+                             geometry=[LineString([(4_000, 0), (4_000, 5_000)]),
+                                       LineString([(1_000, 0), (1_000, 5_000)])],
+                             crs=CHINA_ALBERS)
+    write_gpkg(res / "roads.gpkg", {"roads": roads})
+    write_raster(out / "current_density.tif", np.full((30, 30), 2.5, dtype="float32"),
+                 transform=from_origin(0, 30_000, 1_000, 1_000), crs=CHINA_ALBERS, nodata=-9999)
+
+    def run(script: str, **namespace) -> None:
+        fake = SimpleNamespace(log=[str(tmp_path / f"{script}.log")], **{
+            k: SimpleNamespace(**v) if isinstance(v, dict) else v for k, v in namespace.items()})
+        runpy.run_path(str(root / "scripts" / script), init_globals={"snakemake": fake})
+
+    weights = {"motorway": 1.0, "trunk": 0.8, "primary": 0.6, "secondary": 0.4, "tertiary": 0.2}
+    run("metrics_road_crossings.py",
+        input={"network": str(res / "ecology_network.gpkg"), "roads": str(res / "roads.gpkg"),
+               "current_density": str(out / "current_density.tif")},
+        output={"ecology": str(out / "ecology.gpkg")},
+        params={"road_classes": ["motorway", "motorway_link", "primary"],
+                "class_weights": weights})
+    ecology = out / "ecology.gpkg"
+    assert [n for n, _ in pyogrio.list_layers(ecology) if n != "layer_styles"] == [
+        "sources", "corridors", "corridor_areas", "pinch_points", "barriers", "road_crossings"]
+    crossings = read_layer(ecology, "road_crossings")
+    assert crossings[["road_class", "site"]].values.tolist() == [["motorway", "lcp"]]
+    assert (crossings.geometry.x.iloc[0], crossings.geometry.y.iloc[0]) == (4_000, 2_000)
+    assert crossings["current_density"].iloc[0] == 2.5 and crossings["priority"].iloc[0] == 1.0
+    corridor = read_layer(ecology, "corridor_areas")
+    assert corridor["road_length_in_corridor_km"].iloc[0] == pytest.approx(1.0)  # 1.5 → 2.5 km
+    assert pyogrio.read_info(ecology, layer="sources")["layer_metadata"]["licence"] == "test"
+
+    write_gpkg(res / "boundaries.gpkg", {"cities": data["cities"],
+                                         "cluster": data["cluster_polygon"]})
+    write_gpkg(res / "seats.gpkg", {"seats": data["seats"]})
+    write_csv(out / "accessibility.csv", data["accessibility"])
+    write_csv(out / "od.csv", data["od"])
+    write_json(out / "transport_summary.json", data["transport_summary"])
+    write_json(out / "ecology_summary.json",
+               {**data["ecology_summary"], "gamma": None, "n_corridors": 1})
+    run("metrics_cluster.py", wildcards={"cluster": "tri"},
+        input={"boundaries": str(res / "boundaries.gpkg"), "seats": str(res / "seats.gpkg"),
+               "accessibility": str(out / "accessibility.csv"), "od": str(out / "od.csv"),
+               "transport_summary": str(out / "transport_summary.json"),
+               "ecology_summary": str(out / "ecology_summary.json"), "ecology": str(ecology)},
+        output={"metrics": str(out / "metrics.csv")},
+        params={"daily_thresholds_h": [1, 2, 3], "float_precision": 6})
+    row = pd.read_csv(out / "metrics.csv").iloc[0]
+    assert row["n_road_crossings"] == 1 and row["road_length_in_corridors_km"] == 1
+    assert row["eco_n_corridors"] == 1 and row["eco_corridor_length_km"] == 3
+    assert row["od_mean_travel_time_min"] == 75 and row["population"] == 600
+
+    run("metrics_compare.py",
+        input={"metrics": [str(out / "metrics.csv")],
+               "accessibility": [str(out / "accessibility.csv")]},
+        output={"table": str(out / "cluster_comparison.csv"),
+                "chart": str(out / "cluster_comparison.png"),
+                "cities": str(out / "cities_accessibility.csv")},
+        params={"clusters": ["tri"], "float_precision": 6})
+    assert (out / "cluster_comparison.csv").read_bytes() == (out / "metrics.csv").read_bytes()
+    cities = pd.read_csv(out / "cities_accessibility.csv", dtype={"adcode": str})
+    assert cities["cluster"].tolist() == ["tri"] * 3 and cities["adcode"].iloc[0] == "410100"
+    assert (out / "cluster_comparison.png").stat().st_size > 10_000
+    assert json.loads((out / "ecology_summary.json").read_text())["n_corridors"] == 1
