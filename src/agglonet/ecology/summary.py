@@ -3,6 +3,11 @@
 :func:`network_layers` assembles the five layers of ``resources/{cluster}/ecology_network.gpkg``
 (``sources``, ``corridors``, ``corridor_areas``, ``pinch_points``, ``barriers``), giving layers
 that could not be built (e.g. a single source: no corridor) their columns and no rows.
+:func:`corridor_stage` and :func:`circuit_stage` run the corridor and circuit steps of
+:mod:`agglonet.ecology.corridors`, :mod:`~agglonet.ecology.barriers` and
+:mod:`~agglonet.ecology.circuit` for the rules, handling the single-source case: with one source
+there is no corridor, so the stages return the cost distance from that source, an empty corridor
+mask, zero current and empty layers, and log a warning rather than fail.
 :func:`ecology_summary` computes the cluster-level figures.
 """
 
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -18,6 +23,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from agglonet.ecology.sources import add_mean_resistance
 from agglonet.graph_indices import graph_indices
 
 logger = logging.getLogger(__name__)
@@ -64,6 +70,89 @@ def network_layers(
         else:
             out[name] = frame.to_crs(crs).reset_index(drop=True)
     return out
+
+
+def corridor_stage(
+    resistance: np.ndarray,
+    source_labels: np.ndarray,
+    sources: gpd.GeoDataFrame,
+    *,
+    transform: Any,
+    crs: Any,
+    width_cost_units: float,
+    class_quantiles: Sequence[float],
+    barrier_radius_m: float,
+    barrier_top_n: int,
+    restored_resistance: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, dict[str, gpd.GeoDataFrame]]:
+    """Corridors, gravity classes and barriers between the sources.
+
+    Returns
+    -------
+    cost_distance : numpy.ndarray
+        Multi-source cost-weighted distance (NaN where impassable).
+    corridor_mask : numpy.ndarray
+        int32 corridor ids (0 = none).
+    layers : dict
+        :func:`network_layers` with ``sources`` (``mean_resistance`` filled), ``corridors``,
+        ``corridor_areas``, ``barriers`` and an empty ``pinch_points``.
+    """
+    from agglonet.ecology.barriers import find_barriers
+    from agglonet.ecology.corridors import build_corridors, cost_allocation
+
+    sources = add_mean_resistance(sources, source_labels, resistance)
+    if len(sources) < 2:
+        logger.warning(
+            "only %d ecological source: no corridor, pinch point or barrier can be built; "
+            "writing empty layers (lower ecology.sources.min_area_km2 or raise top_n for a "
+            "network)", len(sources))
+        cost_distance, _ = cost_allocation(resistance, source_labels,
+                                           cell_size_m=abs(transform.a))
+        return (cost_distance, np.zeros(source_labels.shape, dtype=np.int32),
+                network_layers(sources=sources, crs=crs))
+    net = build_corridors(resistance, source_labels, transform=transform, crs=crs,
+                          width_cost_units=width_cost_units, class_quantiles=class_quantiles)
+    barriers = find_barriers(net, radius_m=barrier_radius_m, top_n=barrier_top_n,
+                             restored_resistance=restored_resistance)
+    layers = network_layers(sources=sources, crs=crs, corridors=net.corridors,
+                            corridor_areas=net.corridor_areas, barriers=barriers)
+    return net.cost_distance, net.corridor_mask.astype(np.int32), layers
+
+
+def circuit_stage(
+    resistance: np.ndarray,
+    source_labels: np.ndarray,
+    corridor_mask: np.ndarray,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    transform: Any,
+    crs: Any,
+    mode: str,
+    solver: str,
+    direct_max_cells: int,
+    pinch_quantile: float,
+) -> tuple[np.ndarray, dict[str, gpd.GeoDataFrame]]:
+    """Cumulative current density and pinch points; returns the current and the final layers.
+
+    In ``pairwise`` mode the pairs are those of the kept corridors. Without any corridor the
+    current is 0 on passable cells (NaN elsewhere) and there is no pinch point.
+    """
+    from agglonet.ecology.circuit import cumulative_current, pinch_points
+
+    corridors = layers.get("corridors")
+    pins = None
+    if corridors is not None and len(corridors):
+        pairs = sorted({(int(min(a, b)), int(max(a, b))) for a, b in
+                        zip(corridors["from_source"], corridors["to_source"], strict=True)})
+        current = cumulative_current(resistance, source_labels, pairs=pairs, mode=mode,
+                                     solver=solver,
+                                     direct_max_cells=direct_max_cells).current_density
+        pins = pinch_points(current, corridor_mask, transform=transform, crs=crs,
+                            quantile=pinch_quantile)
+    else:
+        current = np.where(np.isfinite(resistance), 0.0, np.nan)
+    given = {k: v for k, v in layers.items() if k != "pinch_points"}
+    return current, network_layers(crs=crs, pinch_points=pins, **given)
 
 
 def _finite_or_none(value: float) -> float | None:
