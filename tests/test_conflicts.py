@@ -119,6 +119,10 @@ def test_osmnx_list_highway_and_missing_weight() -> None:
                              geometry=[LineString([(300, -100), (300, 300)])], crs=CHINA_ALBERS)
     out = road_crossings(roads, lines, areas, road_classes=CLASSES, class_weights=WEIGHTS)
     assert out["road_class"].tolist() == ["primary"]
+    # OSM multi-values "a;b" (the proxy writes them for merged edges): the heavier class wins
+    roads["highway"] = ["secondary;primary"]
+    out = road_crossings(roads, lines, areas, road_classes=CLASSES, class_weights=WEIGHTS)
+    assert out["road_class"].tolist() == ["primary"]
     with pytest.raises(ConfigError, match="primary"):
         road_crossings(roads, lines, areas, road_classes=CLASSES,
                        class_weights={"motorway": 1.0})

@@ -65,7 +65,7 @@ def parent_class(highway: str) -> str:
 
 
 def _highway_values(value: object) -> list[str]:
-    """Normalise one ``highway`` cell: a string, a list, or a list written as text by osmnx."""
+    """A ``highway`` cell as a list: a string, ``a;b``, a list, or osmnx list-as-text."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -78,7 +78,7 @@ def _highway_values(value: object) -> list[str]:
             parsed = None
         if isinstance(parsed, (list, tuple)):
             return [str(v) for v in parsed]
-    return [text]
+    return [part.strip() for part in text.split(";") if part.strip()]  # OSM multi-value "a;b"
 
 
 def analysed_roads(
@@ -144,7 +144,7 @@ def analysed_roads(
 
 def _name_text(value: object) -> str:
     names = _highway_values(value)  # same list-or-text handling as highway
-    return ";".join(n for n in names if n and n.lower() != "nan")
+    return ";".join(n for n in names if n.lower() not in {"nan", "none"})
 
 
 def _corridor_table(
