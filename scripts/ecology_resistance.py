@@ -20,6 +20,8 @@ resistance = resistance_surface(
 write_raster(snakemake.output.resistance, resistance, transform=profile["transform"],  # noqa: F821
              crs=profile["crs"], nodata=-9999.0, resampling="average",
              band_description="resistance (class value × slope factor + road penalty)",
-             tags={"class_values": dict(p.class_values), "road_penalty": dict(p.road_penalty),
+             tags={"roads_source": ",".join(sorted(roads["source"].astype(str).unique()))
+                   if "source" in roads.columns else "unknown",
+                   "class_values": dict(p.class_values), "road_penalty": dict(p.road_penalty),
                    "slope_breaks_deg": list(p.slope_breaks_deg),
                    "slope_factors": list(p.slope_factors)})
