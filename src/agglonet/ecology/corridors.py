@@ -23,18 +23,33 @@ Pipeline (:func:`build_corridors`):
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import rasterio.features
+import scipy.sparse as sp
+import shapely
 from affine import Affine
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, shape
+
+from agglonet.errors import DataError, EmptyNetworkError
 
 log = logging.getLogger(__name__)
 
 #: Corridor classes from the highest to the lowest gravity.
 CORRIDOR_CLASSES = ("primary", "secondary", "general")
+#: The 8 neighbour offsets (row, col), ordered so that flat neighbour indices increase.
+OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+SQRT2 = math.sqrt(2.0)
+#: Columns of the ``corridors`` layer (``corridor_areas`` adds ``area_km2``).
+CORRIDOR_COLUMNS = ("corridor_id", "from_source", "to_source", "cost_weighted_length", "length_km",
+                    "euclid_distance_m", "cwd_to_euclid", "gravity", "corridor_class")
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,9 @@ class SourceCostSurface:
 
     def full(self, shape: tuple[int, int]) -> np.ndarray:
         """Return the CWD on the full grid of ``shape`` (``inf`` outside the window)."""
-        raise NotImplementedError
+        out = np.full(shape, np.inf)
+        out[self.window] = self.cwd
+        return out
 
 
 @dataclass(frozen=True)
@@ -78,12 +95,14 @@ class CorridorNetwork:
     corridors
         Least-cost paths (LineStrings), one row per kept corridor, columns ``corridor_id``,
         ``from_source``, ``to_source``, ``cost_weighted_length``, ``length_km``,
-        ``cwd_to_euclid``, ``euclid_distance_m``, ``gravity``, ``corridor_class``.
+        ``euclid_distance_m``, ``cwd_to_euclid``, ``gravity``, ``corridor_class``.
     corridor_areas
         Corridor polygons (NLCC ≤ width), same ``corridor_id`` and attributes, plus ``area_km2``.
+        Built from ``corridor_mask``, so they do not overlap.
     corridor_mask
-        int32 raster of corridor ids (0 outside corridors); where corridors overlap, the cell goes
-        to the corridor with the lowest normalised cost.
+        int32 raster of corridor ids (0 outside corridors and on source cells); where corridors
+        overlap, the cell goes to the corridor with the lowest normalised cost (Linkage Mapper's
+        mosaic), ties to the lower id.
     adjacent_pairs
         All pairs ``(a, b)``, ``a < b``, whose allocation zones touch (before the
         third-source rule).
@@ -112,13 +131,102 @@ def cell_size_m(transform: Affine) -> float:
     agglonet.errors.DataError
         If the cells are not square or the transform is rotated.
     """
-    raise NotImplementedError
+    if transform.b != 0 or transform.d != 0:
+        raise DataError(f"raster transform {tuple(transform)[:6]} is rotated; expected north-up")
+    width, height = abs(transform.a), abs(transform.e)
+    if width <= 0 or not math.isclose(width, height, rel_tol=1e-9):
+        raise DataError(f"raster cells are {width} × {height} m; expected square cells")
+    return float(width)
+
+
+def _shift_slices(dy: int, dx: int, shape: tuple[int, int]) -> tuple[tuple[slice, slice], ...]:
+    """Slices (source, neighbour) pairing every cell with its neighbour at offset (dy, dx)."""
+    h, w = shape
+    src = (slice(max(0, -dy), h - max(0, dy)), slice(max(0, -dx), w - max(0, dx)))
+    dst = (slice(max(0, dy), h - max(0, -dy)), slice(max(0, dx), w - max(0, -dx)))
+    return src, dst
+
+
+def _check_inputs(
+    resistance: np.ndarray, source_labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the rasters; return float64 resistance (NaN = impassable) and int64 labels."""
+    resistance = np.asarray(resistance)
+    source_labels = np.asarray(source_labels)
+    if resistance.ndim != 2 or resistance.shape != source_labels.shape:
+        raise DataError(f"resistance {resistance.shape} and source labels {source_labels.shape} "
+                        "must be 2-D arrays of the same shape")
+    if not np.issubdtype(source_labels.dtype, np.integer):
+        raise DataError(f"source labels have dtype {source_labels.dtype}; expected integers "
+                        "(0 = not a source, k >= 1 = source k)")
+    r = resistance.astype(np.float64)
+    passable = np.isfinite(r)
+    r[~passable] = np.nan
+    if passable.any() and np.nanmin(r) <= 0:
+        raise DataError(f"resistance has a minimum of {np.nanmin(r)}; expected values > 0 "
+                        "(NaN for impassable cells)")
+    labels = np.where(passable, source_labels, 0).astype(np.int64)
+    if labels.min() < 0:
+        raise DataError(f"source labels contain {labels.min()}; expected 0 or positive ids")
+    return r, labels
+
+
+def grid_graph(resistance: np.ndarray, *, cell_size_m: float) -> sp.csr_matrix:
+    """Directed 8-neighbour cost graph of a resistance raster, Linkage Mapper's cost units.
+
+    The weight of the arc between neighbouring passable cells u, v is
+    (r_u + r_v) / 2 × step length (``cell_size_m``, × √2 for diagonals). Node ids are flat
+    (row-major) cell indices; impassable cells have no arcs.
+
+    Hand-built CSR (rows sorted, one vectorised pass per offset): about 4× faster than
+    ``skimage.graph.pixel_graph`` with an edge function on a 4 M-cell grid (3.5 s vs 14 s),
+    with identical weights.
+    """
+    h, w = resistance.shape
+    n = h * w
+    passable = np.isfinite(resistance)
+    idx_dtype = np.int32 if 8 * n < 2**31 - 1 else np.int64
+    flat = np.arange(n, dtype=idx_dtype).reshape(h, w)
+    neighbour = np.full((h, w, 8), -1, dtype=idx_dtype)
+    cost = np.zeros((h, w, 8))
+    for j, (dy, dx) in enumerate(OFFSETS):
+        src, dst = _shift_slices(dy, dx, (h, w))
+        ok = passable[src] & passable[dst]
+        step = cell_size_m * (SQRT2 if dy and dx else 1.0)
+        neighbour[src + (j,)] = np.where(ok, flat[dst], -1)
+        cost[src + (j,)] = (resistance[src] + resistance[dst]) * (0.5 * step)
+    keep = neighbour >= 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(keep.sum(axis=2).ravel(), out=indptr[1:])
+    if indptr[-1] < 2**31 - 1:
+        indptr = indptr.astype(np.int32)
+    return sp.csr_matrix((cost[keep], neighbour[keep], indptr), shape=(n, n))
+
+
+def _allocate(graph: sp.csr_matrix, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-source Dijkstra on ``graph`` from every source cell of ``labels``."""
+    starts = np.flatnonzero(labels.ravel())
+    if starts.size == 0:
+        raise DataError("no source cell lies on passable ground (resistance not NaN)")
+    dist, _pred, nearest = dijkstra(graph, directed=True, indices=starts, min_only=True,
+                                    return_predecessors=True)
+    cost_distance = dist.reshape(labels.shape)
+    reached = nearest >= 0
+    allocation = np.zeros(labels.size, dtype=np.int32)
+    allocation[reached] = labels.ravel()[nearest[reached]]
+    cost_distance[~np.isfinite(cost_distance)] = np.nan
+    return cost_distance, allocation.reshape(labels.shape)
 
 
 def cost_allocation(
     resistance: np.ndarray, source_labels: np.ndarray, *, cell_size_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cost-weighted distance to, and allocation of, the nearest source in one multi-source pass.
+
+    ``scipy.sparse.csgraph.dijkstra(min_only=True)`` on the 8-neighbour graph, whose ``sources``
+    output is the allocation. Measured on a 2000 × 2000 grid with 20 sources:
+    csgraph 2.5–3.6 s vs ``skimage.graph.MCP_Geometric`` 5.9 s (identical costs), and MCP
+    would still need an allocation pass over its traceback.
 
     Parameters
     ----------
@@ -142,7 +250,31 @@ def cost_allocation(
     agglonet.errors.DataError
         On mismatched shapes, non-positive resistance, or no source cell on passable ground.
     """
-    raise NotImplementedError
+    r, labels = _check_inputs(resistance, source_labels)
+    return _allocate(grid_graph(r, cell_size_m=cell_size_m), labels)
+
+
+def _boundary_arcs(
+    allocation: np.ndarray, cost_distance: np.ndarray | None = None,
+    resistance: np.ndarray | None = None, cell: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arcs between cells of different allocation zones: (a, b, cost of the a→b route via it)."""
+    a_all, b_all, c_all = [], [], []
+    for dy, dx in OFFSETS[4:]:
+        src, dst = _shift_slices(dy, dx, allocation.shape)
+        za, zb = allocation[src], allocation[dst]
+        m = (za != zb) & (za > 0) & (zb > 0)
+        a_all.append(za[m])
+        b_all.append(zb[m])
+        if cost_distance is not None and resistance is not None:
+            step = cell * (SQRT2 if dy and dx else 1.0)
+            c_all.append(cost_distance[src][m] + cost_distance[dst][m]
+                         + (resistance[src][m] + resistance[dst][m]) * (0.5 * step))
+    a = np.concatenate(a_all).astype(np.int64)
+    b = np.concatenate(b_all).astype(np.int64)
+    c = np.concatenate(c_all) if c_all else np.zeros(a.size)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return lo, hi, c
 
 
 def source_adjacency(allocation: np.ndarray) -> list[tuple[int, int]]:
@@ -158,7 +290,94 @@ def source_adjacency(allocation: np.ndarray) -> list[tuple[int, int]]:
     list of tuple
         Sorted pairs ``(a, b)`` with ``a < b``.
     """
-    raise NotImplementedError
+    lo, hi, _ = _boundary_arcs(np.asarray(allocation))
+    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0) if lo.size else np.zeros((0, 2), int)
+    return [(int(a), int(b)) for a, b in pairs]
+
+
+def _pair_upper_bounds(
+    allocation: np.ndarray, cost_distance: np.ndarray, resistance: np.ndarray, cell: float
+) -> dict[tuple[int, int], float]:
+    """Cheapest a→b route crossing straight from zone a into zone b: an upper bound of LCD_ab."""
+    lo, hi, c = _boundary_arcs(allocation, cost_distance, resistance, cell)
+    if lo.size == 0:
+        return {}
+    key = lo * (int(hi.max()) + 1) + hi
+    order = np.lexsort((c, key))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    sel = order[first]
+    return {(int(a), int(b)): float(v) for a, b, v in zip(lo[sel], hi[sel], c[sel], strict=True)}
+
+
+def _source_surface(graph: sp.csr_matrix, cells: np.ndarray, source_id: int, limit: float,
+                    shape: tuple[int, int]) -> SourceCostSurface:
+    """Dijkstra from one source truncated at ``limit``, cropped to the reached cells."""
+    dist = dijkstra(graph, directed=True, indices=cells, min_only=True, limit=limit)
+    dist = dist.reshape(shape)
+    reached = np.isfinite(dist)
+    rows = np.flatnonzero(reached.any(axis=1))
+    cols = np.flatnonzero(reached.any(axis=0))
+    window = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    return SourceCostSurface(source_id=source_id, window=window, cwd=dist[window].copy(),
+                             limit=float(limit))
+
+
+def _descend(surface: SourceCostSurface, start: tuple[int, int], resistance: np.ndarray,
+             cell: float) -> list[tuple[int, int]]:
+    """Follow the steepest cost descent from ``start`` back to the source (a least-cost path).
+
+    At each cell the predecessor is the neighbour y minimising CWD(y) + cost(y → x), which is the
+    Dijkstra predecessor (CWD(y) + cost = CWD(x)) up to ties; no predecessor array is stored.
+    """
+    r0, c0 = surface.window[0].start, surface.window[1].start
+    cwd = surface.cwd
+    h, w = cwd.shape
+    i, j = start[0] - r0, start[1] - c0
+    path = [(start[0], start[1])]
+    for _ in range(cwd.size):
+        if cwd[i, j] == 0:
+            return path
+        best, best_ij = np.inf, None
+        for dy, dx in OFFSETS:
+            y, x = i + dy, j + dx
+            if 0 <= y < h and 0 <= x < w and np.isfinite(cwd[y, x]):
+                step = cell * (SQRT2 if dy and dx else 1.0)
+                mean_r = 0.5 * (resistance[y + r0, x + c0] + resistance[i + r0, j + c0])
+                v = cwd[y, x] + mean_r * step
+                if v < best:
+                    best, best_ij = v, (y, x)
+        if best_ij is None or cwd[best_ij] >= cwd[i, j]:
+            raise RuntimeError(f"cost descent stuck at cell {(i + r0, j + c0)}")
+        i, j = best_ij
+        path.append((i + r0, j + c0))
+    raise RuntimeError(f"cost descent from {start} did not reach source {surface.source_id}")
+
+
+def _intersect(wa: tuple[slice, slice], wb: tuple[slice, slice]) -> tuple[slice, slice] | None:
+    rs, re_ = max(wa[0].start, wb[0].start), min(wa[0].stop, wb[0].stop)
+    cs, ce = max(wa[1].start, wb[1].start), min(wa[1].stop, wb[1].stop)
+    if rs >= re_ or cs >= ce:
+        return None
+    return slice(rs, re_), slice(cs, ce)
+
+
+def _local(window: tuple[slice, slice], inner: tuple[slice, slice]) -> tuple[slice, slice]:
+    """``inner`` (global slices) expressed in the coordinates of ``window``."""
+    return (slice(inner[0].start - window[0].start, inner[0].stop - window[0].start),
+            slice(inner[1].start - window[1].start, inner[1].stop - window[1].start))
+
+
+def pair_cost_sum(
+    surface_a: SourceCostSurface, surface_b: SourceCostSurface
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """CWD_a + CWD_b on the overlap of two surfaces' windows (``None`` if they do not overlap)."""
+    win = _intersect(surface_a.window, surface_b.window)
+    if win is None:
+        return None
+    total = (surface_a.cwd[_local(surface_a.window, win)]
+             + surface_b.cwd[_local(surface_b.window, win)])
+    return win, total
 
 
 def gravity(
@@ -171,12 +390,55 @@ def gravity(
     D_ab = L_ab / L_max with L_ab the corridor's cost-weighted length and L_max the largest among
     the corridors of the network.
     """
-    raise NotImplementedError
+    if lcd <= 0 or lcd_max <= 0:
+        raise DataError(f"corridor cost lengths must be > 0; got L_ab={lcd}, L_max={lcd_max}")
+    n_a = math.log(area_a_m2) / resistance_a
+    n_b = math.log(area_b_m2) / resistance_b
+    d_ab = lcd / lcd_max
+    return n_a * n_b / d_ab**2
 
 
 def classify_gravity(values: Sequence[float], *, class_quantiles: Sequence[float]) -> list[str]:
     """Class each corridor by quantiles of G: ≥ q[0] primary, ≥ q[1] secondary, else general."""
-    raise NotImplementedError
+    if len(class_quantiles) != 2 or not 0 <= class_quantiles[1] <= class_quantiles[0] <= 1:
+        raise DataError(f"class_quantiles {list(class_quantiles)} must be two values in [0, 1], "
+                        "the first (primary) not below the second (secondary)")
+    g = np.asarray(values, dtype=float)
+    if g.size == 0:
+        return []
+    t_primary, t_secondary = np.quantile(g, class_quantiles[0]), np.quantile(g, class_quantiles[1])
+    return [CORRIDOR_CLASSES[0] if v >= t_primary else CORRIDOR_CLASSES[1] if v >= t_secondary
+            else CORRIDOR_CLASSES[2] for v in g]
+
+
+def _cell_centres(cells: Sequence[tuple[int, int]], transform: Affine) -> list[tuple[float, float]]:
+    return [transform @ (c + 0.5, r + 0.5) for r, c in cells]
+
+
+def _source_cells(labels: np.ndarray) -> dict[int, np.ndarray]:
+    """Flat cell indices of every source, grouped in one sort."""
+    flat = labels.ravel()
+    cells = np.flatnonzero(flat)
+    ids = flat[cells]
+    order = np.argsort(ids, kind="stable")
+    cells, ids = cells[order], ids[order]
+    uniq, starts = np.unique(ids, return_index=True)
+    return {int(k): part for k, part in zip(uniq, np.split(cells, starts[1:]), strict=True)}
+
+
+def _euclid_m(cells_a: np.ndarray, cells_b: np.ndarray, width: int, cell: float) -> float:
+    """Distance between the nearest cell centres of two sources (metres)."""
+    pa = np.column_stack(np.divmod(cells_a, width)).astype(float)
+    pb = np.column_stack(np.divmod(cells_b, width)).astype(float)
+    d, _ = cKDTree(pb).query(pa, k=1)
+    return float(d.min()) * cell
+
+
+def _empty_frames(crs: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    cols = {c: [] for c in CORRIDOR_COLUMNS}
+    lines = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    areas = gpd.GeoDataFrame({**cols, "area_km2": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    return lines, areas
 
 
 def build_corridors(
@@ -189,6 +451,12 @@ def build_corridors(
     class_quantiles: Sequence[float] = (0.667, 0.333),
 ) -> CorridorNetwork:
     """Least-cost corridors between adjacent ecological sources (Linkage-Mapper method).
+
+    Per-source cost surfaces are exact where they matter: the pass from source a stops at
+    T_a = max over its adjacent b of (U_ab + width), where U_ab ≥ LCD_ab is the cheapest route
+    crossing directly from zone a into zone b in the multi-source pass. Every cell with
+    CWD_a + CWD_b ≤ LCD_ab + width has CWD_a ≤ T_a, so corridors, least-cost paths and LCDs equal
+    those of full per-source passes; each pass only covers the neighbourhood of its source.
 
     Parameters
     ----------
@@ -215,4 +483,97 @@ def build_corridors(
     agglonet.errors.EmptyNetworkError
         If fewer than two sources are given (no corridor can exist).
     """
-    raise NotImplementedError
+    if not width_cost_units >= 0:
+        raise DataError(f"width_cost_units is {width_cost_units}; expected a number >= 0")
+    cell = cell_size_m(transform)
+    r, labels = _check_inputs(resistance, source_labels)
+    cells_of = _source_cells(labels)
+    if len(cells_of) < 2:
+        raise EmptyNetworkError(f"{len(cells_of)} ecological source(s) on passable ground; "
+                                "corridors need at least two")
+    graph = grid_graph(r, cell_size_m=cell)
+    cost_distance, allocation = _allocate(graph, labels)
+    adjacent = source_adjacency(allocation)
+    upper = _pair_upper_bounds(allocation, np.nan_to_num(cost_distance, nan=np.inf), r, cell)
+    log.info("%d sources, %d adjacent pairs in cost-allocation space", len(cells_of), len(adjacent))
+
+    limits: dict[int, float] = {}
+    for (a, b) in adjacent:
+        for k in (a, b):
+            limits[k] = max(limits.get(k, 0.0), upper[(a, b)] + width_cost_units)
+    # Relative slack so float rounding at the limit never truncates a corridor cell.
+    surfaces = {k: _source_surface(graph, cells_of[k], k, limit * (1 + 1e-9), labels.shape)
+                for k, limit in sorted(limits.items())}
+    del graph
+
+    records, geoms = [], []
+    best = np.full(labels.shape, np.inf)
+    mask = np.zeros(labels.shape, dtype=np.int32)
+    for (a, b) in adjacent:
+        win, total = pair_cost_sum(surfaces[a], surfaces[b])
+        flat_min = int(np.argmin(total))
+        lcd = float(total.flat[flat_min])
+        i_min, j_min = divmod(flat_min, total.shape[1])
+        start = (win[0].start + i_min, win[1].start + j_min)
+        half_a = _descend(surfaces[a], start, r, cell)
+        half_b = _descend(surfaces[b], start, r, cell)
+        path = half_a[::-1] + half_b[1:]
+        rows, cols = np.array(path).T
+        on_path = np.unique(labels[rows, cols])
+        third = sorted(set(on_path.tolist()) - {0, a, b})
+        if third:
+            log.info("pair %d-%d dropped: least-cost path crosses source(s) %s", a, b, third)
+            continue
+        steps = np.hypot(np.diff(rows), np.diff(cols)) * cell
+        corridor_id = len(records) + 1
+        nlcc = total - lcd
+        inside = (nlcc <= width_cost_units) & (labels[win] == 0) & (nlcc < best[win])
+        best[win][inside] = nlcc[inside]
+        mask[win][inside] = corridor_id
+        euclid = _euclid_m(cells_of[a], cells_of[b], labels.shape[1], cell)
+        records.append({"corridor_id": corridor_id, "from_source": a, "to_source": b,
+                        "cost_weighted_length": lcd, "length_km": float(steps.sum()) / 1000.0,
+                        "euclid_distance_m": euclid, "cwd_to_euclid": lcd / euclid})
+        geoms.append(LineString(_cell_centres(path, transform)))
+
+    if not records:
+        log.warning("no corridor: %d adjacent pairs, all dropped or none", len(adjacent))
+        lines, areas = _empty_frames(crs)
+    else:
+        lcd_max = max(rec["cost_weighted_length"] for rec in records)
+        stats = {k: (float(np.mean(r.ravel()[c])), c.size * cell * cell)
+                 for k, c in cells_of.items()}
+        for rec in records:
+            (p_a, s_a), (p_b, s_b) = stats[rec["from_source"]], stats[rec["to_source"]]
+            rec["gravity"] = gravity(resistance_a=p_a, area_a_m2=s_a, resistance_b=p_b,
+                                     area_b_m2=s_b, lcd=rec["cost_weighted_length"],
+                                     lcd_max=lcd_max)
+        classes = classify_gravity([rec["gravity"] for rec in records],
+                                   class_quantiles=class_quantiles)
+        for rec, cls in zip(records, classes, strict=True):
+            rec["corridor_class"] = cls
+        lines = gpd.GeoDataFrame(records, geometry=geoms, crs=crs)[[*CORRIDOR_COLUMNS, "geometry"]]
+        areas = _corridor_polygons(mask, lines, transform=transform, cell=cell)
+    return CorridorNetwork(cost_distance=cost_distance, allocation=allocation, corridors=lines,
+                           corridor_areas=areas, corridor_mask=mask, adjacent_pairs=tuple(adjacent),
+                           source_cwd=surfaces, transform=transform, crs=crs)
+
+
+def _corridor_polygons(mask: np.ndarray, lines: gpd.GeoDataFrame, *, transform: Affine,
+                       cell: float) -> gpd.GeoDataFrame:
+    """Polygons of the corridor mask (one multipart geometry per corridor id)."""
+    parts: dict[int, list] = {}
+    for geom, value in rasterio.features.shapes(mask, mask=mask > 0, transform=transform,
+                                                connectivity=8):
+        parts.setdefault(int(value), []).append(shape(geom))
+    counts = np.bincount(mask.ravel(), minlength=int(mask.max()) + 1)
+    attrs = lines.drop(columns="geometry").set_index("corridor_id")
+    rows, geoms = [], []
+    for cid in sorted(parts):
+        rows.append({"corridor_id": cid, **attrs.loc[cid].to_dict(),
+                     "area_km2": counts[cid] * cell * cell / 1e6})
+        geoms.append(shapely.union_all(parts[cid]))
+    if not rows:
+        return _empty_frames(lines.crs)[1]
+    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=lines.crs)
+    return frame[[*CORRIDOR_COLUMNS, "area_km2", "geometry"]]
