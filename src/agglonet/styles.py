@@ -106,7 +106,7 @@ def ramp_colors(cmap: str, n: int) -> list[str]:
     colormap = matplotlib.colormaps[cmap]
     if n == 1:
         return [_hex(colormap(0.75))]
-    return [_hex(colormap(0.1 + 0.85 * i / (n - 1))) for i in range(n)]
+    return [_hex(colormap(0.3 + 0.7 * i / (n - 1))) for i in range(n)]
 
 
 # --------------------------------------------------------------------------------------- symbols

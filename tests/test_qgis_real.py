@@ -1,0 +1,120 @@
+"""The QGIS projects, opened in real QGIS (Debian's qgis / python3-qgis), headless.
+
+Skipped where the system Python cannot import ``qgis.core``. The check itself runs in
+tests/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``: every layer
+valid, in the working CRS, with the expected feature count and its default style applied (from
+the project and from the GeoPackage / QML sidecar alone), and the project rendered to a PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from agglonet.crs import CHINA_ALBERS
+from agglonet.qgis_project import discover_layers, write_project
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+CHECK_SCRIPT = Path(__file__).with_name("qgis_check.py")
+REPO = Path(__file__).resolve().parents[1]
+#: Tokens of the working CRS every layer must carry.
+PROJ_TOKENS = ["+proj=aea", "+lat_1=25", "+lat_2=47", "+lon_0=105", "+ellps=GRS80"]
+RENDERERS = {"seats": "graduatedSymbol", "road_crossings": "graduatedSymbol",
+             "pinch_points": "graduatedSymbol", "roads": "categorizedSymbol"}
+RASTER_RENDERERS = {"landcover": "paletted", "mspa": "paletted",
+                    "travel_time_min": "singlebandpseudocolor",
+                    "current_density": "singlebandpseudocolor"}
+
+
+def _qgis_missing() -> str | None:
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    try:
+        proc = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
+                              timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run {SYSTEM_PYTHON}: {exc}"
+    if proc.returncode != 0:
+        return (f"QGIS not installed: `{SYSTEM_PYTHON} -c 'import qgis.core'` failed "
+                "(apt-get install qgis python3-qgis to run this test)")
+    return None
+
+
+_MISSING = _qgis_missing()
+pytestmark = [pytest.mark.qgis, pytest.mark.skipif(_MISSING is not None,
+                                                   reason=_MISSING or "")]
+
+
+def expected_layers(results_dir: Path, resources_dir: Path | None) -> dict[str, dict]:
+    """Expected feature counts (read with pyogrio, independently of QGIS) and renderers."""
+    out: dict[str, dict] = {}
+    for pl in discover_layers(results_dir, resources_dir=resources_dir):
+        if pl.is_raster:
+            out[pl.name] = {"raster_renderer": RASTER_RENDERERS.get(pl.name)}
+        else:
+            count = pyogrio.read_info(pl.path, layer=pl.layer)["features"]
+            out[pl.name] = {"count": int(count), "renderer": RENDERERS.get(pl.name),
+                            "labels": pl.name in {"cities", "seats"}}
+    return out
+
+
+def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int = 900) -> dict:
+    spec = {"project": str(project), "png": str(png), "width": width, "layers": layers,
+            "proj": PROJ_TOKENS}
+    spec_path = png.with_suffix(".json")
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(png.parent),
+           "HOME": str(png.parent)}
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run([SYSTEM_PYTHON, str(CHECK_SCRIPT), str(spec_path)], capture_output=True,
+                          text=True, timeout=300, env=env)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no report from QGIS:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    return json.loads(lines[-1])
+
+
+def test_synthetic_project_in_qgis(tmp_path):
+    from test_qgis_project import EXPECTED_COUNTS, make_outputs
+
+    res, rsc = make_outputs(tmp_path)
+    project = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc,
+                            crs=CHINA_ALBERS)
+    layers = expected_layers(res, rsc)
+    # pyogrio's counts agree with what the fixture wrote (so QGIS is checked against truth)
+    assert {n: v["count"] for n, v in layers.items() if "count" in v} == EXPECTED_COUNTS
+    result = run_check(project, tmp_path / "toy.png", layers, width=600)
+    assert result["ok"], result["problems"]
+    assert result["layers"]["seats"]["renderer"] == "graduatedSymbol"
+    assert result["layers"]["landcover"]["raster_renderer"] == "paletted"
+    assert (tmp_path / "toy.png").stat().st_size > 2000
+
+
+REAL = REPO / "results" / "central_plains_core"
+
+
+@pytest.mark.skipif(not (REAL / "central_plains_core.qgs").exists(),
+                    reason="no real results (run `make run` first)")
+def test_real_project_in_qgis(tmp_path):
+    # Work on a copy so the test never touches results/ (and relative paths still resolve).
+    root = tmp_path / "copy"
+    shutil.copytree(REAL, root / "results" / "central_plains_core",
+                    ignore=shutil.ignore_patterns("maps"))
+    rsc_src = REPO / "resources" / "central_plains_core"
+    if rsc_src.exists():
+        shutil.copytree(rsc_src, root / "resources" / "central_plains_core",
+                        ignore=shutil.ignore_patterns("*.graphml", "*.pbf", "*.osm"))
+    res = root / "results" / "central_plains_core"
+    rsc = root / "resources" / "central_plains_core"
+    project = res / "central_plains_core.qgs"
+    layers = expected_layers(res, rsc if rsc.exists() else None)
+    png = tmp_path / "qgis_central_plains_core.png"
+    result = run_check(project, png, layers, width=900)
+    assert result["ok"], result["problems"]
+    if os.environ.get("AGGLONET_SAVE_SCREENSHOT"):
+        shutil.copyfile(png, REPO / "docs" / "img" / "qgis_central_plains_core.png")
