@@ -118,7 +118,8 @@ def check(spec: dict) -> dict:
 
 
 def main() -> int:
-    spec = json.loads(open(sys.argv[1], encoding="utf-8").read())
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        spec = json.load(fh)
     app = QgsApplication([], False)
     app.initQgis()
     try:

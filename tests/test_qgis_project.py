@@ -75,7 +75,8 @@ def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
          "speed_kph": [110.0, 80.0, 60.0, 25.0], "travel_time_s": [600.0, 700.0, 800.0, 900.0],
          "length_m": [20_000.0, 18_000.0, 15_000.0, 5_000.0], "source": ["synthetic_proxy"] * 4},
         geometry=[LineString([pts[0], pts[1]]), LineString([pts[1], pts[2]]),
-                  LineString([pts[0], pts[2]]), LineString([(X0, Y0 - 1000), (X0 + 9000, Y0 - 1000)])],
+                  LineString([pts[0], pts[2]]),
+                  LineString([(X0, Y0 - 1000), (X0 + 9000, Y0 - 1000)])],
         crs=crs)
     od_links = gpd.GeoDataFrame({"origin": ["410100", "410100", "410200"],
                                  "destination": ["410200", "410300", "410300"],
