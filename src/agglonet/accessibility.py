@@ -215,6 +215,10 @@ def city_table(
                                                       beta_per_min=beta_per_min)
     out["linkage_total"] = np.nansum(linkage_strength(T, M, k=k, b=b), axis=1)
     out["reachable_all"] = np.isfinite(np.asarray(T, dtype=float)).all(axis=1)
+    if np.all(np.round(M) == M) and np.all(np.abs(M) < 2**53):  # whole masses stay whole
+        out["mass"] = M.astype(np.int64)
+        for h in thresholds_h:
+            out[f"daily_access_{h:g}h"] = out[f"daily_access_{h:g}h"].round().astype(np.int64)
     return out
 
 

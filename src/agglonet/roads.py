@@ -5,10 +5,12 @@ Every source ends in the same chain (:func:`prepare_road_graph`):
 
 1. keep the configured ``highway`` classes (an edge whose ``highway`` is a list is kept when any
    of its classes is kept);
-2. simplify the topology (``osmnx.simplify_graph``) unless the source already did;
-3. keep the largest strongly connected component, reporting what was dropped;
-4. speed per edge from a parsed ``maxspeed`` (:func:`parse_maxspeed`), else the class default;
-   travel time = length / speed;
+2. speed per edge from a parsed ``maxspeed`` (:func:`parse_maxspeed`), else the class default;
+   travel time = length / speed (computed per OSM segment *before* simplification, so a merged
+   edge's travel time is the exact sum and its ``speed_kph`` the effective length/time speed);
+3. simplify the topology (``osmnx.simplify_graph``, keeping nodes where the class changes and
+   ``place`` nodes) unless the source already did;
+4. keep the largest strongly connected component, reporting what was dropped;
 5. project to the working CRS (``osmnx.project_graph``; edge lengths stay the great-circle or
    metric lengths measured on the source geometry).
 
@@ -305,18 +307,29 @@ def prepare_road_graph(
     report: dict[str, Any] = {"edges_raw": G.number_of_edges(), "nodes_raw": G.number_of_nodes()}
     H = filter_highways(G, highway_classes)
     report["edges_filtered"] = H.number_of_edges()
-    if not H.graph.get("simplified", False):
-        H = ox.simplify_graph(H)
-    H, comp = largest_strong_component(H)
-    report["components"] = comp
-    nx.set_node_attributes(H, ox.stats.count_streets_per_node(H), name="street_count")
     for _, _, data in H.edges(data=True):
-        data.setdefault("source", source)
         if data.get("source") in (None, "") or (
             isinstance(data.get("source"), float) and math.isnan(data["source"])
         ):
             data["source"] = source
+    # speeds and times per OSM segment first, so simplification sums the exact times
     add_speeds_and_times(H, speeds_kph=speeds_kph)
+    if not H.graph.get("simplified", False):
+        # keep nodes where the class changes (every edge keeps one highway class) and named
+        # places (the proxy's seats); sum lengths and travel times along merged segments
+        H = ox.simplify_graph(H, node_attrs_include=["place"], edge_attrs_differ=["highway"],
+                              edge_attr_aggs={"length": sum, "travel_time": sum})
+        for _, _, data in H.edges(data=True):
+            kinds = set(_as_list(data.get("speed_source")))
+            data["speed_source"] = kinds.pop() if len(kinds) == 1 else "mixed"
+            speeds = data["speed_kph"]
+            if isinstance(speeds, list):
+                # merged segments: one speed if they agree, else the effective length/time
+                data["speed_kph"] = (float(speeds[0]) if len(set(speeds)) == 1 else
+                                     float(data["length"]) / float(data["travel_time"]) * 3.6)
+    H, comp = largest_strong_component(H)
+    report["components"] = comp
+    nx.set_node_attributes(H, ox.stats.count_streets_per_node(H), name="street_count")
     H = ox.project_graph(H, to_crs=working_crs(crs))
     H.graph["roads_source"] = source
     report["nodes"] = H.number_of_nodes()
@@ -529,7 +542,8 @@ def load_graph_file(path: str | Path, *, crs: Any = CHINA_ALBERS) -> nx.MultiDiG
         raise DataError(f"road file {path} does not exist; set roads.file.path")
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".bz2" else path.suffix.lower()
     if suffix in (".osm", ".xml", ".osm.bz2"):
-        with osmnx_settings(useful_tags_way=_tags_with_source()):
+        node_tags = sorted(set(ox.settings.useful_tags_node) | {"place"})
+        with osmnx_settings(useful_tags_way=_tags_with_source(), useful_tags_node=node_tags):
             G = ox.graph_from_xml(path, simplify=False, retain_all=True)
         return G
     if suffix == ".graphml":

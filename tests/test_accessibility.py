@@ -1,0 +1,137 @@
+"""Accessibility indices on a hand-worked 3-city example (methods.md §1)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agglonet import accessibility as acc
+from agglonet.errors import DataError
+
+# Three cities. Travel times (min), network and straight-line distances (km), masses.
+T = np.array([[0.0, 30.0, 60.0],
+              [30.0, 0.0, 90.0],
+              [60.0, 90.0, 0.0]])
+D = np.array([[0.0, 12.0, 20.0],
+              [12.0, 0.0, 30.0],
+              [20.0, 30.0, 0.0]])
+E = np.array([[0.0, 10.0, 16.0],
+              [10.0, 0.0, 24.0],
+              [16.0, 24.0, 0.0]])
+M = np.array([100.0, 200.0, 300.0])
+
+
+def test_watt_and_coefficient():
+    # WATT_1 = (30*200 + 60*300) / (200 + 300) = 24000 / 500 = 48
+    # WATT_2 = (30*100 + 90*300) / (100 + 300) = 30000 / 400 = 75
+    # WATT_3 = (60*100 + 90*200) / (100 + 200) = 24000 / 300 = 80
+    w = acc.watt(T, M)
+    assert w == pytest.approx([48.0, 75.0, 80.0])
+    # mean WATT = 203 / 3, so A'_1 = 48 * 3 / 203 = 144 / 203
+    assert acc.access_coefficient(w) == pytest.approx([144 / 203, 225 / 203, 240 / 203])
+
+
+def test_daily_accessibility():
+    # within 60 min: city 1 reaches 2 (30) and 3 (60) -> 500 of 500; city 2 reaches 1 -> 100
+    # of 400; city 3 reaches 1 -> 100 of 300
+    da, share = acc.daily_accessibility(T, M, 60.0)
+    assert da == pytest.approx([500.0, 100.0, 100.0])
+    assert share == pytest.approx([1.0, 0.25, 1 / 3])
+    da, share = acc.daily_accessibility(T, M, 29.0)
+    assert da == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_potential_accessibility():
+    # power, a = 1: P_1 = 200/30 + 300/60 = 20/3 + 5; P_2 = 100/30 + 300/90 = 20/3;
+    # P_3 = 100/60 + 200/90 = 5/3 + 20/9
+    p = acc.potential_accessibility(T, M, decay="power", a=1.0)
+    assert p == pytest.approx([20 / 3 + 5, 20 / 3, 5 / 3 + 20 / 9])
+    # exponential, beta = 0.01/min: P_1 = 200 e^-0.3 + 300 e^-0.6
+    p = acc.potential_accessibility(T, M, decay="exponential", beta_per_min=0.01)
+    assert p[0] == pytest.approx(200 * math.exp(-0.3) + 300 * math.exp(-0.6))
+    with pytest.raises(DataError, match="gaussian"):
+        acc.potential_accessibility(T, M, decay="gaussian")
+
+
+def test_linkage_and_membership():
+    # R_12 = 100*200/30^2 = 200/9; R_13 = 100*300/60^2 = 75/9;
+    # R_23 = 200*300/90^2 = 60000/8100
+    R = acc.linkage_strength(T, M, k=1.0, b=2.0)
+    assert R[0, 1] == pytest.approx(200 / 9)
+    assert R[0, 2] == pytest.approx(75 / 9)
+    assert R[1, 2] == pytest.approx(60000 / 8100)
+    assert np.diag(R) == pytest.approx([0, 0, 0])
+    # F_12 = (200/9) / (200/9 + 75/9) = 200/275 = 8/11
+    F = acc.linkage_membership(R)
+    assert F[0, 1] == pytest.approx(8 / 11)
+    assert F[0, 2] == pytest.approx(3 / 11)
+
+
+def test_detour_and_efficiencies():
+    # C_12 = 12/10 = 1.2, C_13 = 20/16 = 1.25, C_23 = 30/24 = 1.25
+    C = acc.detour_index(D, E)
+    assert C[0, 1] == pytest.approx(1.2)
+    assert C[1, 2] == pytest.approx(1.25)
+    assert np.isnan(C[0, 0])
+    # efficiency: mean of E/D over the 6 ordered pairs = (1/1.2 + 0.8 + 0.8) / 3
+    assert acc.network_efficiency(D, E) == pytest.approx((1 / 1.2 + 1.6) / 3)
+    # harmonic: (1/30 + 1/60 + 1/90) * 2 / 6
+    assert acc.harmonic_efficiency(T) == pytest.approx((1 / 30 + 1 / 60 + 1 / 90) / 3)
+    assert acc.mean_travel_time(T) == pytest.approx(60.0)
+    s = acc.cluster_summary(T=T, D=D, E=E)
+    assert s["detour_index_mean"] == pytest.approx((1.2 + 1.25 + 1.25) / 3)
+    assert s["od_pairs_unreachable"] == 0
+
+
+def test_unreachable_pairs_are_nan_and_flagged():
+    Tu = T.copy()
+    Tu[1, 2] = np.nan  # 2 -> 3 unreachable
+    Du = D.copy()
+    Du[1, 2] = np.nan
+    # WATT_2 over reachable destinations only: 30*100/100 = 30
+    assert acc.watt(Tu, M)[1] == pytest.approx(30.0)
+    R = acc.linkage_strength(Tu, M)
+    assert np.isnan(R[1, 2]) and np.isfinite(R[2, 1])
+    # efficiency: the missing pair counts 0 -> (1/1.2*2 + 0.8*2 + 0.8 + 0) / 6
+    assert acc.network_efficiency(Du, E) == pytest.approx((2 / 1.2 + 2.4) / 6)
+    seats = pd.DataFrame({"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"],
+                          "name_zh": ["甲", "乙", "丙"], "population": [100, 200, 300]})
+    snap = pd.DataFrame({"snap_distance_m": [0.0] * 3, "access_leg_min": [0.0] * 3})
+    cities = acc.city_table(seats, T=Tu, masses=M, snap=snap)
+    assert cities["reachable_all"].tolist() == [True, False, True]
+    od = acc.od_table(seats, T=Tu, D=Du, E=E, R=R)
+    row = od[(od.origin_adcode == "410200") & (od.dest_adcode == "410300")].iloc[0]
+    assert not row["reachable"] and np.isnan(row["travel_time_min"])
+    assert od["reachable"].sum() == 5
+
+
+def test_city_table_columns_match_contract():
+    seats = pd.DataFrame({"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"],
+                          "name_zh": ["甲", "乙", "丙"], "population": [100, 200, 300]})
+    snap = pd.DataFrame({"snap_distance_m": [0.0] * 3, "access_leg_min": [0.0] * 3})
+    t = acc.city_table(seats, T=T, masses=M, snap=snap, thresholds_h=(1, 2, 3))
+    expected = ["adcode", "name_zh", "name_en", "population", "mass", "snap_distance_m",
+                "access_leg_min", "watt_min", "access_coef"]
+    for h in (1, 2, 3):
+        expected += [f"daily_access_{h}h", f"daily_access_{h}h_share"]
+    expected += ["potential_access", "linkage_total", "reachable_all"]
+    assert list(t.columns) == expected
+    # linkage_total of city 1 = R_12 + R_13 = 275/9
+    assert t["linkage_total"].iloc[0] == pytest.approx(275 / 9)
+    assert t["daily_access_2h"].tolist() == [500, 400, 300]
+
+
+def test_masses():
+    seats = pd.DataFrame({"adcode": ["410100", "410200"], "population": [100, 400]})
+    gdp = pd.DataFrame({"adcode": ["410100", "410200"], "gdp": [400.0, 100.0]})
+    assert acc.load_masses(seats).tolist() == [100, 400]
+    assert acc.load_masses(seats, mass="gdp", gdp_table=gdp).tolist() == [400, 100]
+    # sqrt(100*400) = 200, sqrt(400*100) = 200
+    assert acc.load_masses(seats, mass="sqrt_pop_gdp", gdp_table=gdp).tolist() == [200, 200]
+    with pytest.raises(DataError, match="410200"):
+        acc.load_masses(seats, mass="gdp", gdp_table=gdp.iloc[:1])
+    with pytest.raises(DataError, match="gdp_table"):
+        acc.load_masses(seats, mass="gdp")
