@@ -19,13 +19,23 @@ Cell current density is half the sum of |current| over the cell's edges (Circuit
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pyamg
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from affine import Affine
+from scipy import ndimage
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry import Point
+
+from agglonet.ecology.corridors import OFFSETS, validate_rasters
+from agglonet.errors import ConfigError, DataError, EmptyNetworkError
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +108,64 @@ def circuit_graph(resistance: np.ndarray, source_labels: np.ndarray) -> CircuitG
     agglonet.errors.DataError
         On mismatched shapes or non-positive resistance.
     """
-    raise NotImplementedError
+    r, labels = validate_rasters(resistance, source_labels)
+    h, w = r.shape
+    passable = np.isfinite(r)
+    flat = np.arange(h * w, dtype=np.int64).reshape(h, w)
+    us, vs, gs = [], [], []
+    for dy, dx in OFFSETS[4:]:  # each undirected edge once
+        src = (slice(max(0, -dy), h - max(0, dy)), slice(max(0, -dx), w - max(0, dx)))
+        dst = (slice(max(0, dy), h - max(0, -dy)), slice(max(0, dx), w - max(0, -dx)))
+        ok = passable[src] & passable[dst]
+        us.append(flat[src][ok])
+        vs.append(flat[dst][ok])
+        conductance = 2.0 / (r[src][ok] + r[dst][ok])
+        gs.append(conductance / math.sqrt(2.0) if dy and dx else conductance)
+    edge_u, edge_v, edge_g = np.concatenate(us), np.concatenate(vs), np.concatenate(gs)
+
+    source_ids = np.unique(labels[labels > 0])
+    node = np.full(h * w, -1, dtype=np.int64)
+    lab = labels.ravel()
+    plain = passable.ravel() & (lab == 0)
+    node[plain] = np.arange(source_ids.size, source_ids.size + int(plain.sum()))
+    is_source = lab > 0
+    node[is_source] = np.searchsorted(source_ids, lab[is_source])
+    n_nodes = source_ids.size + int(plain.sum())
+
+    nu, nv = node[edge_u], node[edge_v]
+    keep = nu != nv
+    adj = sp.coo_matrix((edge_g[keep], (nu[keep], nv[keep])), shape=(n_nodes, n_nodes)).tocsr()
+    adj = adj + adj.T
+    lap = (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
+    return CircuitGraph(shape=(h, w), node_of_cell=node.reshape(h, w),
+                        source_nodes={int(k): i for i, k in enumerate(source_ids)},
+                        edge_u=edge_u, edge_v=edge_v, edge_g=edge_g, laplacian=lap)
+
+
+def _resolve_solver(solver: str, n_nodes: int, direct_max_cells: int) -> str:
+    if solver not in SOLVERS:
+        raise ConfigError(f"ecology.circuit.solver is {solver!r}; expected one of {list(SOLVERS)}")
+    if solver == "auto":
+        return "direct" if n_nodes <= direct_max_cells else "amg"
+    return solver
+
+
+def _solver(matrix: sp.csr_matrix, kind: str, rtol: float):
+    """Return ``solve(rhs) -> x`` for the SPD grounded Laplacian ``matrix``."""
+    if kind == "direct":
+        return spla.factorized(matrix.tocsc())
+    hierarchy = pyamg.smoothed_aggregation_solver(matrix, symmetry="symmetric")
+    preconditioner = hierarchy.aspreconditioner(cycle="V")
+
+    def solve(rhs: np.ndarray) -> np.ndarray:
+        x, info = spla.cg(matrix, rhs, rtol=rtol, atol=0.0, M=preconditioner,
+                          maxiter=max(200, matrix.shape[0] // 1000))
+        if info != 0:
+            raise RuntimeError(f"AMG-preconditioned CG did not reach rtol={rtol} "
+                               f"in {info} iterations on {matrix.shape[0]} nodes")
+        return x
+
+    return solve
 
 
 def source_potentials(
@@ -107,13 +174,62 @@ def source_potentials(
     solver: str = "auto",
     direct_max_cells: int = 200_000,
     rtol: float = 1e-10,
+    sources: Sequence[int] | None = None,
 ) -> dict[int, np.ndarray]:
     """Node potentials for 1 A injected at each source, all grounded at one fixed node.
 
-    Returns source id → node potential vector x_k (with x_k = 0 for the grounding source and
-    NaN on nodes not connected to it). Pair voltages are x_a − x_b.
+    Each connected component of the graph is grounded at its first source; for every other
+    source k of the component, L_g x_k = e_k is solved with one factorisation (direct) or one
+    AMG hierarchy (amg) shared by all sources of the component. Pair voltages are x_a − x_b
+    (valid for a and b in the same component).
+
+    Parameters
+    ----------
+    graph
+        From :func:`circuit_graph`.
+    solver, direct_max_cells, rtol
+        As in :func:`cumulative_current`.
+    sources
+        Source ids needed (default: all).
+
+    Returns
+    -------
+    dict
+        Source id → node potential vector x_k (0 for the grounding source of its component,
+        NaN on nodes of other components).
     """
-    raise NotImplementedError
+    lap = graph.laplacian
+    n_nodes = lap.shape[0]
+    kind = _resolve_solver(solver, n_nodes, direct_max_cells)
+    wanted = sorted(graph.source_nodes) if sources is None else sorted(set(sources))
+    missing = [k for k in wanted if k not in graph.source_nodes]
+    if missing:
+        raise DataError(f"source id(s) {missing} not in the source raster "
+                        f"(ids present: {sorted(graph.source_nodes)})")
+    _, component = connected_components(lap, directed=False)
+    out: dict[int, np.ndarray] = {}
+    for comp in sorted({int(component[graph.source_nodes[k]]) for k in wanted}):
+        members = [k for k in sorted(graph.source_nodes)
+                   if component[graph.source_nodes[k]] == comp]
+        ground = graph.source_nodes[members[0]]
+        nodes = np.flatnonzero((component == comp) & (np.arange(n_nodes) != ground))
+        todo = [k for k in members[1:] if k in wanted]
+        solve = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol) if todo else None
+        position = np.full(n_nodes, -1, dtype=np.int64)
+        position[nodes] = np.arange(nodes.size)
+        for k in members:
+            if k not in wanted:
+                continue
+            x = np.full(n_nodes, np.nan)
+            x[component == comp] = 0.0
+            if k != members[0]:
+                rhs = np.zeros(nodes.size)
+                rhs[position[graph.source_nodes[k]]] = 1.0
+                x[nodes] = solve(rhs)
+            out[k] = x
+        log.info("circuit component %d: %d nodes, %d sources, solver %s",
+                 comp, nodes.size + 1, len(members), kind)
+    return out
 
 
 def pair_voltages(
@@ -128,20 +244,70 @@ def pair_voltages(
     """Cell voltages for 1 A injected at source ``pair[0]`` and source ``pair[1]`` grounded.
 
     Returns a float64 raster (V; 0 on the grounded source, NaN where impassable or not connected).
+    The system is grounded at ``pair[1]`` directly, so this is a single solve.
     """
-    raise NotImplementedError
+    graph = circuit_graph(resistance, source_labels)
+    a, b = pair
+    for k in pair:
+        if k not in graph.source_nodes:
+            raise DataError(f"source id {k} not in the source raster "
+                            f"(ids present: {sorted(graph.source_nodes)})")
+    lap = graph.laplacian
+    n_nodes = lap.shape[0]
+    kind = _resolve_solver(solver, n_nodes, direct_max_cells)
+    _, component = connected_components(lap, directed=False)
+    na, nb = graph.source_nodes[a], graph.source_nodes[b]
+    if component[na] != component[nb]:
+        raise EmptyNetworkError(f"sources {a} and {b} are not connected through passable cells")
+    nodes = np.flatnonzero((component == component[nb]) & (np.arange(n_nodes) != nb))
+    rhs = np.zeros(nodes.size)
+    rhs[np.searchsorted(nodes, na)] = 1.0
+    v = np.full(n_nodes, np.nan)
+    v[nb] = 0.0
+    v[nodes] = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol)(rhs)
+    return _cell_values(graph, v)
+
+
+def _cell_values(graph: CircuitGraph, node_values: np.ndarray) -> np.ndarray:
+    node = graph.node_of_cell
+    out = np.full(graph.shape, np.nan)
+    ok = node >= 0
+    out[ok] = node_values[node[ok]]
+    return out
 
 
 def cell_current(graph: CircuitGraph, voltages: np.ndarray) -> np.ndarray:
-    """Cell current density (half the sum of |edge current|) from node voltages."""
-    raise NotImplementedError
+    """Cell current density (half the sum of |edge current|) from node voltages.
+
+    Parameters
+    ----------
+    graph
+        From :func:`circuit_graph`.
+    voltages
+        Node voltages (length = number of nodes).
+
+    Returns
+    -------
+    numpy.ndarray
+        Current per cell (A), NaN where impassable. On a source's cells only the edges leaving
+        the source carry current (its internal edges are short-circuited).
+    """
+    cell_v = voltages[graph.node_of_cell.ravel()]
+    current = np.abs(graph.edge_g * (cell_v[graph.edge_u] - cell_v[graph.edge_v]))
+    current = np.nan_to_num(current, nan=0.0)
+    n = graph.node_of_cell.size
+    total = np.bincount(graph.edge_u, current, minlength=n) + np.bincount(graph.edge_v, current,
+                                                                          minlength=n)
+    out = 0.5 * total.reshape(graph.shape)
+    out[graph.node_of_cell < 0] = np.nan
+    return out
 
 
 def cumulative_current(
     resistance: np.ndarray,
     source_labels: np.ndarray,
     *,
-    pairs: list[tuple[int, int]] | None = None,
+    pairs: Sequence[tuple[int, int]] | None = None,
     mode: str = "pairwise",
     solver: str = "auto",
     direct_max_cells: int = 200_000,
@@ -158,10 +324,10 @@ def cumulative_current(
         ``None`` means every pair of sources.
     mode
         ``pairwise``: 1 A from a to grounded b for each pair; ``all_to_one``: each source grounded
-        in turn with 1 A injected into every other source.
+        in turn with 1 A injected into every other source of its connected component.
     solver
         ``amg`` (CG + pyamg smoothed aggregation), ``direct`` (sparse LU), or ``auto`` (direct when
-        the grid has at most ``direct_max_cells`` passable cells).
+        the graph has at most ``direct_max_cells`` nodes).
     direct_max_cells
         Threshold for ``auto``.
     rtol
@@ -174,7 +340,44 @@ def cumulative_current(
     agglonet.errors.EmptyNetworkError
         With fewer than two sources.
     """
-    raise NotImplementedError
+    if mode not in MODES:
+        raise ConfigError(f"ecology.circuit.mode is {mode!r}; expected one of {list(MODES)}")
+    graph = circuit_graph(resistance, source_labels)
+    ids = sorted(graph.source_nodes)
+    if len(ids) < 2:
+        raise EmptyNetworkError(f"{len(ids)} ecological source(s) on passable ground; circuit "
+                                "theory needs at least two")
+    kind = _resolve_solver(solver, graph.laplacian.shape[0], direct_max_cells)
+    if mode == "pairwise":
+        todo = [(min(a, b), max(a, b)) for a, b in
+                (pairs if pairs is not None else [(a, b) for i, a in enumerate(ids)
+                                                  for b in ids[i + 1:]])]
+        todo = sorted(set(todo))
+        needed = sorted({k for p in todo for k in p})
+    else:
+        todo, needed = [], ids
+    x = source_potentials(graph, solver=kind, direct_max_cells=direct_max_cells, rtol=rtol,
+                          sources=needed) if needed else {}
+    total = np.zeros(graph.shape)
+    done: list[tuple[int, int]] = []
+    if mode == "pairwise":
+        for a, b in todo:
+            v = x[a] - x[b]
+            if np.isnan(v[graph.source_nodes[a]]):
+                log.warning("sources %d and %d are not connected; no current between them", a, b)
+                continue
+            total += np.nan_to_num(cell_current(graph, v), nan=0.0)
+            done.append((a, b))
+    else:
+        for k in ids:
+            same = [j for j in ids if j != k and not np.isnan(x[j][graph.source_nodes[k]])]
+            if not same:
+                continue
+            v = sum(x[j] for j in same) - len(same) * x[k]
+            total += np.nan_to_num(cell_current(graph, v), nan=0.0)
+            done.append((k, 0))
+    total[graph.node_of_cell < 0] = np.nan
+    return CurrentMap(current_density=total, pairs=tuple(done), mode=mode, solver=kind)
 
 
 def pinch_points(
@@ -189,9 +392,9 @@ def pinch_points(
     """Pinch points: cells of highest current density inside corridors.
 
     Cells inside corridors whose current is at or above the ``quantile`` of the current over all
-    corridor cells are grouped into connected patches per corridor; each patch gives one point at
-    its highest-current cell, and the ``max_per_corridor`` strongest patches of each corridor are
-    kept.
+    corridor cells are grouped into connected patches (8-neighbourhood) per corridor; each patch
+    gives one point at its highest-current cell, and the ``max_per_corridor`` strongest patches of
+    each corridor are kept.
 
     Returns
     -------
@@ -199,4 +402,27 @@ def pinch_points(
         Points with ``pinch_id``, ``corridor_id``, ``current_density``, sorted by corridor then
         decreasing current.
     """
-    raise NotImplementedError
+    if not 0 <= quantile <= 1:
+        raise ConfigError(f"ecology.circuit.pinch_quantile is {quantile}; expected 0..1")
+    current = np.asarray(current, dtype=float)
+    corridor_mask = np.asarray(corridor_mask)
+    if current.shape != corridor_mask.shape:
+        raise DataError(f"current {current.shape} and corridor mask {corridor_mask.shape} "
+                        "differ in shape")
+    inside = (corridor_mask > 0) & np.isfinite(current)
+    rows: list[dict[str, Any]] = []
+    if inside.any():
+        threshold = np.quantile(current[inside], quantile)
+        hot = inside & (current >= threshold)
+        structure = np.ones((3, 3), dtype=bool)
+        for cid in np.unique(corridor_mask[hot]):
+            patches, n = ndimage.label(hot & (corridor_mask == cid), structure=structure)
+            peaks = ndimage.maximum_position(current, patches, np.arange(1, n + 1))
+            found = sorted(((float(current[p]), p) for p in peaks), key=lambda t: (-t[0], t[1]))
+            for value, (i, j) in found[:max_per_corridor]:
+                rows.append({"corridor_id": int(cid), "current_density": value,
+                             "geometry": Point(transform @ (j + 0.5, i + 0.5))})
+    frame = gpd.GeoDataFrame(rows, columns=["corridor_id", "current_density", "geometry"],
+                             geometry="geometry", crs=crs)
+    frame.insert(0, "pinch_id", np.arange(1, len(frame) + 1, dtype=np.int64))
+    return frame

@@ -147,10 +147,23 @@ def _shift_slices(dy: int, dx: int, shape: tuple[int, int]) -> tuple[tuple[slice
     return src, dst
 
 
-def _check_inputs(
+def validate_rasters(
     resistance: np.ndarray, source_labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate the rasters; return float64 resistance (NaN = impassable) and int64 labels."""
+    """Validate a resistance raster and its source labels.
+
+    Returns
+    -------
+    resistance : numpy.ndarray
+        float64 copy with every non-finite value set to NaN (impassable).
+    labels : numpy.ndarray
+        int64 copy with 0 on impassable cells.
+
+    Raises
+    ------
+    agglonet.errors.DataError
+        On mismatched shapes, non-integer or negative labels, or resistance ≤ 0.
+    """
     resistance = np.asarray(resistance)
     source_labels = np.asarray(source_labels)
     if resistance.ndim != 2 or resistance.shape != source_labels.shape:
@@ -250,7 +263,7 @@ def cost_allocation(
     agglonet.errors.DataError
         On mismatched shapes, non-positive resistance, or no source cell on passable ground.
     """
-    r, labels = _check_inputs(resistance, source_labels)
+    r, labels = validate_rasters(resistance, source_labels)
     return _allocate(grid_graph(r, cell_size_m=cell_size_m), labels)
 
 
@@ -486,7 +499,7 @@ def build_corridors(
     if not width_cost_units >= 0:
         raise DataError(f"width_cost_units is {width_cost_units}; expected a number >= 0")
     cell = cell_size_m(transform)
-    r, labels = _check_inputs(resistance, source_labels)
+    r, labels = validate_rasters(resistance, source_labels)
     cells_of = _source_cells(labels)
     if len(cells_of) < 2:
         raise EmptyNetworkError(f"{len(cells_of)} ecological source(s) on passable ground; "

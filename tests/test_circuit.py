@@ -1,0 +1,173 @@
+"""Circuit theory: Kirchhoff's law, ladders with known answers, AMG vs direct, pinch points."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from agglonet.ecology.circuit import cumulative_current, pair_voltages, pinch_points
+from agglonet.errors import ConfigError
+
+TRANSFORM = Affine(100.0, 0, 0, 0, -100.0, 10_000)
+
+
+def edges(resistance: np.ndarray):
+    """Every undirected 8-neighbour edge with its conductance, written out cell by cell."""
+    h, w = resistance.shape
+    out = []
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                y, x = i + di, j + dj
+                if 0 <= y < h and 0 <= x < w and np.isfinite(resistance[i, j]) \
+                        and np.isfinite(resistance[y, x]):
+                    g = 1.0 / ((resistance[i, j] + resistance[y, x]) / 2)
+                    out.append(((i, j), (y, x), g / math.sqrt(2) if di and dj else g))
+    return out
+
+
+def dense_solution(resistance, labels, injection: dict[int, float], ground: int):
+    """Independent dense solve: cells of a source merged by equal-voltage constraints."""
+    cells = [tuple(map(int, c)) for c in np.argwhere(np.isfinite(resistance))]
+    key = {c: (("s", int(labels[c])) if labels[c] else c) for c in cells}
+    nodes = sorted(set(key.values()), key=str)
+    index = {n: i for i, n in enumerate(nodes)}
+    lap = np.zeros((len(nodes), len(nodes)))
+    for u, v, g in edges(resistance):
+        a, b = index[key[u]], index[key[v]]
+        if a != b:
+            lap[a, a] += g
+            lap[b, b] += g
+            lap[a, b] -= g
+            lap[b, a] -= g
+    rhs = np.zeros(len(nodes))
+    for k, amps in injection.items():
+        rhs[index[("s", k)]] += amps
+    keep = [i for i in range(len(nodes)) if i != index[("s", ground)]]
+    v = np.zeros(len(nodes))
+    v[keep] = np.linalg.solve(lap[np.ix_(keep, keep)], rhs[keep])
+    volt = np.full(resistance.shape, np.nan)
+    for c in cells:
+        volt[c] = v[index[key[c]]]
+    current = np.zeros(resistance.shape)
+    for u, w_, g in edges(resistance):
+        i = abs(g * (volt[u] - volt[w_]))
+        current[u] += i / 2
+        current[w_] += i / 2
+    current[~np.isfinite(resistance)] = np.nan
+    return volt, current
+
+
+def random_case(seed=5, shape=(9, 11)):
+    rng = np.random.default_rng(seed)
+    r = 1 + 9 * rng.random(shape)
+    r[4, 3:6] = np.nan
+    labels = np.zeros(shape, dtype=int)
+    labels[0:2, 0:2] = 1
+    labels[7:9, 9:11] = 2
+    labels[0, 10] = 3
+    return r, labels
+
+
+def test_kirchhoff_current_conservation_at_every_interior_node():
+    r, labels = random_case()
+    v = pair_voltages(r, labels, pair=(1, 2), solver="direct")
+    net = np.zeros(r.shape)
+    for u, w, g in edges(r):
+        net[u] += g * (v[u] - v[w])   # current leaving u towards w
+        net[w] -= g * (v[u] - v[w])
+    interior = np.isfinite(r) & (labels == 0) | (labels == 3)
+    assert np.abs(net[interior]).max() < 1e-9
+    assert net[labels == 1].sum() == pytest.approx(1.0)     # 1 A injected at source 1
+    assert net[labels == 2].sum() == pytest.approx(-1.0)    # and drawn out at grounded source 2
+    assert np.all(v[labels == 2] == 0)
+    assert np.ptp(v[labels == 1]) == 0                      # short-circuited source
+
+
+def test_one_dimensional_chain_effective_resistance_and_current():
+    r = np.array([[2.0, 4.0, 6.0, 8.0, 10.0, 3.0]])
+    labels = np.array([[1, 0, 0, 0, 0, 2]])
+    v = pair_voltages(r, labels, pair=(1, 2), solver="direct")
+    # series resistances (2+4)/2 + (4+6)/2 + (6+8)/2 + (8+10)/2 + (10+3)/2 = 3+5+7+9+6.5
+    assert v[0, 0] == pytest.approx(30.5)
+    current = cumulative_current(r, labels, pairs=[(1, 2)], solver="direct").current_density
+    # 1 A flows through every interior cell (half of |in| + |out|); half of it at each end
+    assert current[0, 1:5] == pytest.approx([1.0] * 4)
+    assert current[0, [0, 5]] == pytest.approx([0.5, 0.5])
+
+
+def test_two_row_ladder_with_diagonals():
+    n = 8
+    r = np.ones((2, n))
+    labels = np.zeros((2, n), dtype=int)
+    labels[:, 0] = 1
+    labels[:, -1] = 2
+    v = pair_voltages(r, labels, pair=(1, 2), solver="direct")
+    # between neighbouring columns: 2 horizontal edges (1 S) + 2 diagonals (1/sqrt2 S)
+    assert v[0, 0] == pytest.approx((n - 1) / (2 + math.sqrt(2)))
+
+
+def test_pairwise_and_all_to_one_match_an_independent_dense_solve():
+    r, labels = random_case()
+    pair = cumulative_current(r, labels, pairs=[(1, 2), (2, 3)], solver="direct")
+    expected = dense_solution(r, labels, {1: 1.0}, ground=2)[1] \
+        + dense_solution(r, labels, {2: 1.0}, ground=3)[1]
+    np.testing.assert_allclose(pair.current_density, expected, rtol=1e-9, atol=1e-12)
+    assert pair.pairs == ((1, 2), (2, 3))
+    a2o = cumulative_current(r, labels, mode="all_to_one", solver="direct")
+    expected = sum(dense_solution(r, labels, {j: 1.0 for j in (1, 2, 3) if j != k}, ground=k)[1]
+                   for k in (1, 2, 3))
+    np.testing.assert_allclose(a2o.current_density, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_amg_and_direct_agree():
+    rng = np.random.default_rng(11)
+    r = np.exp(rng.normal(size=(60, 70)))
+    r[20:40, 35] = np.nan
+    labels = np.zeros(r.shape, dtype=int)
+    labels[2:6, 2:6] = 1
+    labels[50:55, 60:66] = 2
+    labels[5:8, 60:64] = 3
+    direct = cumulative_current(r, labels, solver="direct")
+    amg = cumulative_current(r, labels, solver="amg")
+    assert (direct.solver, amg.solver) == ("direct", "amg")
+    np.testing.assert_allclose(amg.current_density, direct.current_density, rtol=1e-6, atol=1e-9)
+    va = pair_voltages(r, labels, pair=(1, 2), solver="amg")
+    vd = pair_voltages(r, labels, pair=(1, 2), solver="direct")
+    np.testing.assert_allclose(va, vd, rtol=1e-7)
+
+
+def test_pinch_points_pick_the_hottest_patch_per_corridor():
+    current = np.ones((6, 8))
+    mask = np.zeros((6, 8), dtype=np.int32)
+    mask[1:3, :] = 1
+    mask[4:6, :] = 2
+    current[1, 2] = 9.0   # corridor 1, patch A peak
+    current[2, 3] = 5.0   # same patch (diagonal neighbour)
+    current[1, 6] = 7.0   # corridor 1, second patch
+    current[5, 1] = 6.0   # corridor 2
+    current[0, 0] = 99.0  # outside corridors: ignored
+    pts = pinch_points(current, mask, transform=TRANSFORM, crs="EPSG:3857", quantile=0.9,
+                       max_per_corridor=1)
+    # 32 corridor cells: 28 ones and 5, 6, 7, 9; quantile 0.9 (linear) = 1 + 0.9 * (5 - 1) = 4.6,
+    # so the hot cells are 5, 6, 7, 9, where 9 and 5 touch diagonally and form one patch
+    assert list(pts.corridor_id) == [1, 2]
+    assert list(pts.current_density) == [9.0, 6.0]
+    assert (pts.geometry.iloc[0].x, pts.geometry.iloc[0].y) == (250.0, 9850.0)
+    two = pinch_points(current, mask, transform=TRANSFORM, crs="EPSG:3857", quantile=0.9,
+                       max_per_corridor=2)
+    assert list(two.current_density) == [9.0, 7.0, 6.0]
+    assert list(two.pinch_id) == [1, 2, 3]
+    empty = pinch_points(current, np.zeros_like(mask), transform=TRANSFORM, crs="EPSG:3857")
+    assert len(empty) == 0 and "current_density" in empty.columns
+
+
+def test_bad_options_are_config_errors():
+    r, labels = random_case()
+    with pytest.raises(ConfigError, match="'sideways'"):
+        cumulative_current(r, labels, mode="sideways")
+    with pytest.raises(ConfigError, match="'cholesky'"):
+        cumulative_current(r, labels, solver="cholesky")
