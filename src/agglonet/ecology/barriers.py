@@ -14,18 +14,30 @@ i.e. cost units saved per metre restored (clipped at 0). The focal minima use
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+from scipy import ndimage
+from shapely.geometry import Point
 
-from agglonet.ecology.corridors import CorridorNetwork
+from agglonet.ecology.corridors import CorridorNetwork, SourceCostSurface, cell_size_m
+from agglonet.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: Columns of the ``barriers`` layer.
+BARRIER_COLUMNS = ("barrier_id", "corridor_id", "from_source", "to_source", "score", "lcd_gain",
+                   "radius_m")
 
 
 def disk_footprint(radius_cells: float) -> np.ndarray:
     """Boolean disk of cells whose centre lies within ``radius_cells`` of the centre cell."""
-    raise NotImplementedError
+    if radius_cells < 0:
+        raise ConfigError(f"barrier radius is {radius_cells} cells; expected >= 0")
+    n = int(np.floor(radius_cells + 1e-9))
+    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
+    return (yy**2 + xx**2) <= radius_cells**2 + 1e-9
 
 
 def improvement_score(
@@ -57,7 +69,33 @@ def improvement_score(
     numpy.ndarray
         (LCD − LCD_restored) / (2R), ≥ 0, per cell.
     """
-    raise NotImplementedError
+    if radius_m <= 0:
+        raise ConfigError(f"ecology.barriers.radius_m is {radius_m}; expected > 0")
+    footprint = disk_footprint(radius_m / cell_size_m)
+    a = np.where(np.isnan(cwd_a), np.inf, cwd_a)
+    b = np.where(np.isnan(cwd_b), np.inf, cwd_b)
+    min_a = ndimage.minimum_filter(a, footprint=footprint, mode="constant", cval=np.inf)
+    min_b = ndimage.minimum_filter(b, footprint=footprint, mode="constant", cval=np.inf)
+    restored = min_a + min_b + 2.0 * radius_m * restored_resistance
+    with np.errstate(invalid="ignore"):
+        gain = np.where(np.isfinite(restored), lcd - restored, 0.0)
+    # gains within float rounding of zero (e.g. on uniform ground) are no gain
+    gain[gain <= 1e-9 * abs(lcd)] = 0.0
+    return gain / (2.0 * radius_m)
+
+
+def _padded(surface: SourceCostSurface, window: tuple[slice, slice]) -> np.ndarray:
+    """The surface's CWD on ``window`` (``inf`` where the window leaves the surface)."""
+    out = np.full((window[0].stop - window[0].start, window[1].stop - window[1].start), np.inf)
+    rs = max(window[0].start, surface.window[0].start)
+    re_ = min(window[0].stop, surface.window[0].stop)
+    cs = max(window[1].start, surface.window[1].start)
+    ce = min(window[1].stop, surface.window[1].stop)
+    if rs < re_ and cs < ce:
+        wr, wc = window[0].start, window[1].start
+        sr, sc = surface.window[0].start, surface.window[1].start
+        out[rs - wr:re_ - wr, cs - wc:ce - wc] = surface.cwd[rs - sr:re_ - sr, cs - sc:ce - sc]
+    return out
 
 
 def find_barriers(
@@ -66,16 +104,85 @@ def find_barriers(
     radius_m: float,
     top_n: int,
     restored_resistance: float = 1.0,
+    as_polygons: bool = False,
 ) -> gpd.GeoDataFrame:
     """Top barrier sites over all corridors of a network.
 
-    For each corridor pair, the improvement score raster; the cell's score is the best over pairs.
-    Local maxima (within the window radius) are ranked and the ``top_n`` best kept.
+    For each corridor pair, the improvement score raster (computed on the overlap of the two
+    sources' cost windows, padded by the radius: outside a window CWD exceeds the truncation cost,
+    itself ≥ LCD, so no improvement is lost); a cell's score is the best over pairs. Candidate
+    sites are the cells equal to the maximum of their disk neighbourhood; they are taken greedily
+    by decreasing score (ties by row, then column), skipping any site whose restoration window
+    would overlap one already taken (centres closer than 2R), until ``top_n`` are kept.
+
+    Parameters
+    ----------
+    network
+        From :func:`agglonet.ecology.corridors.build_corridors`.
+    radius_m
+        Restoration window radius R (metres).
+    top_n
+        Number of sites to return.
+    restored_resistance
+        Resistance of a restored window.
+    as_polygons
+        Return the restoration disks (radius R) instead of centre points.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Points with ``barrier_id``, ``score`` (cost units saved per metre restored),
-        ``lcd_gain`` (cost units), ``from_source``, ``to_source``, ``corridor_id``, ``radius_m``.
+        ``barrier_id``, ``corridor_id``, ``from_source``, ``to_source``, ``score`` (cost units
+        saved per metre restored), ``lcd_gain`` (cost units), ``radius_m``; sorted by
+        decreasing score.
     """
-    raise NotImplementedError
+    if top_n < 1:
+        raise ConfigError(f"ecology.barriers.top_n is {top_n}; expected >= 1")
+    cell = cell_size_m(network.transform)
+    shape = network.corridor_mask.shape
+    pad = int(np.ceil(radius_m / cell))
+    best = np.zeros(shape)
+    owner = np.zeros(shape, dtype=np.int64)
+    for row in network.corridors.itertuples():
+        sa, sb = network.source_cwd[row.from_source], network.source_cwd[row.to_source]
+        r0 = max(sa.window[0].start, sb.window[0].start) - pad
+        r1 = min(sa.window[0].stop, sb.window[0].stop) + pad
+        c0 = max(sa.window[1].start, sb.window[1].start) - pad
+        c1 = min(sa.window[1].stop, sb.window[1].stop) + pad
+        win = (slice(max(r0, 0), min(r1, shape[0])), slice(max(c0, 0), min(c1, shape[1])))
+        score = improvement_score(_padded(sa, win), _padded(sb, win),
+                                  lcd=row.cost_weighted_length, radius_m=radius_m,
+                                  cell_size_m=cell, restored_resistance=restored_resistance)
+        better = score > best[win]
+        best[win][better] = score[better]
+        owner[win][better] = row.corridor_id
+    footprint = disk_footprint(radius_m / cell)
+    peak = (best > 0) & (best == ndimage.maximum_filter(best, footprint=footprint,
+                                                        mode="constant", cval=0.0))
+    cand = np.flatnonzero(peak)
+    cand = cand[np.lexsort((cand, -best.ravel()[cand]))]
+    taken: list[int] = []
+    taken_rc = np.zeros((0, 2))
+    for flat in cand:
+        rc = np.array(divmod(int(flat), shape[1]), dtype=float)
+        if taken_rc.size and (np.hypot(*(taken_rc - rc).T) * cell < 2 * radius_m).any():
+            continue
+        taken.append(int(flat))
+        taken_rc = np.vstack([taken_rc, rc])
+        if len(taken) == top_n:
+            break
+    attrs = network.corridors.set_index("corridor_id")
+    rows: list[dict[str, Any]] = []
+    for i, flat in enumerate(taken, start=1):
+        r, c = divmod(flat, shape[1])
+        cid = int(owner[r, c])
+        centre = Point(network.transform @ (c + 0.5, r + 0.5))
+        rows.append({"barrier_id": i, "corridor_id": cid,
+                     "from_source": int(attrs.at[cid, "from_source"]),
+                     "to_source": int(attrs.at[cid, "to_source"]),
+                     "score": float(best[r, c]), "lcd_gain": float(best[r, c] * 2 * radius_m),
+                     "radius_m": float(radius_m),
+                     "geometry": centre.buffer(radius_m, 32) if as_polygons else centre})
+    log.info("%d barrier sites (radius %.0f m) from %d corridors", len(rows), radius_m,
+             len(network.corridors))
+    return gpd.GeoDataFrame(rows, columns=[*BARRIER_COLUMNS, "geometry"], geometry="geometry",
+                            crs=network.crs)
