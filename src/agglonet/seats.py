@@ -132,10 +132,16 @@ def city_seats(
         names_zh = {city.name_zh, strip_suffix(city.name_zh)}
         best = _pick(joined[joined["poly_idx"] == i], names, names_zh)
         if best is not None:
+            # GeoNames stores 0 where it has no population figure (e.g. Tianmen): unknown, not 0
+            known = int(best["population"]) > 0
+            if not known:
+                logger.warning("GeoNames place %s (%d) for %s has no population", best["name"],
+                               int(best["geonameid"]), city.name_zh)
             rows.append({"adcode": city.adcode, "name_zh": city.name_zh,
                          "name_en": city.name_en or best["name"],
-                         "population": int(best["population"]),
-                         "population_source": f"geonames:{int(best['geonameid'])}",
+                         "population": int(best["population"]) if known else pd.NA,
+                         "population_source": (f"geonames:{int(best['geonameid'])}" if known
+                                               else "none"),
                          "geonameid": int(best["geonameid"]), "geonames_name": best["name"],
                          "location_source": "geonames", "geometry": best.geometry})
         else:
@@ -181,7 +187,8 @@ def county_seats(
         base = {"adcode": county.adcode, "name_zh": county.name_zh,
                 "city_adcode": county.city_adcode}
         if best is not None:
-            rows.append({**base, "population": int(best["population"]),
+            pop = int(best["population"])
+            rows.append({**base, "population": pop if pop > 0 else pd.NA,
                          "geonameid": int(best["geonameid"]), "location_source": "geonames",
                          "geometry": best.geometry})
         else:
