@@ -414,7 +414,7 @@ def load_graph_osm(
             raise EmptyNetworkError(
                 f"Overpass at {overpass_url} returned no road with filter {filt} in the area"
             ) from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, ox._errors.ResponseStatusCodeError) as exc:
             raise DownloadError(f"Overpass request to {overpass_url} failed: {exc}") from exc
     G.graph["attribution"] = OSM_ATTRIBUTION
     return G
@@ -439,6 +439,9 @@ def fetch_url(url: str, *, cache_dir: str | Path, timeout_s: float = 180,
     for attempt in range(retries):
         try:
             with requests.get(url, stream=True, timeout=timeout_s) as resp:
+                if 400 <= resp.status_code < 500 and resp.status_code != 429:
+                    # a client error does not heal with retries
+                    raise DownloadError(f"could not download {url}: HTTP {resp.status_code}")
                 resp.raise_for_status()
                 tmp = target.with_suffix(target.suffix + ".part")
                 with open(tmp, "wb") as fh:
