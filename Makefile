@@ -38,3 +38,14 @@ lint: $(STAMP)
 clean-results:
 	rm -rf results/* resources/*/ .snakemake
 	git checkout -- results/README.md resources/README.md 2>/dev/null || true
+
+# Export (rules/export.smk): self-contained HTML report, RO-Crate run archive, and its check.
+# `make verify` checks the newest archive, or ARCHIVE=path/to/archive.zip.
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) report
+
+archive: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) archive
+
+verify: $(STAMP)
+	$(BIN)/agglonet verify --cores $(CORES) $(or $(ARCHIVE),$(lastword $(sort $(wildcard results/archive/agglonet-*.zip))))

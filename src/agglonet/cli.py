@@ -1,0 +1,62 @@
+"""Command line: ``agglonet verify <archive>`` and ``agglonet archive ...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from agglonet.archive import archive_name, build_archive, format_checks, verify_archive
+from agglonet.config import DEFAULT_CONFIG, load_yaml
+from agglonet.errors import AgglonetError
+
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agglonet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="re-run an archived run offline and compare its outputs")
+    v.add_argument("archive", type=Path, help="results/archive/agglonet-...zip")
+    v.add_argument("--repo", type=Path, default=_REPO, help="repository with the workflow")
+    v.add_argument("--workdir", type=Path, default=None,
+                   help="re-run here (kept) instead of a temporary directory")
+    v.add_argument("--cores", type=int, default=2)
+    a = sub.add_parser("archive", help="write the RO-Crate run archive of finished results")
+    a.add_argument("--root", type=Path, default=Path("."), help="run folder (results/, resources/)")
+    a.add_argument("--repo", type=Path, default=_REPO)
+    a.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="configuration used")
+    a.add_argument("--clusters", nargs="+", default=None, help="default: config 'clusters'")
+    a.add_argument("--out", type=Path, default=None, help="default: results/archive/<name>.zip")
+    a.add_argument("--no-inputs", action="store_true", help="record inputs without copying them")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (non-zero on any mismatch or error)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "verify":
+            checks = verify_archive(args.archive, repo=args.repo, workdir=args.workdir,
+                                    cores=args.cores)
+            print(format_checks(checks))
+            return 1 if any(c.status in {"mismatch", "missing"} for c in checks) else 0
+        config = load_yaml(args.config)
+        clusters = args.clusters or config["clusters"]
+        if isinstance(clusters, str):
+            raise AgglonetError(f"--clusters needed when config clusters is {clusters!r}")
+        out = args.out or args.root / "results" / "archive" / archive_name(clusters)
+        build_archive(out, root=args.root, repo=args.repo, clusters=clusters, config=config,
+                      include_inputs=not args.no_inputs)
+        print(out)
+        return 0
+    except AgglonetError as exc:
+        print(f"agglonet {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
