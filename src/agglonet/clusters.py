@@ -10,6 +10,7 @@ names raise :class:`~agglonet.errors.UnknownCityError` listing the closest candi
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import logging
@@ -66,11 +67,23 @@ def load_catalogue(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     Raises
     ------
     ConfigError
-        If the file's structure is wrong (names the cluster and member).
+        If the file's structure is wrong (names the cluster and member). The parsed file is
+        cached per path and modification time; callers get a deep copy.
     """
     path = Path(path or DEFAULT_CATALOGUE)
+    return copy.deepcopy(_load_catalogue_cached(str(path), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalogue_cached(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    return _load_catalogue(path)
+
+
+def _load_catalogue(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Parse and check the catalogue file (uncached)."""
+    path = Path(path)
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     clusters = data.get("clusters")
     if not isinstance(clusters, Mapping) or not clusters:
         raise ConfigError(f"{path}: expected a non-empty top-level 'clusters' mapping")
@@ -212,7 +225,9 @@ def match_city(
     ('410100', '洛阳市')
     """
     table = index if index is not None else city_index(catalogue_path=catalogue_path)
-    rows = table.to_dict("records")
+    columns = list(table.columns)
+    rows = [dict(zip(columns, rec, strict=True))
+            for rec in zip(*(table[c].tolist() for c in columns), strict=True)]
     text = str(value).strip()
     digits = text[3:] if re.fullmatch(r"156\d{6}", text) else text
     if re.fullmatch(r"\d{1,6}", digits):

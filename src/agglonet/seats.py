@@ -91,15 +91,26 @@ def _inside(places: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> gpd.GeoData
     return gpd.sjoin(places, poly, how="inner", predicate="within").drop(columns="index_right")
 
 
-def _pick(candidates: pd.DataFrame, names: set[str], names_zh: set[str]) -> pd.Series | None:
-    if candidates.empty:
+def _candidates(places: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> dict[int, list[dict]]:
+    """Places inside each polygon (by row position), as plain records (fast to scan)."""
+    joined = _inside(places, polygons)
+    cols = ["poly_idx", "geonameid", "name", "population", "alternatenames", "geometry"]
+    out: dict[int, list[dict]] = {}
+    for rec in zip(*(joined[c].tolist() for c in cols), strict=True):
+        item = dict(zip(cols, rec, strict=True))
+        out.setdefault(int(item["poly_idx"]), []).append(item)
+    return out
+
+
+def _pick(candidates: list[dict], names: set[str], names_zh: set[str]) -> dict | None:
+    """The candidate bearing one of the names (pinyin or Chinese), else the most populous;
+    ties broken by the smaller geonameid (deterministic)."""
+    if not candidates:
         return None
-    named = candidates[
-        candidates["name"].map(normalise_alias).isin(names)
-        | candidates["alternatenames"].map(lambda alt: bool(names_zh & set(alt)))
-    ]
-    pool = named if not named.empty else candidates
-    return pool.sort_values(["population", "geonameid"], ascending=[False, True]).iloc[0]
+    named = [c for c in candidates
+             if normalise_alias(c["name"]) in names or names_zh & set(c["alternatenames"])]
+    pool = named or candidates
+    return min(pool, key=lambda c: (-int(c["population"]), int(c["geonameid"])))
 
 
 def city_seats(
@@ -125,12 +136,12 @@ def city_seats(
     """
     crs = working_crs(cities.crs)
     places = (places if places is not None else load_places()).to_crs(crs)
-    joined = _inside(places, cities)
+    groups = _candidates(places, cities)
     rows = []
     for i, city in enumerate(cities.itertuples(index=False)):
         names = {normalise_alias(city.name_en)} - {""}
         names_zh = {city.name_zh, strip_suffix(city.name_zh)}
-        best = _pick(joined[joined["poly_idx"] == i], names, names_zh)
+        best = _pick(groups.get(i, []), names, names_zh)
         if best is not None:
             # GeoNames stores 0 where it has no population figure (e.g. Tianmen): unknown, not 0
             known = int(best["population"]) > 0
@@ -143,7 +154,7 @@ def city_seats(
                          "population_source": (f"geonames:{int(best['geonameid'])}" if known
                                                else "none"),
                          "geonameid": int(best["geonameid"]), "geonames_name": best["name"],
-                         "location_source": "geonames", "geometry": best.geometry})
+                         "location_source": "geonames", "geometry": best["geometry"]})
         else:
             logger.warning("no GeoNames place inside %s (%s): using a representative point",
                            city.name_zh, city.adcode)
@@ -175,7 +186,7 @@ def county_seats(
     """
     crs = working_crs(counties.crs)
     places = (places if places is not None else load_places()).to_crs(crs)
-    joined = _inside(places, counties)
+    groups = _candidates(places, counties)
     rows = []
     for i, county in enumerate(counties.itertuples(index=False)):
         stem = county.name_zh
@@ -183,14 +194,14 @@ def county_seats(
             if stem.endswith(suffix) and len(stem) > len(suffix) + 1:
                 stem = stem[: -len(suffix)]
                 break
-        best = _pick(joined[joined["poly_idx"] == i], set(), {county.name_zh, stem})
+        best = _pick(groups.get(i, []), set(), {county.name_zh, stem})
         base = {"adcode": county.adcode, "name_zh": county.name_zh,
                 "city_adcode": county.city_adcode}
         if best is not None:
             pop = int(best["population"])
             rows.append({**base, "population": pop if pop > 0 else pd.NA,
                          "geonameid": int(best["geonameid"]), "location_source": "geonames",
-                         "geometry": best.geometry})
+                         "geometry": best["geometry"]})
         else:
             rows.append({**base, "population": pd.NA, "geonameid": pd.NA,
                          "location_source": "representative_point",
