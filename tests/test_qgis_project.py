@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from rasterio.transform import from_origin
+from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from agglonet.crs import CHINA_ALBERS
@@ -30,11 +32,24 @@ EXPECTED_COUNTS = {"cities": 2, "counties": 4, "cluster": 1, "roads": 4, "seats"
                    "pinch_points": 5, "barriers": 2, "road_crossings": 3}
 
 
+_BUILT: dict[str, Path] = {}
+
+
 def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
     """Write a miniature set of one cluster's outputs (file contract of docs/architecture.md).
 
-    Returns ``(results/{cluster}, resources/{cluster})`` under ``root``.
+    Returns ``(results/{cluster}, resources/{cluster})`` under ``root``. Built once per test
+    session and copied afterwards (writing GeoPackages costs seconds on a busy CI machine).
     """
+    if cluster not in _BUILT:
+        _BUILT[cluster] = Path(tempfile.mkdtemp(prefix="agglonet-outputs-"))
+        _write_outputs(_BUILT[cluster], cluster)
+    for sub in ("results", "resources"):
+        shutil.copytree(_BUILT[cluster] / sub / cluster, root / sub / cluster)
+    return root / "results" / cluster, root / "resources" / cluster
+
+
+def _write_outputs(root: Path, cluster: str) -> None:
     res = root / "results" / cluster
     rsc = root / "resources" / cluster
     crs = CHINA_ALBERS
@@ -112,7 +127,7 @@ def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
     net = {"sources": sources, "corridors": corridors, "corridor_areas": corridor_areas,
            "pinch_points": pinch, "barriers": barriers}
     write_gpkg(res / "ecology.gpkg", {**net, "road_crossings": crossings})
-    transform = from_origin(X0, Y0, RES, RES)
+    transform = Affine(RES, 0.0, X0, 0.0, -RES, Y0)
     yy, xx = np.mgrid[0:NY, 0:NX]
     travel = np.hypot(xx - 5, yy - 10).astype("float32") * 1.5
     travel[0, 0] = np.nan
@@ -135,7 +150,6 @@ def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
                                                  "value": [0.25, 0.01]}))
     write_csv(res / "od.csv", pd.DataFrame({"origin": ["410100"], "destination": ["410200"],
                                             "travel_time_min": [20.0]}))
-    return res, rsc
 
 
 @pytest.fixture(scope="module")
