@@ -27,22 +27,23 @@ rule build_proxy_roads:
         "../scripts/build_proxy_roads.py"
 
 
-def _road_inputs(wildcards):
-    inputs = {"boundaries": f"resources/{wildcards.cluster}/boundaries.gpkg"}
-    if ROADS["source"] == "proxy":
-        inputs["proxy"] = f"resources/{wildcards.cluster}/roads_proxy.osm"
-    elif ROADS["source"] == "file":
-        inputs["file"] = ROADS["file"]["path"]
-    elif ROADS["source"] == "pbf" and not str(ROADS["pbf"]["path"]).startswith(("http://", "https://")):
-        inputs["pbf"] = ROADS["pbf"]["path"]
-    return inputs
+# Inputs of build_road_network depend on the road source (wildcard patterns, no function).
+ROAD_INPUTS = {"boundaries": "resources/{cluster}/boundaries.gpkg"}
+if ROADS["source"] == "proxy":
+    ROAD_INPUTS["proxy"] = "resources/{cluster}/roads_proxy.osm"
+elif ROADS["source"] == "file" and ROADS["file"]["path"]:
+    ROAD_INPUTS["file"] = ROADS["file"]["path"]
+elif ROADS["source"] == "pbf" and ROADS["pbf"]["path"] and not str(ROADS["pbf"]["path"]).startswith(
+    ("http://", "https://")
+):
+    ROAD_INPUTS["pbf"] = ROADS["pbf"]["path"]
 
 
 rule build_road_network:
     message:
         "Road network ({params.source}) → travel-time graph for {wildcards.cluster}"
     input:
-        unpack(_road_inputs),
+        **ROAD_INPUTS,
     output:
         graph="resources/{cluster}/road_graph.graphml",
         roads="resources/{cluster}/roads.gpkg",
