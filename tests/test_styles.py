@@ -118,3 +118,11 @@ def test_raster_sidecar_and_cog(tmp_path, name, dtype, renderer):
     assert valid, errors
     with rasterio.open(path) as src:
         assert src.nodata == nodata and src.overviews(1)  # overviews and nodata present
+
+
+def test_empty_layer_of_unknown_geometry_is_skipped(tmp_path):
+    empty = gpd.GeoDataFrame({"current_density": []}, geometry=gpd.GeoSeries([]),
+                             crs=CHINA_ALBERS)
+    pts = gpd.GeoDataFrame({"current_density": [1.0]}, geometry=[Point(0, 0)], crs=CHINA_ALBERS)
+    path = write_gpkg(tmp_path / "e.gpkg", {"pinch_points": empty, "barriers": pts})
+    assert set(read_styles(path)) == {"barriers"}

@@ -494,6 +494,10 @@ def style_rows(path: str | Path, layer_names: Iterable[str]) -> pd.DataFrame:
         gtype = info.get(layer)
         if layer not in geom_cols or gtype is None:
             continue  # attribute-only table: nothing to draw
+        base = str(gtype).replace("Multi", "").replace(" Z", "").replace("25D", "").strip()
+        if base not in _GEOM_KIND:  # e.g. "Unknown" for an empty layer: QGIS picks a default
+            logger.info("no default style for layer %s (geometry type %s)", layer, gtype)
+            continue
         fields = list(pyogrio.read_info(path, layer=layer)["fields"])
         wanted = [c for c in ("watt_min", "potential_access", "population", "highway", "gravity",
                               "corridor_class", "current_density", "priority", "linkage",
