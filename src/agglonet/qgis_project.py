@@ -127,6 +127,10 @@ def discover_layers(results_dir: str | Path, *, resources_dir: str | Path | None
         for name, gtype in pyogrio.list_layers(path):
             if gtype is None or name == styles.LAYER_STYLES_TABLE:
                 continue
+            if _base_geometry(gtype) not in _GEOM_ORDER:  # "Unknown": an empty layer
+                logger.warning("skipping layer %s of %s: geometry type %s", name, path.name,
+                               gtype)
+                continue
             target = "Conflicts" if name == "road_crossings" else group
             found[target].append(ProjectLayer(target, path.resolve(), str(name), str(name),
                                               str(gtype)))
