@@ -111,6 +111,7 @@ def test_corridor_area_is_the_normalised_corridor():
     area = net.corridor_areas.iloc[0]
     assert area.area_km2 == pytest.approx(expected.sum() * CELL * CELL / 1e6)
     assert area.geometry.area == pytest.approx(expected.sum() * CELL * CELL)
+    assert net.corridor_areas.is_valid.all()
     # the truncated per-source surfaces are exact wherever they are finite
     for k, brute in ((1, ca), (2, cb)):
         full = net.source_cwd[k].full(r.shape)

@@ -9,10 +9,15 @@ Pipeline (:func:`build_corridors`):
 1. one multi-source Dijkstra pass from all source cells at once gives the cost-weighted distance
    to the nearest source and the cost allocation (which source is nearest), :func:`cost_allocation`;
 2. pairs of sources whose allocation zones touch are the candidate pairs, :func:`source_adjacency`;
-3. per source, a Dijkstra pass *truncated* at the largest cost any of its corridors can reach
-   (an upper bound of LCD_ab + width from step 1); the truncation is exact for every cell that can
-   lie in a corridor, and each truncated pass covers only the neighbourhood of the source, so the
-   total work grows with the raster, not with raster × number of sources;
+3. per source a, one Dijkstra pass on the *reduced* graph w'(u, v) = w(u, v) − D(u) + D(v), where
+   D is the multi-source cost distance (a consistent lower bound of every CWD_k — the A* trick),
+   with a cost limit T_a = max over adjacent b of (U_ab + width), U_ab ≥ LCD_ab being the cheapest
+   route crossing straight from zone a into zone b. The pass settles exactly the cells with
+   CWD_a + D ≤ T_a. Every cell y on a least-cost route from a to a corridor cell of (a, b) has
+   CWD_a(y) + CWD_b(y) ≤ LCD_ab + width, hence CWD_a(y) + D(y) ≤ T_a: corridors, least-cost paths
+   and LCDs are *exactly* those of full per-source passes, while each pass covers only an
+   ellipse-like neighbourhood between a and its neighbours — total work grows with the raster,
+   not with raster × number of sources;
 4. per adjacent pair, the least-cost path (minimum of CWD_a + CWD_b), dropped if it crosses a
    third source; the normalised least-cost corridor NLCC = CWD_a + CWD_b − LCD_ab cut at
    ``width_cost_units`` gives the corridor polygon;
@@ -63,10 +68,11 @@ class SourceCostSurface:
     window
         ``(row_slice, col_slice)`` of the full grid covered by ``cwd``.
     cwd
-        Cost-weighted distance from the source (resistance·m); ``inf`` beyond the truncation
-        cost ``limit`` or where unreachable.
+        Cost-weighted distance from the source (resistance·m); ``inf`` where pruned (see
+        ``limit``) or unreachable.
     limit
-        The cost at which the search was truncated (values ≤ ``limit`` are exact).
+        The pruning limit T of the search: ``cwd`` is exact on every cell with CWD + D ≤ T
+        (D the multi-source cost distance) and ``inf`` elsewhere.
     """
 
     source_id: int
@@ -323,17 +329,40 @@ def _pair_upper_bounds(
     return {(int(a), int(b)): float(v) for a, b, v in zip(lo[sel], hi[sel], c[sel], strict=True)}
 
 
-def _source_surface(graph: sp.csr_matrix, cells: np.ndarray, source_id: int, limit: float,
-                    shape: tuple[int, int]) -> SourceCostSurface:
-    """Dijkstra from one source truncated at ``limit``, cropped to the reached cells."""
-    dist = dijkstra(graph, directed=True, indices=cells, min_only=True, limit=limit)
+def reduced_graph(graph: sp.csr_matrix, potential: np.ndarray) -> sp.csr_matrix:
+    """The same graph with arc costs w'(u, v) = w(u, v) − h(u) + h(v) (A* reduced costs).
+
+    ``potential`` h must be consistent (h(u) ≤ w(u, v) + h(v)); the multi-source cost distance
+    is. Dijkstra on the reduced graph from a source (where h = 0) returns d'(y) = CWD(y) + h(y),
+    so a ``limit`` on d' prunes every cell whose CWD plus lower bound h exceeds the limit.
+    Cells with no finite potential (unreachable from every source) keep their original costs.
+    """
+    h = np.nan_to_num(np.asarray(potential, dtype=float).ravel(), nan=0.0, posinf=0.0)
+    rows = np.repeat(np.arange(graph.shape[0], dtype=graph.indices.dtype), np.diff(graph.indptr))
+    data = graph.data - h[rows] + h[graph.indices]
+    del rows
+    np.maximum(data, 0.0, out=data)  # float rounding of consistent potentials: never below 0
+    return sp.csr_matrix((data, graph.indices, graph.indptr), shape=graph.shape, copy=False)
+
+
+def _source_surface(reduced: sp.csr_matrix, potential: np.ndarray, cells: np.ndarray,
+                    source_id: int, limit: float) -> SourceCostSurface:
+    """CWD from one source, pruned to cells with CWD + potential ≤ ``limit``, cropped.
+
+    Runs Dijkstra on the reduced graph (see :func:`reduced_graph`) with ``limit``; CWD = d' − h.
+    Cells beyond the pruning limit are ``inf``.
+    """
+    shape = potential.shape
+    dist = dijkstra(reduced, directed=True, indices=cells, min_only=True, limit=limit)
     dist = dist.reshape(shape)
     reached = np.isfinite(dist)
     rows = np.flatnonzero(reached.any(axis=1))
     cols = np.flatnonzero(reached.any(axis=0))
     window = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    return SourceCostSurface(source_id=source_id, window=window, cwd=dist[window].copy(),
-                             limit=float(limit))
+    cwd = dist[window] - np.nan_to_num(potential[window], nan=0.0)
+    # the reduced costs are clipped at 0, so rounding can leave −1e-12 on a source's own cells
+    np.maximum(cwd, 0.0, out=cwd)
+    return SourceCostSurface(source_id=source_id, window=window, cwd=cwd, limit=float(limit))
 
 
 def _descend(surface: SourceCostSurface, start: tuple[int, int], resistance: np.ndarray,
@@ -465,11 +494,10 @@ def build_corridors(
 ) -> CorridorNetwork:
     """Least-cost corridors between adjacent ecological sources (Linkage-Mapper method).
 
-    Per-source cost surfaces are exact where they matter: the pass from source a stops at
-    T_a = max over its adjacent b of (U_ab + width), where U_ab ≥ LCD_ab is the cheapest route
-    crossing directly from zone a into zone b in the multi-source pass. Every cell with
-    CWD_a + CWD_b ≤ LCD_ab + width has CWD_a ≤ T_a, so corridors, least-cost paths and LCDs equal
-    those of full per-source passes; each pass only covers the neighbourhood of its source.
+    Per-source cost surfaces are exact where they matter (module docstring, step 3): the pass
+    from source a settles the cells with CWD_a + D ≤ T_a, T_a = max over its adjacent b of
+    (U_ab + width), U_ab ≥ LCD_ab. Corridors, least-cost paths and LCDs equal those of full
+    per-source passes; elsewhere ``source_cwd`` is ``inf``.
 
     Parameters
     ----------
@@ -515,9 +543,11 @@ def build_corridors(
         for k in (a, b):
             limits[k] = max(limits.get(k, 0.0), upper[(a, b)] + width_cost_units)
     # Relative slack so float rounding at the limit never truncates a corridor cell.
-    surfaces = {k: _source_surface(graph, cells_of[k], k, limit * (1 + 1e-9), labels.shape)
-                for k, limit in sorted(limits.items())}
+    reduced = reduced_graph(graph, cost_distance)
     del graph
+    surfaces = {k: _source_surface(reduced, cost_distance, cells_of[k], k, limit * (1 + 1e-9))
+                for k, limit in sorted(limits.items())}
+    del reduced
 
     records, geoms = [], []
     best = np.full(labels.shape, np.inf)
@@ -577,7 +607,7 @@ def _corridor_polygons(mask: np.ndarray, lines: gpd.GeoDataFrame, *, transform: 
     """Polygons of the corridor mask (one multipart geometry per corridor id)."""
     parts: dict[int, list] = {}
     for geom, value in rasterio.features.shapes(mask, mask=mask > 0, transform=transform,
-                                                connectivity=8):
+                                                connectivity=4):
         parts.setdefault(int(value), []).append(shape(geom))
     counts = np.bincount(mask.ravel(), minlength=int(mask.max()) + 1)
     attrs = lines.drop(columns="geometry").set_index("corridor_id")
@@ -585,7 +615,8 @@ def _corridor_polygons(mask: np.ndarray, lines: gpd.GeoDataFrame, *, transform: 
     for cid in sorted(parts):
         rows.append({"corridor_id": cid, **attrs.loc[cid].to_dict(),
                      "area_km2": counts[cid] * cell * cell / 1e6})
-        geoms.append(shapely.union_all(parts[cid]))
+        # shapes() gives 4-connected, non-overlapping parts: a valid MultiPolygon as they are
+        geoms.append(shapely.MultiPolygon(parts[cid]))
     if not rows:
         return _empty_frames(lines.crs)[1]
     frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=lines.crs)
