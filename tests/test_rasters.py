@@ -181,3 +181,23 @@ def test_file_dem_plane_is_reproduced_exactly(tmp_path):
     np.testing.assert_allclose(dem, expected, atol=0.05)
     with pytest.raises(ConfigError, match="retrieve.dem.path is null"):
         dem_to_grid(grid, source="file")
+
+
+def test_worldcover_source_goes_through_the_ecology_reader(tmp_path):
+    # a local stand-in for one 3°×3° WorldCover tile (coarse, class 40 = cropland with a
+    # class-10 tree block); the reader accepts a local path template, so no network is used
+    res = 0.005
+    data = np.full((600, 600), 40, dtype="uint8")
+    data[0:300, 0:300] = 10  # 111–112.5 °E, 34.5–36 °N
+    with rasterio.open(tmp_path / "wc_N33E111.tif", "w", driver="GTiff", height=600, width=600,
+                       count=1, dtype="uint8", crs="EPSG:4326",
+                       transform=from_origin(111.0, 36.0, res, res), nodata=0) as dst:
+        dst.write(data, 1)
+    grid = cluster_grid(_box_albers(112.2, 34.2, 112.8, 34.8), buffer_m=0, resolution_m=1000)
+    codes, tags, records = retrieve_landcover(
+        grid, source="worldcover", url_template=str(tmp_path / "wc_{tile}.tif"))
+    assert tags == {"classification": "esa_worldcover"} and records[0].licence == "CC-BY-4.0"
+    assert set(np.unique(codes)) <= {10, 40}
+    lon, lat = _centres(grid, [1, grid.height - 2], [1, grid.width - 2])
+    assert lon[0] < 112.5 and lat[0] > 34.5 and codes[1, 1] == 10
+    assert codes[grid.height - 2, grid.width - 2] == 40
