@@ -220,3 +220,26 @@ def test_proxy_network_design_and_loading(tmp_path):
     assert report["components"]["nodes_dropped"] == 0  # Gabriel graph is connected
     assert set(roads["highway"]) <= {"motorway", "trunk", "primary", "secondary", "tertiary"}
     assert roads.loc[roads.maxspeed == "120", "speed_kph"].to_numpy() == pytest.approx(120.0)
+
+
+def test_graphml_round_trip_and_file_source(tmp_path):
+    from agglonet.roads import load_road_graph, save_road_graph
+
+    G, _ = load_roads(source="file", file_path=write_osm_xml(tmp_path / "r.osm"), crs=UTM)
+    save_road_graph(G, tmp_path / "g.graphml")
+    H = load_road_graph(tmp_path / "g.graphml")
+    times = sorted(d["travel_time"] for _, _, d in G.edges(data=True))
+    assert sorted(d["travel_time"] for _, _, d in H.edges(data=True)) == pytest.approx(times)
+    # a GraphML is also a `file` source: same graph after the common chain
+    K, report = load_roads(source="file", file_path=tmp_path / "g.graphml", crs=UTM)
+    assert sorted(d["travel_time"] for _, _, d in K.edges(data=True)) == pytest.approx(times)
+    assert report["components"]["nodes_dropped"] == 0
+    with pytest.raises(DataError, match="unknown type"):
+        load_roads(source="file", file_path=_touch(tmp_path / "roads.csv"), crs=UTM)
+    with pytest.raises(DataError, match="unknown roads.source"):
+        load_roads(source="overpass")
+
+
+def _touch(path):
+    path.write_text("x")
+    return path

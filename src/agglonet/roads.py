@@ -293,6 +293,11 @@ def prepare_road_graph(
     crs
         Working CRS of the returned graph.
 
+    Notes
+    -----
+    A graph that is already simplified and carries ``speed_kph`` and ``travel_time`` on every
+    edge (a travel-time GraphML written by agglonet or osmnx) keeps its times.
+
     Returns
     -------
     (graph, report)
@@ -312,8 +317,17 @@ def prepare_road_graph(
             isinstance(data.get("source"), float) and math.isnan(data["source"])
         ):
             data["source"] = source
-    # speeds and times per OSM segment first, so simplification sums the exact times
-    add_speeds_and_times(H, speeds_kph=speeds_kph)
+    timed = H.graph.get("simplified", False) and all(
+        "travel_time" in d and "speed_kph" in d for _, _, d in H.edges(data=True))
+    if timed:
+        # an already simplified travel-time graph (agglonet's or osmnx's GraphML): its times
+        # were summed per segment before merging; recomputing from merged tags would lose that
+        logger.info("input graph already carries speed_kph and travel_time: kept as they are")
+        for _, _, data in H.edges(data=True):
+            data.setdefault("speed_source", "input")
+    else:
+        # speeds and times per OSM segment first, so simplification sums the exact times
+        add_speeds_and_times(H, speeds_kph=speeds_kph)
     if not H.graph.get("simplified", False):
         # keep nodes where the class changes (every edge keeps one highway class) and named
         # places (the proxy's seats); sum lengths and travel times along merged segments
