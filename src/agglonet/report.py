@@ -22,6 +22,7 @@ import yaml
 
 from agglonet.archive import git_commit, software_versions
 from agglonet.io import atomic_path
+from agglonet.qgis_project import source_records
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,7 @@ def _json_table(path: Path) -> str:
 
 
 def _sources_table(path: Path) -> str:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    records = list(data.values()) if isinstance(data, dict) else list(data)
+    records = source_records(json.loads(path.read_text(encoding="utf-8")))
     cols = ["name", "provider", "version", "licence", "citation", "url", "retrieved", "sha256"]
     frame = pd.DataFrame(records)
     return _table(frame[[c for c in cols if c in frame.columns]])
