@@ -11,27 +11,25 @@ Follows Pascual-Hortal & Saura (2006) and Saura & Rubio (2010), the definitions 
   connector = the rest (the loss of paths between other patches that went through k).
 
 Distances are edge-to-edge Euclidean between raster patches (:func:`edge_distances_m`).
-Cost: the removal step runs one all-pairs shortest path per patch, O(n⁴) overall (Floyd–Warshall in
-C via :mod:`scipy.sparse.csgraph`); fine for the few hundred candidate patches of a cluster.
+Cost: all-pairs shortest paths by vectorised Floyd–Warshall; the n leave-one-out recomputations
+share work by divide and conquer over the vertex order, O(n³ log n) in all (a few seconds for
+600 patches) instead of n separate O(n³) runs.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
-from scipy.sparse.csgraph import shortest_path
 from scipy.spatial import cKDTree
 
 from agglonet.errors import DataError
 
 logger = logging.getLogger(__name__)
-
-#: Weight used for links of zero length (csgraph treats 0 in a dense matrix as "no edge").
-_TINY = 1e-12
 
 
 def edge_distances_m(labels: np.ndarray, *, cell_size_m: float) -> np.ndarray:
@@ -91,20 +89,57 @@ def decay_constant(*, probability: float, distance_m: float) -> float:
     return -math.log(probability) / distance_m
 
 
+def _relax(dist: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Floyd–Warshall relaxation through ``vertices`` (in place, vectorised per vertex)."""
+    for m in vertices:
+        np.minimum(dist, dist[:, m, None] + dist[None, m, :], out=dist)
+    return dist
+
+
+def _apsp_without_each(weights: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """All-pairs shortest paths avoiding each vertex k as an intermediate, for every k.
+
+    Floyd–Warshall does not depend on the order in which vertices are relaxed, so a divide and
+    conquer over the vertex set (relax one half, recurse into the other) gives all n "without k"
+    solutions in O(n³ log n) instead of n separate O(n³) runs. Hand-rolled with NumPy: no library
+    offers this leave-one-out scheme.
+    """
+    def recurse(dist: np.ndarray, todo: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        if todo.size == 1:
+            yield int(todo[0]), dist
+            return
+        half = todo.size // 2
+        left, right = todo[:half], todo[half:]
+        yield from recurse(_relax(dist.copy(), right), left)
+        yield from recurse(_relax(dist.copy(), left), right)
+
+    yield from recurse(weights.astype(float, copy=True), np.arange(weights.shape[0]))
+
+
+def _link_weights(dist_m: np.ndarray, k: float) -> np.ndarray:
+    """−ln p_ij = k d_ij (dense; diagonal 0)."""
+    weights = k * np.asarray(dist_m, dtype=float)
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
+def _hop_weights(dist_m: np.ndarray, threshold_m: float) -> np.ndarray:
+    """1 for a link (d ≤ threshold), inf otherwise; diagonal 0."""
+    weights = np.where(np.asarray(dist_m) <= threshold_m, 1.0, np.inf)
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
 def _max_product_probability(dist_m: np.ndarray, k: float) -> np.ndarray:
     """p*_ij: shortest paths on −ln p_ij = k d_ij (dense graph)."""
-    weights = k * dist_m
-    weights = np.where(weights <= 0, _TINY, weights)
-    np.fill_diagonal(weights, 0.0)
-    cost = shortest_path(weights, method="FW", directed=False)
-    return np.exp(-cost)
+    weights = _link_weights(dist_m, k)
+    return np.exp(-_relax(weights, np.arange(weights.shape[0])))
 
 
 def _topological_links(dist_m: np.ndarray, threshold_m: float) -> np.ndarray:
     """nl_ij: number of links on the topological shortest path (inf if unconnected)."""
-    adj = (dist_m <= threshold_m).astype(float)
-    np.fill_diagonal(adj, 0.0)
-    return shortest_path(adj, method="FW", directed=False, unweighted=True)
+    weights = _hop_weights(dist_m, threshold_m)
+    return _relax(weights, np.arange(weights.shape[0]))
 
 
 def _pc_numerator(areas: np.ndarray, pstar: np.ndarray) -> float:
@@ -199,14 +234,14 @@ def connectivity_indices(
 
     dpc = np.zeros(n)
     diic = np.zeros(n)
-    for idx in range(n):
+    for idx, cost in _apsp_without_each(_link_weights(dist_m, k)):
         keep = np.arange(n) != idx
-        sub = dist_m[np.ix_(keep, keep)]
-        pc_without = _pc_numerator(areas[keep], _max_product_probability(sub, k)) if n > 1 else 0.0
-        iic_without = (_iic_numerator(areas[keep], _topological_links(sub, distance_threshold_m))
-                       if n > 1 else 0.0)
-        dpc[idx] = 100.0 * (pc_num - pc_without) / pc_num
-        diic[idx] = 100.0 * (iic_num - iic_without) / iic_num
+        without = _pc_numerator(areas[keep], np.exp(-cost[np.ix_(keep, keep)]))
+        dpc[idx] = 100.0 * (pc_num - without) / pc_num
+    for idx, hops in _apsp_without_each(_hop_weights(dist_m, distance_threshold_m)):
+        keep = np.arange(n) != idx
+        without = _iic_numerator(areas[keep], hops[np.ix_(keep, keep)])
+        diic[idx] = 100.0 * (iic_num - without) / iic_num
     intra = 100.0 * areas**2 / pc_num
     flux = 100.0 * 2.0 * (areas * (pstar @ areas) - areas**2) / pc_num
     connector = np.clip(dpc - intra - flux, 0.0, None)  # ≥ 0 up to rounding
