@@ -162,7 +162,7 @@ def select_sources(
         landscape_area_km2 = float((mspa_codes != 129).sum()) * cell**2 / 1e6
     n = areas.size
     if n > 400:
-        logger.warning("%d candidate core patches: dPC costs O(n^4); consider a larger "
+        logger.warning("%d candidate core patches: dPC costs O(n^3 log n); consider a larger "
                        "min_area_km2", n)
     dist = edge_distances_m(labels, cell_size_m=cell)
     res = connectivity_indices(areas, dist, landscape_area_km2=landscape_area_km2,
