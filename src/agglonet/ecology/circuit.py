@@ -18,6 +18,7 @@ Cell current density is half the sum of |current| over the cell's edges (Circuit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -142,6 +143,20 @@ def circuit_graph(resistance: np.ndarray, source_labels: np.ndarray) -> CircuitG
                         edge_u=edge_u, edge_v=edge_v, edge_g=edge_g, laplacian=lap)
 
 
+def _single_threaded_blas() -> contextlib.AbstractContextManager:
+    """Limit BLAS to one thread while solving, when ``threadpoolctl`` is installed.
+
+    pyamg's set-up and CG's dot products are many small BLAS calls; a multi-threaded OpenBLAS
+    makes them 5–15× slower on a busy 2-core machine (smoothed-aggregation set-up of a
+    90 k-node Poisson matrix: 1.0 s with one OpenBLAS thread, 11–18 s with two).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _resolve_solver(solver: str, n_nodes: int, direct_max_cells: int) -> str:
     if solver not in SOLVERS:
         raise ConfigError(f"ecology.circuit.solver is {solver!r}; expected one of {list(SOLVERS)}")
@@ -208,27 +223,28 @@ def source_potentials(
                         f"(ids present: {sorted(graph.source_nodes)})")
     _, component = connected_components(lap, directed=False)
     out: dict[int, np.ndarray] = {}
-    for comp in sorted({int(component[graph.source_nodes[k]]) for k in wanted}):
-        members = [k for k in sorted(graph.source_nodes)
-                   if component[graph.source_nodes[k]] == comp]
-        ground = graph.source_nodes[members[0]]
-        nodes = np.flatnonzero((component == comp) & (np.arange(n_nodes) != ground))
-        todo = [k for k in members[1:] if k in wanted]
-        solve = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol) if todo else None
-        position = np.full(n_nodes, -1, dtype=np.int64)
-        position[nodes] = np.arange(nodes.size)
-        for k in members:
-            if k not in wanted:
-                continue
-            x = np.full(n_nodes, np.nan)
-            x[component == comp] = 0.0
-            if k != members[0]:
-                rhs = np.zeros(nodes.size)
-                rhs[position[graph.source_nodes[k]]] = 1.0
-                x[nodes] = solve(rhs)
-            out[k] = x
-        log.info("circuit component %d: %d nodes, %d sources, solver %s",
-                 comp, nodes.size + 1, len(members), kind)
+    with _single_threaded_blas():
+        for comp in sorted({int(component[graph.source_nodes[k]]) for k in wanted}):
+            members = [k for k in sorted(graph.source_nodes)
+                       if component[graph.source_nodes[k]] == comp]
+            ground = graph.source_nodes[members[0]]
+            nodes = np.flatnonzero((component == comp) & (np.arange(n_nodes) != ground))
+            todo = [k for k in members[1:] if k in wanted]
+            solve = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol) if todo else None
+            position = np.full(n_nodes, -1, dtype=np.int64)
+            position[nodes] = np.arange(nodes.size)
+            for k in members:
+                if k not in wanted:
+                    continue
+                x = np.full(n_nodes, np.nan)
+                x[component == comp] = 0.0
+                if k != members[0]:
+                    rhs = np.zeros(nodes.size)
+                    rhs[position[graph.source_nodes[k]]] = 1.0
+                    x[nodes] = solve(rhs)
+                out[k] = x
+            log.info("circuit component %d: %d nodes, %d sources, solver %s",
+                     comp, nodes.size + 1, len(members), kind)
     return out
 
 
@@ -264,7 +280,8 @@ def pair_voltages(
     rhs[np.searchsorted(nodes, na)] = 1.0
     v = np.full(n_nodes, np.nan)
     v[nb] = 0.0
-    v[nodes] = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol)(rhs)
+    with _single_threaded_blas():
+        v[nodes] = _solver(lap[nodes][:, nodes].tocsr(), kind, rtol)(rhs)
     return _cell_values(graph, v)
 
 
