@@ -68,12 +68,7 @@ def test_one_source_gives_empty_network(tmp_path: Path, caplog: pytest.LogCaptur
     assert summary["n_sources"] == 1 and summary["n_corridors"] == 0
     assert summary["alpha"] is None and summary["gamma"] is None
     # The GeoPackage round-trips with every layer, empty ones with their columns.
-    try:
-        path = write_gpkg(tmp_path / "net.gpkg", layers)
-    except DataError as exc:  # agglonet.styles rejects the 'Unknown' type of empty layers
-        if "geometry type 'Unknown'" in str(exc):
-            pytest.xfail(f"write_gpkg cannot write empty layers yet: {exc}")
-        raise
+    path = write_gpkg(tmp_path / "net.gpkg", layers)
     for name, columns in LAYER_COLUMNS.items():
         frame = read_layer(path, name)
         assert set(columns) <= set(frame.columns)
