@@ -3,6 +3,8 @@
 agglonet: one multi-source Dijkstra pass (cost allocation, adjacency, an upper bound of every
 adjacent pair's LCD), then one Dijkstra pass per source truncated at the largest cost any of its
 corridors can reach (exact for every corridor cell), then least-cost paths and NLCC corridors.
+Both modes are timed: the default (``exact_barriers=True``) and the A*-pruned passes
+(``exact_barriers=False``, same corridors, fewer cells).
 
 Linkage-Mapper way: a full ``skimage.graph.MCP_Geometric`` cost-distance pass per source; cost
 allocation = the nearest source over those passes; then the same adjacency, least-cost path,
@@ -97,33 +99,40 @@ def per_source_way(resistance: np.ndarray, labels: np.ndarray, width: float, *,
             "pairs_s": t_pairs, "total_s": t_passes + t_pairs}
 
 
-def run(size: int, n_sources: int, width: float, measure_lm: bool) -> tuple[float, float, bool]:
+def run(size: int, n_sources: int, width: float,
+        measure_lm: bool) -> tuple[float, float, float, bool]:
+    """Time both agglonet modes and the per-source way; check that the corridors agree."""
     resistance, labels = make_grid(size, n_sources)
     transform = Affine(CELL, 0, 0, 0, -CELL, size * CELL)
-    t0 = time.perf_counter()
-    net = build_corridors(resistance, labels, transform=transform, crs="EPSG:3857",
-                          width_cost_units=width)
-    ours = time.perf_counter() - t0
+    times, nets = {}, {}
+    for exact in (True, False):
+        t0 = time.perf_counter()
+        nets[exact] = build_corridors(resistance, labels, transform=transform, crs="EPSG:3857",
+                                      width_cost_units=width, exact_barriers=exact)
+        times[exact] = time.perf_counter() - t0
+    kept = [{(int(r.from_source), int(r.to_source)): float(r.cost_weighted_length)
+             for r in net.corridors.itertuples()} for net in nets.values()]
+    assert kept[0] == kept[1], "the two agglonet modes disagree"
+    net = nets[True]
     if measure_lm:
         lm = per_source_way(resistance, labels, width)
         lm_s, est = lm["total_s"], False
-        ours_kept = {(int(r.from_source), int(r.to_source)): float(r.cost_weighted_length)
-                     for r in net.corridors.itertuples()}
         assert list(net.adjacent_pairs) == lm["adjacent"], "adjacent pairs differ"
-        assert set(ours_kept) == set(lm["kept"]), "kept corridors differ"
-        worst = max(abs(ours_kept[p] - lm["kept"][p]) / lm["kept"][p] for p in ours_kept)
+        assert set(kept[0]) == set(lm["kept"]), "kept corridors differ"
+        worst = max(abs(kept[0][p] - lm["kept"][p]) / lm["kept"][p] for p in kept[0])
         assert worst <= 1e-6, f"LCD differs by {worst:.2e} (relative)"
         print(f"  {n_sources} sources: {len(net.adjacent_pairs)} adjacent pairs, "
-              f"{len(ours_kept)} corridors, identical to the per-source way "
+              f"{len(kept[0])} corridors, identical to the per-source way "
               f"(largest relative LCD difference {worst:.1e}); per-source pass "
-              f"{lm['pass_s']:.2f} s, pair steps {lm['pairs_s']:.2f} s")
+              f"{lm['pass_s']:.2f} s, pair steps {lm['pairs_s']:.2f} s", flush=True)
     else:
         sample = per_source_way(resistance, labels, width, n_measured=3)
         lm_s, est = sample["pass_s"] * n_sources, True
         print(f"  {n_sources} sources: {len(net.adjacent_pairs)} adjacent pairs, "
               f"{len(net.corridors)} corridors; per-source pass {sample['pass_s']:.2f} s "
-              f"(mean of 3) -> {n_sources} passes estimated, pair steps not counted")
-    return ours, lm_s, est
+              f"(mean of 3) -> {n_sources} passes estimated, pair steps not counted",
+              flush=True)
+    return times[True], times[False], lm_s, est
 
 
 def main() -> None:
@@ -135,18 +144,21 @@ def main() -> None:
                         help="measure the per-source way at 40 sources too")
     args = parser.parse_args()
     print(f"grid {args.size} x {args.size} = {args.size**2 / 1e6:.1f} M cells of {CELL:.0f} m, "
-          f"corridor width {args.width:.0f} cost units")
+          f"corridor width {args.width:.0f} cost units", flush=True)
     results = {}
     for n in (10, 20, 40):
         results[n] = run(args.size, n, args.width, measure_lm=args.full or n < 40)
-    print("sources  agglonet_s  per_source_s  speedup")
-    for n, (ours, lm, est) in results.items():
+    print("agglonet_s: default (exact_barriers=True); pruned_s: exact_barriers=False (A*-pruned)")
+    print("sources  agglonet_s  pruned_s  per_source_s  speedup  speedup_pruned")
+    for n, (ours, pruned, lm, est) in results.items():
         mark = " (est.)" if est else ""
-        print(f"{n:7d}  {ours:10.1f}  {lm:12.1f}{mark}  {lm / ours:7.1f}{mark}")
-    g_ours = results[40][0] / results[10][0]
-    g_lm = results[40][1] / results[10][1]
-    print(f"growth 10 -> 40 sources: agglonet x{g_ours:.2f}, per-source x{g_lm:.2f}")
-    print(f"speedup_vs_per_source={results[20][1] / results[20][0]:.2f}")
+        print(f"{n:7d}  {ours:10.1f}  {pruned:8.1f}  {lm:12.1f}{mark}  {lm / ours:7.1f}"
+              f"  {lm / pruned:7.1f}{mark}")
+    print(f"growth 10 -> 40 sources: agglonet x{results[40][0] / results[10][0]:.2f}, "
+          f"pruned x{results[40][1] / results[10][1]:.2f}, "
+          f"per-source x{results[40][2] / results[10][2]:.2f}")
+    print(f"speedup_vs_per_source_pruned={results[20][2] / results[20][1]:.2f}")
+    print(f"speedup_vs_per_source={results[20][2] / results[20][0]:.2f}")
 
 
 if __name__ == "__main__":

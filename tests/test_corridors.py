@@ -71,9 +71,11 @@ def test_cost_allocation_matches_brute_force_dijkstra():
     assert np.isnan(cwd[8:11, 9]).all() and (alloc[8:11, 9] == 0).all()
 
 
-def test_least_cost_paths_and_lcd_match_brute_force():
+@pytest.mark.parametrize("exact_barriers", [True, False])
+def test_least_cost_paths_and_lcd_match_brute_force(exact_barriers):
     r, labels = random_case()
-    net = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300)
+    net = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300,
+                          exact_barriers=exact_barriers)
     g = brute_graph(r)
     cells = {k: [tuple(map(int, c)) for c in np.argwhere(labels == k)] for k in range(1, 5)}
     assert len(net.corridors) >= 3
@@ -92,14 +94,16 @@ def test_least_cost_paths_and_lcd_match_brute_force():
         assert row.length_km == pytest.approx(steps * CELL / 1000)
 
 
-def test_corridor_area_is_the_normalised_corridor():
+@pytest.mark.parametrize("exact_barriers", [True, False])
+def test_corridor_area_is_the_normalised_corridor(exact_barriers):
     rng = np.random.default_rng(7)
     r = 1 + 10 * rng.random((16, 20))
     labels = np.zeros(r.shape, dtype=int)
     labels[6:9, 1:3] = 1
     labels[5:8, 17:19] = 2
     width = 400.0
-    net = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=width)
+    net = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=width,
+                          exact_barriers=exact_barriers)
     g = brute_graph(r)
     ca, cb = brute_cwd(g, labels, 1), brute_cwd(g, labels, 2)
     lcd = min(ca[c] + cb[c] for c in ca)
@@ -113,11 +117,17 @@ def test_corridor_area_is_the_normalised_corridor():
     assert area.geometry.area == pytest.approx(expected.sum() * CELL * CELL)
     assert net.corridor_areas.is_valid.all()
     # the truncated per-source surfaces are exact wherever they are finite
+    cwd, _ = cost_allocation(r, labels, cell_size_m=CELL)
     for k, brute in ((1, ca), (2, cb)):
-        full = net.source_cwd[k].full(r.shape)
+        surface = net.source_cwd[k]
+        full = surface.full(r.shape)
         for c, v in brute.items():
             if np.isfinite(full[c]):
-                assert full[c] == pytest.approx(v, rel=1e-12)
+                assert full[c] == pytest.approx(v, rel=1e-12, abs=1e-9)
+            # every cell within the limit is there (plain pass: CWD <= T; pruned: CWD + D <= T)
+            bound = v if exact_barriers else v + cwd[c]
+            if bound <= surface.limit * (1 - 1e-9):
+                assert np.isfinite(full[c])
 
 
 def test_source_adjacency_on_hand_built_allocation():

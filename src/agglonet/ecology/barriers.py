@@ -8,7 +8,9 @@ path reach the window at the cheapest cell within R on each side and cross it in
     improvement score = (LCD − LCD_restored) / (2R)                 (McRae et al. 2012)
 
 i.e. cost units saved per metre restored (clipped at 0). The focal minima use
-``scipy.ndimage.minimum_filter`` with a disk footprint.
+``scipy.ndimage.minimum_filter`` with a disk footprint. The per-source cost surfaces come from
+:func:`agglonet.ecology.corridors.build_corridors`; with its default ``exact_barriers=True`` they
+hold every cell with CWD < LCD, so the scores equal those from full cost-distance rasters.
 """
 
 from __future__ import annotations
