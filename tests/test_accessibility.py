@@ -135,3 +135,42 @@ def test_masses():
         acc.load_masses(seats, mass="gdp", gdp_table=gdp.iloc[:1])
     with pytest.raises(DataError, match="gdp_table"):
         acc.load_masses(seats, mass="gdp")
+
+
+def test_transport_results_on_a_three_city_graph():
+    import geopandas as gpd
+    import networkx as nx
+    from shapely.geometry import LineString, Point
+
+    # three seats on graph nodes; two-way links A-B 10 km in 600 s, B-C 20 km in 1800 s
+    crs = "EPSG:32650"
+    xy = {1: (0.0, 0.0), 2: (8000.0, 6000.0), 3: (8000.0, 26000.0)}
+    G = nx.MultiDiGraph(crs=crs)
+    for n, (x, y) in xy.items():
+        G.add_node(n, x=x, y=y)
+    for a, b, ln, tt in [(1, 2, 10_000.0, 600.0), (2, 3, 20_000.0, 1800.0)]:
+        for u, v in ((a, b), (b, a)):
+            G.add_edge(u, v, key=0, length=ln, travel_time=tt, highway="primary",
+                       geometry=LineString([xy[u], xy[v]]))
+    seats = gpd.GeoDataFrame({"adcode": ["410300", "410100", "410200"],
+                              "name_en": ["C", "A", "B"], "name_zh": ["丙", "甲", "乙"],
+                              "population": [300, 100, 200]},
+                             geometry=[Point(xy[3]), Point(xy[1]), Point(xy[2])], crs=crs)
+    out = acc.transport_results(G, seats, thresholds_h=(0.5,))
+    od = out["od"].set_index(["origin_adcode", "dest_adcode"])
+    # A->C: 600 + 1800 s = 40 min, 30 km on the road, straight line sqrt(8^2 + 26^2) km
+    assert od.loc[("410100", "410300"), "travel_time_min"] == pytest.approx(40.0)
+    assert od.loc[("410100", "410300"), "network_km"] == pytest.approx(30.0)
+    assert od.loc[("410100", "410300"), "euclid_km"] == pytest.approx(math.hypot(8, 26))
+    cities = out["cities"].set_index("adcode")
+    # WATT_A = (10*200 + 40*300) / 500 = 28 min; within 30 min A reaches B only -> 200
+    assert cities.loc["410100", "watt_min"] == pytest.approx(28.0)
+    assert cities.loc["410100", "daily_access_0.5h"] == 200
+    s = out["summary"]
+    # mean OD time over the 6 ordered pairs: (10 + 40 + 30) * 2 / 6
+    assert s["od_mean_travel_time_min"] == pytest.approx(80 / 3)
+    # road graph: path of 3 nodes, 2 edges: beta = 2/3, mu = 0
+    assert s["road_n_nodes"] == 3 and s["road_n_edges"] == 2
+    assert s["road_beta"] == pytest.approx(2 / 3) and s["road_mu"] == 0
+    assert s["road_length_km"] == pytest.approx(30.0)
+    assert len(out["od_links"]) == 3 and len(out["seats"]) == 3

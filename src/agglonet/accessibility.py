@@ -338,6 +338,8 @@ def transport_results(
         ``od`` (long table), ``cities`` (accessibility table), ``seats`` (GeoDataFrame of the
         seats with the per-city indices), ``od_links`` (GeoDataFrame), ``summary`` (dict).
     """
+    import osmnx as ox
+
     from agglonet.od import compute_od
     from agglonet.roads import road_graph_indices
 
@@ -362,8 +364,9 @@ def transport_results(
         "road_indices_graph": "undirected simple graph of the largest strongly connected "
                               "component of the simplified road network",
         "road_n_directed_edges": G.number_of_edges(),
+        # osmnx's to_undirected merges the two directions of a two-way road into one edge
         "road_length_km": float(sum(d["length"] for _, _, d in
-                                    G.to_undirected(as_view=True).edges(data=True)) / 1000.0),
+                                    ox.convert.to_undirected(G).edges(data=True)) / 1000.0),
         "roads_source": G.graph.get("roads_source"),
         "n_cities": len(seats),
         "mass": mass,
