@@ -114,7 +114,7 @@ def test_real_project_in_qgis(tmp_path):
     project = res / "central_plains_core.qgs"
     layers = expected_layers(res, rsc if rsc.exists() else None)
     png = tmp_path / "qgis_central_plains_core.png"
-    result = run_check(project, png, layers, width=900)
+    result = run_check(project, png, layers, width=800)
     assert result["ok"], result["problems"]
     if os.environ.get("AGGLONET_SAVE_SCREENSHOT"):
         shutil.copyfile(png, REPO / "docs" / "img" / "qgis_central_plains_core.png")

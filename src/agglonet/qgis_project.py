@@ -141,7 +141,11 @@ def discover_layers(results_dir: str | Path, *, resources_dir: str | Path | None
             path = results_dir / fname
             if path.exists():
                 found[group].append(ProjectLayer(group, path.resolve(), None, path.stem))
-    return [pl for g in _GROUP_ORDER for pl in found[g]]
+    ordered = [pl for g in _GROUP_ORDER for pl in found[g]]
+    names = [pl.name for pl in ordered]
+    # same layer name in two files (seats in cities.gpkg and transport.gpkg): name by file too
+    return [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem})")
+            if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in ordered]
 
 
 def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | None = None
@@ -323,7 +327,9 @@ def build_project(
         source = _relative(pl.path, project_dir)
         if not pl.is_raster:
             source += f"|layername={pl.layer}"
-        visible = pl.name in _VISIBLE
+        # Boundaries show outlines only: its seat points duplicate the Transport group's seats.
+        visible = pl.name in _VISIBLE and not (pl.group == "Boundaries"
+                                               and pl.name not in {"cities", "cluster"})
         ET.SubElement(groups[pl.group], "layer-tree-layer", {
             "id": pl.layer_id, "name": pl.name, "source": source,
             "providerKey": "gdal" if pl.is_raster else "ogr",
