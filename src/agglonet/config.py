@@ -65,7 +65,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def config_errors(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """Return one readable message per schema violation, sorted by key path."""
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(validator.iter_errors(config),
+                    key=lambda e: [str(p) for p in e.absolute_path])
     return [_describe(e) for e in errors]
 
 
@@ -106,7 +107,7 @@ def validate_config(
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into a copy of ``base`` recursively (dicts merge, other values replace)."""
+    """Merge ``override`` into a copy of ``base`` (dicts merge recursively, other values replace)."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):

@@ -31,7 +31,9 @@ def working_crs(crs: str | CRS | None = None) -> CRS:
     """
     out = CRS.from_user_input(crs or CHINA_ALBERS)
     if not out.is_projected:
-        raise CRSError(f"working CRS {crs!r} is geographic; distances and areas need a projected CRS in metres")
+        raise CRSError(
+            f"working CRS {crs!r} is geographic; distances and areas need a projected CRS in metres"
+        )
     units = {axis.unit_name for axis in out.axis_info}
     if units - {"metre", "meter"}:
         raise CRSError(f"working CRS {crs!r} has axis units {sorted(units)}; expected metres")

@@ -60,8 +60,8 @@ def write_gpkg(
         Layer name → GeoDataFrame (each with a CRS). Layers are written in the given order, with a
         stable integer ``fid`` taken from the row order.
     metadata
-        Dataset-level metadata (source, licence, ...), stored as GDAL metadata in the GeoPackage.
-        Values that are not strings are JSON-encoded.
+        Provenance (source, licence, ...), stored as GDAL metadata of the GeoPackage and of every
+        layer (so a single layer opened alone still carries it). Non-strings are JSON-encoded.
 
     Returns
     -------
@@ -84,7 +84,8 @@ def write_gpkg(
                 append=i > 0,
                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
                 layer_options={"FID": "fid"},
-                metadata=meta if i == 0 and meta else None,
+                dataset_metadata=meta if i == 0 and meta else None,
+                layer_metadata=meta or None,
             )
         _after_gpkg_write(tmp, list(layers))
     return Path(path)
@@ -196,7 +197,8 @@ def read_raster(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 def write_csv(
     path: str | Path, table: pd.DataFrame, *, float_precision: int = 6
 ) -> Path:
-    """Write a table as UTF-8 CSV with fixed float formatting (byte-identical reruns), atomically."""
+    """Write a table as UTF-8 CSV with fixed float formatting (byte-identical reruns), atomically.
+    """
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format=f"%.{float_precision}g", lineterminator="\n")
     return Path(path)
