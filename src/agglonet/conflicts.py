@@ -318,14 +318,17 @@ def road_crossings(
             if idx.size == 0:
                 continue
             near = group.iloc[idx]
-            merged = shapely.line_merge(shapely.union_all(near.geometry.values))
+            geoms = near.geometry.values
+            names = near["road_name"].to_numpy()
+            inside_m = shapely.length(shapely.intersection(geoms, row.geometry))
+            merged = shapely.line_merge(shapely.union_all(geoms))
             for passage in _passages(merged, row.geometry):
                 point, site = _site(passage, row.geometry, row.lcp)
                 records.append({
                     "corridor_id": row.corridor_id,
                     "corridor_class": row.corridor_class,
                     "road_class": road_class,
-                    "road_name": _passage_name(near, passage),
+                    "road_name": _passage_name(names, geoms, inside_m, passage),
                     "site": site,
                     "length_in_corridor_m": float(passage.length),
                     "corridor_importance": float(row.corridor_importance),
@@ -350,13 +353,18 @@ def road_crossings(
     return out[CROSSING_COLUMNS + ["geometry"]]
 
 
-def _passage_name(near: gpd.GeoDataFrame, passage: shapely.Geometry) -> str:
-    """Name of the road carrying most of the passage's length (ties: alphabetical)."""
+def _passage_name(names: np.ndarray, geoms: np.ndarray, inside_m: np.ndarray,
+                  passage: shapely.Geometry) -> str:
+    """Name of the road with the most length inside the corridor among those forming the passage.
+
+    Roads forming the passage are the ones that intersect it; their weight is their length inside
+    the corridor polygon (``inside_m``). Ties go alphabetically; unnamed roads are skipped.
+    """
+    hit = shapely.intersects(geoms, passage) & (inside_m > 0)
     shares: dict[str, float] = {}
-    for name, geom in zip(near["road_name"], near.geometry.values, strict=True):
-        overlap = shapely.intersection(geom, passage.buffer(1e-6)).length
-        if overlap > 0 and name:
-            shares[name] = shares.get(name, 0.0) + overlap
+    for name, length in zip(names[hit], inside_m[hit], strict=True):
+        if name:
+            shares[name] = shares.get(name, 0.0) + float(length)
     if not shares:
         return ""
     return min(shares, key=lambda n: (-round(shares[n], 6), n))
