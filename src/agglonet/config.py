@@ -107,7 +107,7 @@ def validate_config(
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into a copy of ``base`` (dicts merge recursively, other values replace)."""
+    """Merge ``override`` into a copy of ``base``; dicts merge recursively, others replace."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
