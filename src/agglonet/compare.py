@@ -17,17 +17,18 @@ from agglonet.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
-#: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it).
-KEY_METRICS: dict[str, tuple[str, str]] = {
-    "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better"),
-    "watt_mean_min": ("Mean WATT (min)", "lower is better"),
-    "daily_access_2h_share": ("Population within 2 h (share)", "higher is better"),
-    "network_efficiency": ("Network efficiency", "higher is better (max 1)"),
-    "detour_index_mean": ("Mean detour index", "lower is better (min 1)"),
-    "road_gamma": ("Road γ index", "higher = more connected"),
-    "eco_source_share": ("Ecological source share of area", "higher is better"),
-    "eco_pc": ("Probability of connectivity PC", "higher is better"),
-    "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts"),
+#: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it, whether it
+#: depends on the road network — those bars are hatched for clusters on the synthetic proxy).
+KEY_METRICS: dict[str, tuple[str, str, bool]] = {
+    "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better", True),
+    "watt_mean_min": ("Mean WATT (min)", "lower is better", True),
+    "daily_access_2h_share": ("Population within 2 h (share)", "higher is better", True),
+    "network_efficiency": ("Network efficiency", "higher is better (max 1)", True),
+    "detour_index_mean": ("Mean detour index", "lower is better (min 1)", True),
+    "road_gamma": ("Road γ index", "higher = more connected", True),
+    "eco_source_share": ("Ecological source share of area", "higher is better", False),
+    "eco_pc": ("Probability of connectivity PC", "higher is better", False),
+    "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts", True),
 }
 
 
@@ -99,7 +100,7 @@ def plot_comparison(
     table: pd.DataFrame,
     path: str | Path,
     *,
-    metrics: Mapping[str, tuple[str, str]] | None = None,
+    metrics: Mapping[str, tuple[str, str, bool]] | None = None,
     title: str = "agglonet — clusters side by side",
     dpi: int = 120,
 ) -> Path:
@@ -112,8 +113,8 @@ def plot_comparison(
     path
         Target ``.png`` (written atomically).
     metrics
-        Column → (panel title, reading hint); default :data:`KEY_METRICS`. Columns missing from
-        ``table`` are skipped.
+        Column → (panel title, reading hint, road-based); default :data:`KEY_METRICS`. Columns
+        missing from ``table`` are skipped.
     title
         Figure title.
     dpi
@@ -146,16 +147,17 @@ def plot_comparison(
     for ax, column in zip(axes.flat, panels, strict=False):
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         x = np.arange(len(labels))
-        bars = ax.bar(x, np.nan_to_num(values, nan=0.0), color=colours, edgecolor="black",
-                      linewidth=0.6)
+        name, hint, road_based = metrics[column]
+        bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.6, color=colours,
+                      edgecolor="black", linewidth=0.6)
+        ax.set_xlim(-0.5 - 0.3 * (len(labels) < 3), len(labels) - 0.5 + 0.3 * (len(labels) < 3))
         for bar, value, hatched in zip(bars, values, illustrative, strict=True):
-            if hatched:
+            if hatched and road_based:
                 bar.set_hatch("//")
             ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}",
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                         textcoords="offset points")
-        name, hint = metrics[column]
         ax.set_title(f"{name}\n({hint})", fontsize=9)
         ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
@@ -166,7 +168,7 @@ def plot_comparison(
         ax.set_visible(False)
     fig.suptitle(title, fontsize=11)
     if any(illustrative):
-        fig.text(0.01, 0.005, "Hatched: road metrics on the offline synthetic proxy network "
+        fig.text(0.01, 0.005, "Hatched: road-based metrics on the offline synthetic proxy network "
                  "(illustrative, not real roads).", fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
     with atomic_path(path) as tmp:
