@@ -13,14 +13,15 @@ Definition used throughout agglonet (see ``docs/metrics.md``):
   inside length counts towards the corridor's ``road_length_in_corridor_km``.
 * Each passage gives **one crossing point**: where the passage cuts the corridor's least-cost path
   (``corridors`` line, the route animals are most likely to use) if it does — the first such point
-  along the road — else the passage's entry point (its first contact with the polygon boundary
-  along the road), else (a road that starts and ends inside) the passage's first vertex. The
-  column ``site`` says which (``lcp``, ``entry``, ``inside``).
+  along the merged road line — else the passage's entry point (its first contact with the polygon
+  boundary along the merged line; merging may reverse a line's digitised direction), else (a road
+  that starts and ends inside) the passage's first vertex. The column ``site`` says which
+  (``lcp``, ``entry``, ``inside``).
 * ``priority`` = (G_k / max G) × w_c: the corridor's gravity (Kong et al. 2010) normalised by the
   largest gravity of the cluster's corridors, times the road class weight
   (``metrics.road_class_weights``). High priority = an important corridor cut by a big road: a
   candidate site for a wildlife crossing. Without a usable ``gravity`` column every corridor has
-  importance 1.
+  importance 1; a corridor whose own gravity is missing gets 0.
 """
 
 from __future__ import annotations
