@@ -31,6 +31,7 @@ from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS, Transformer
 
 from agglonet.io import atomic_path, read_layer
+from agglonet.qgis_project import STANDARD_ATTRIBUTIONS
 from agglonet.styles import LANDCOVER_PALETTE
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequen
     scale_bar(ax)
     north_arrow(ax, crs=crs)
     attribution_text(fig, attribution)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.05 + 0.012 * len(attribution))
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.05 + 0.012 * len(attribution))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": "agglonet"})
     logger.info("wrote map %s", path)
@@ -195,9 +196,11 @@ def accessibility_map(
     if travel_time is not None:
         arr, ext = travel_time
         finite = arr[np.isfinite(arr)]
-        vmax = float(np.quantile(finite, 0.98)) if finite.size else 1.0
+        # Far off-road corners of the grid reach days; the colours are for the cluster.
+        vmax = float(np.quantile(finite, 0.6)) if finite.size else 1.0
         im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
-        fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, label="travel time to nearest seat (min)")
+        fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
+                     label="travel time to nearest seat (min)")
     if cities is not None and not cities.empty:
         cities.boundary.plot(ax=ax, color="#f0f0f0", linewidth=0.8)
         handles.append(Line2D([], [], color="#999999", lw=0.8, label="city boundaries"))
@@ -233,7 +236,7 @@ def accessibility_map(
     _set_extent(ax, [cities, seats, od_links], travel_time[1] if travel_time else None)
     if handles:
         ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=11)
     return _finish(fig, ax, crs=crs, attribution=attribution, path=Path(path))
 
 
@@ -307,7 +310,7 @@ def ecology_map(
     _set_extent(ax, [cities, sources, corridors], landcover[1] if landcover else None)
     if handles:
         ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9, ncol=2)
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=11)
     return _finish(fig, ax, crs=crs, attribution=attribution, path=Path(path))
 
 
@@ -343,7 +346,8 @@ def write_maps(
     """
     res = Path(results_dir)
     out = Path(out_dir)
-    lines = list(attribution)
+    standard = set(STANDARD_ATTRIBUTIONS.values())
+    lines = [line for line in attribution if line in standard] or list(attribution)
     if roads_source == "proxy" and not any("synthetic proxy" in line for line in lines):
         lines.insert(0, PROXY_NOTE)
     cities = _read_optional(res / "cities.gpkg", "cities")
