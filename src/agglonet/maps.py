@@ -23,6 +23,8 @@ import matplotlib
 import numpy as np
 import pyogrio
 import rasterio
+import rasterio.features
+import rasterio.transform
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
@@ -196,8 +198,18 @@ def accessibility_map(
     if travel_time is not None:
         arr, ext = travel_time
         finite = arr[np.isfinite(arr)]
-        # Far off-road corners of the grid reach days; the colours are for the cluster.
-        vmax = float(np.quantile(finite, 0.6)) if finite.size else 1.0
+        # Far off-road corners of the grid reach days: the colours span the cells inside the
+        # member cities (95th percentile), the rest shows as "more".
+        inside = arr
+        if cities is not None and not cities.empty:
+            transform = rasterio.transform.from_bounds(ext[0], ext[2], ext[1], ext[3],
+                                                       arr.shape[1], arr.shape[0])
+            mask = rasterio.features.geometry_mask(cities.geometry, out_shape=arr.shape,
+                                                   transform=transform, invert=True)
+            inside = arr[mask]
+        inside = inside[np.isfinite(inside)]
+        pool = inside if inside.size else finite
+        vmax = float(np.quantile(pool, 0.95)) if pool.size else 1.0
         im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
         fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
                      label="travel time to nearest seat (min)")
