@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from agglonet.io import read_layer
+from agglonet.io import read_layer, write_csv
 from agglonet.logs import setup_logging
-from agglonet.metrics import cluster_metrics, write_table
+from agglonet.metrics import cluster_metrics
 
 setup_logging(snakemake.log[0])
 
@@ -26,4 +26,4 @@ table = cluster_metrics(
     daily_thresholds_h=snakemake.params.daily_thresholds_h,
     **ecology,
 )
-write_table(snakemake.output.metrics, table, float_precision=snakemake.params.float_precision)
+write_csv(snakemake.output.metrics, table, float_precision=snakemake.params.float_precision)

@@ -3,8 +3,8 @@
 import pandas as pd
 
 from agglonet.compare import cities_table, comparison_table, plot_comparison
+from agglonet.io import write_csv
 from agglonet.logs import setup_logging
-from agglonet.metrics import write_table
 
 setup_logging(snakemake.log[0])
 
@@ -15,6 +15,6 @@ table = comparison_table([pd.read_csv(path, dtype={"cluster": str, "name_zh": st
 cities = cities_table({cluster: pd.read_csv(path, dtype={"adcode": str})
                        for cluster, path in zip(clusters, snakemake.input.accessibility,
                                                 strict=True)})
-write_table(snakemake.output.table, table, float_precision=precision)
-write_table(snakemake.output.cities, cities, float_precision=precision)
+write_csv(snakemake.output.table, table, float_precision=precision)
+write_csv(snakemake.output.cities, cities, float_precision=precision)
 plot_comparison(table, snakemake.output.chart)

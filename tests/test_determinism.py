@@ -6,7 +6,8 @@ import pandas as pd
 from test_metrics import synthetic_cluster
 
 from agglonet.compare import cities_table, comparison_table
-from agglonet.metrics import cluster_metrics, write_table
+from agglonet.io import write_csv
+from agglonet.metrics import cluster_metrics
 
 
 def _write_all(out_dir, order) -> dict[str, bytes]:
@@ -14,12 +15,12 @@ def _write_all(out_dir, order) -> dict[str, bytes]:
     metrics = {}
     for name in order:
         table = cluster_metrics(**synthetic_cluster(name))
-        paths[name] = write_table(out_dir / f"{name}_metrics.csv", table, float_precision=6)
+        paths[name] = write_csv(out_dir / f"{name}_metrics.csv", table, float_precision=6)
         metrics[name] = pd.read_csv(paths[name], dtype={"cluster": str, "name_zh": str})
     comparison = comparison_table([metrics[n] for n in order])
-    write_table(out_dir / "cluster_comparison.csv", comparison, float_precision=6)
+    write_csv(out_dir / "cluster_comparison.csv", comparison, float_precision=6)
     cities = cities_table({n: synthetic_cluster(n)["accessibility"] for n in order})
-    write_table(out_dir / "cities_accessibility.csv", cities, float_precision=6)
+    write_csv(out_dir / "cities_accessibility.csv", cities, float_precision=6)
     return {p.name: p.read_bytes() for p in sorted(out_dir.iterdir())}
 
 
@@ -46,6 +47,6 @@ def test_written_text_is_plain_and_round_trips(tmp_path) -> None:
     assert "e-0" not in text and "\r" not in text
     # re-writing the table read back gives the same bytes (the comparison rule relies on it)
     again = tmp_path / "again.csv"
-    write_table(again, pd.read_csv(tmp_path / "run" / "alpha_metrics.csv",
+    write_csv(again, pd.read_csv(tmp_path / "run" / "alpha_metrics.csv",
                                    dtype={"cluster": str, "name_zh": str}), float_precision=6)
     assert again.read_bytes() == files["alpha_metrics.csv"]

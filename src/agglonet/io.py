@@ -194,13 +194,50 @@ def read_raster(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     return array, profile
 
 
+def format_value(value: Any, *, float_precision: int = 6) -> Any:
+    """Text for one float: ``float_precision`` significant digits, positional, trailing zeros cut.
+
+    ``%g`` would switch to exponents for large or small numbers (``1.23457e+07``); this keeps
+    plain decimals, and whole numbers in full. NaN and None become empty; ``-0`` becomes ``0``;
+    integers, booleans and text are returned unchanged.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_, int, np.integer, str)):
+        return value
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return "" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+        if value == 0:
+            return "0"
+        if float(value).is_integer() and abs(value) < 1e15:  # counts stored as float (NaN-able)
+            return str(int(value))
+        return np.format_float_positional(float(value), precision=float_precision, unique=False,
+                                          fractional=False, trim="-")
+    return value
+
+
+def format_table(table: pd.DataFrame, *, float_precision: int = 6) -> pd.DataFrame:
+    """Copy of ``table`` with float and object columns as text from :func:`format_value`."""
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]) or out[col].dtype == object:
+            out[col] = [format_value(v, float_precision=float_precision) for v in out[col]]
+    return out
+
+
 def write_csv(
     path: str | Path, table: pd.DataFrame, *, float_precision: int = 6
 ) -> Path:
-    """Write a table as UTF-8 CSV with fixed float formatting (byte-identical reruns), atomically.
+    """Write a table as UTF-8 CSV, byte-identical across reruns, atomically.
+
+    Floats get ``float_precision`` significant digits in plain decimals (:func:`format_value`),
+    NaN an empty cell, lines end in ``\\n``.
     """
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format=f"%.{float_precision}g", lineterminator="\n")
+        format_table(table, float_precision=float_precision).to_csv(
+            tmp, index=False, lineterminator="\n"
+        )
     return Path(path)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -25,7 +24,6 @@ import shapely
 
 from agglonet.crs import working_crs
 from agglonet.errors import CRSError, DataError
-from agglonet.io import write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -314,39 +312,3 @@ def _first(frame: pd.DataFrame, column: str) -> str:
     return ""
 
 
-def format_value(value: Any, *, float_precision: int = 6) -> Any:
-    """Text for one float: ``float_precision`` significant digits, positional, trailing zeros cut.
-
-    ``agglonet.io.write_csv``'s ``%g`` switches to exponents for large or small numbers
-    (``1.23457e+07``); this keeps plain decimals, and whole numbers in full. NaN and None
-    become empty; ``-0`` becomes ``0``; integers, booleans and text are returned unchanged.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_, int, np.integer, str)):
-        return value
-    if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return "" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-        if value == 0:
-            return "0"
-        if float(value).is_integer() and abs(value) < 1e15:  # counts stored as float (NaN-able)
-            return str(int(value))
-        return np.format_float_positional(float(value), precision=float_precision, unique=False,
-                                          fractional=False, trim="-")
-    return value
-
-
-def format_table(table: pd.DataFrame, *, float_precision: int = 6) -> pd.DataFrame:
-    """Copy of ``table`` whose float columns are text formatted by :func:`format_value`."""
-    out = table.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]) or out[col].dtype == object:
-            out[col] = [format_value(v, float_precision=float_precision) for v in out[col]]
-    return out
-
-
-def write_table(path: str | Path, table: pd.DataFrame, *, float_precision: int = 6) -> Path:
-    """Write a metrics or comparison table byte-for-byte reproducibly (atomic, fixed formatting)."""
-    return write_csv(path, format_table(table, float_precision=float_precision),
-                     float_precision=float_precision)
