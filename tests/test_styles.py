@@ -124,5 +124,9 @@ def test_empty_layer_of_unknown_geometry_is_skipped(tmp_path):
     empty = gpd.GeoDataFrame({"current_density": []}, geometry=gpd.GeoSeries([]),
                              crs=CHINA_ALBERS)
     pts = gpd.GeoDataFrame({"current_density": [1.0]}, geometry=[Point(0, 0)], crs=CHINA_ALBERS)
+    # an empty layer of a name agglonet knows is typed (io.LAYER_GEOMETRY_TYPES) and styled
     path = write_gpkg(tmp_path / "e.gpkg", {"pinch_points": empty, "barriers": pts})
+    assert set(read_styles(path)) == {"pinch_points", "barriers"}
+    # an empty layer of unknown name has geometry type Unknown: written, but left unstyled
+    path = write_gpkg(tmp_path / "u.gpkg", {"scratch": empty, "barriers": pts})
     assert set(read_styles(path)) == {"barriers"}

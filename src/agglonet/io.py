@@ -25,6 +25,16 @@ from affine import Affine
 #: GDAL 3.6 warns on GeoPackage 1.4, which recent GDAL writes by default).
 GPKG_VERSION = "1.2"
 
+#: Geometry type of every layer agglonet writes, by layer name. Used when a layer is empty (no
+#: geometry to infer it from), so QGIS still sees a typed, styleable layer.
+LAYER_GEOMETRY_TYPES = {
+    "cities": "MultiPolygon", "counties": "MultiPolygon", "cluster": "MultiPolygon",
+    "seats": "Point", "county_seats": "Point",
+    "roads": "LineString", "road_nodes": "Point", "od_links": "LineString",
+    "sources": "MultiPolygon", "corridors": "LineString", "corridor_areas": "MultiPolygon",
+    "pinch_points": "Point", "barriers": "Point", "road_crossings": "Point",
+}
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -58,7 +68,8 @@ def write_gpkg(
         Target ``.gpkg``; replaced as a whole.
     layers
         Layer name → GeoDataFrame (each with a CRS). Layers are written in the given order, with a
-        stable integer ``fid`` taken from the row order.
+        stable integer ``fid`` taken from the row order. An empty layer gets its geometry type
+        from :data:`LAYER_GEOMETRY_TYPES`.
     metadata
         Provenance (source, licence, ...), stored as GDAL metadata of the GeoPackage and of every
         layer (so a single layer opened alone still carries it). Non-strings are JSON-encoded.
@@ -84,6 +95,7 @@ def write_gpkg(
                 append=i > 0,
                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
                 layer_options={"FID": "fid"},
+                geometry_type=LAYER_GEOMETRY_TYPES.get(name) if frame.empty else None,
                 dataset_metadata=meta if i == 0 and meta else None,
                 layer_metadata=meta or None,
             )

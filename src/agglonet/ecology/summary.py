@@ -41,8 +41,6 @@ LAYER_COLUMNS: dict[str, list[str]] = {
     "barriers": ["barrier_id", "score", "lcd_gain", "from_source", "to_source", "corridor_id",
                  "radius_m"],
 }
-_GEOM_TYPES = {"sources": "MultiPolygon", "corridors": "LineString",
-               "corridor_areas": "MultiPolygon", "pinch_points": "Point", "barriers": "Point"}
 
 
 def empty_layer(name: str, *, crs: Any) -> gpd.GeoDataFrame:
