@@ -20,7 +20,7 @@ layers = ecology_layers_with_crossings(
     road_classes=snakemake.params.road_classes,
     class_weights=snakemake.params.class_weights,
 )
-# agglonet.io.write_gpkg stores its metadata on the first layer: carry it over
+# carry the network's provenance (stored on each of its layers) over to ecology.gpkg
 first = next(name for name in ECOLOGY_LAYERS if name in network)
 metadata = pyogrio.read_info(network_path, layer=first).get("layer_metadata") or {}
 write_gpkg(snakemake.output.ecology, layers, metadata=metadata)
