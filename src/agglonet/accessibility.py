@@ -15,6 +15,7 @@ row = origin, NaN = unreachable), ``D`` the network distance and ``E`` the strai
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -364,9 +365,10 @@ def transport_results(
         "road_indices_graph": "undirected simple graph of the largest strongly connected "
                               "component of the simplified road network",
         "road_n_directed_edges": G.number_of_edges(),
-        # osmnx's to_undirected merges the two directions of a two-way road into one edge
-        "road_length_km": float(sum(d["length"] for _, _, d in
-                                    ox.convert.to_undirected(G).edges(data=True)) / 1000.0),
+        # osmnx's to_undirected merges the two directions of a two-way road into one edge; its
+        # edge order is not stable across runs, so sum exactly (fsum) for byte-identical output
+        "road_length_km": math.fsum(d["length"] for _, _, d in
+                                    ox.convert.to_undirected(G).edges(data=True)) / 1000.0,
         "roads_source": G.graph.get("roads_source"),
         "n_cities": len(seats),
         "mass": mass,
