@@ -27,6 +27,7 @@ rule all:
     default_target: True
 
 
+include: "rules/common.smk"
 include: "rules/retrieve.smk"
 include: "rules/transport.smk"
 include: "rules/ecology.smk"

@@ -21,6 +21,8 @@ rule landcover_classes:
         mem_mb=1000,
     message:
         "Land cover of {wildcards.cluster} to common classes ({params.mapping})"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_landcover.py"
 
@@ -42,6 +44,8 @@ rule mspa:
         mem_mb=1000,
     message:
         "MSPA of {wildcards.cluster} (edge width {params.edge_width}, {params.connectivity}-connectivity)"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_mspa.py"
 
@@ -64,6 +68,8 @@ rule ecological_sources:
         mem_mb=1500,
     message:
         "Ecological sources of {wildcards.cluster}: core patches ≥ {params.min_area_km2} km² ranked by dPC"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_sources.py"
 
@@ -85,6 +91,8 @@ rule resistance:
         mem_mb=1500,
     message:
         "Resistance surface of {wildcards.cluster} (land cover × slope + road penalties)"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_resistance.py"
 
@@ -112,6 +120,8 @@ rule corridors:
         mem_mb=4000,
     message:
         "Least-cost corridors and barriers between the sources of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_corridors.py"
 
@@ -138,6 +148,8 @@ rule circuit:
         mem_mb=4000,
     message:
         "Circuit theory ({params.mode}, {params.solver}) and pinch points for {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_circuit.py"
 
@@ -157,6 +169,8 @@ rule ecology_summary:
         mem_mb=500,
     message:
         "Ecological network summary of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/ecology_summary.py"
 

@@ -34,6 +34,8 @@ rule qgis_project:
         mem_mb=500,
     message:
         "QGIS project of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/export_qgis_project.py"
 
@@ -61,6 +63,8 @@ rule maps:
         mem_mb=1000,
     message:
         "Maps of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/export_maps.py"
 
@@ -87,6 +91,8 @@ rule report:
         mem_mb=500,
     message:
         "HTML report of {params.clusters}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/export_report.py"
 
@@ -110,6 +116,8 @@ rule archive:
         mem_mb=1000,
     message:
         "RO-Crate run archive {output.archive}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/export_archive.py"
 

@@ -20,6 +20,8 @@ rule road_crossings:
         "benchmarks/out/{cluster}/road_crossings.tsv"
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/metrics_road_crossings.py"
 
@@ -46,6 +48,8 @@ rule cluster_metrics:
         "benchmarks/out/{cluster}/cluster_metrics.tsv"
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/metrics_cluster.py"
 
@@ -70,6 +74,8 @@ rule compare_clusters:
         "benchmarks/out/compare_clusters.tsv"
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/metrics_compare.py"
 

@@ -13,7 +13,6 @@ rule retrieve_boundaries:
         provenance="resources/{cluster}/provenance/boundaries.json",
     params:
         cluster=lambda wildcards: wildcards.cluster,
-        catalogue=CATALOGUE,
         custom_clusters=config.get("custom_clusters", {}),
         source=RETRIEVE["boundaries"]["source"],
         crs=config["crs"],
@@ -25,6 +24,8 @@ rule retrieve_boundaries:
         mem_mb=1500,
     message:
         "Boundaries of the member cities of {wildcards.cluster} ({params.source})"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/retrieve_boundaries.py"
 
@@ -45,22 +46,10 @@ rule build_seats:
         mem_mb=1500,
     message:
         "Seats of the cities and counties of {wildcards.cluster} (GeoNames)"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/build_seats.py"
-
-
-def _landcover_params():
-    lc = RETRIEVE["landcover"]
-    return dict(
-        buffer_km=RETRIEVE["buffer_km"],
-        resolution_m=RETRIEVE["resolution_m"],
-        source=lc["source"],
-        path=lc.get("path"),
-        classification=config["ecology"]["landcover_mapping"],
-        # a function, so that Snakemake does not expand the template's {tile} as a wildcard
-        url_template=lambda wildcards: lc.get("url_template"),
-        cache_dir=lc.get("cache_folder", "cache/worldcover"),
-    )
 
 
 if RETRIEVE["landcover"]["source"] == "worldcover":
@@ -73,7 +62,7 @@ if RETRIEVE["landcover"]["source"] == "worldcover":
             landcover="resources/{cluster}/landcover_source.tif",
             provenance="resources/{cluster}/provenance/landcover.json",
         params:
-            **_landcover_params(),
+            **landcover_params(),
         log:
             "logs/{cluster}/retrieve_landcover.log",
         benchmark:
@@ -84,6 +73,8 @@ if RETRIEVE["landcover"]["source"] == "worldcover":
         retries: 2
         message:
             "Downloading ESA WorldCover tiles for {wildcards.cluster}"
+        conda:
+            "../envs/environment.yaml"
         script:
             "../scripts/retrieve_landcover.py"
 
@@ -97,7 +88,7 @@ else:
             landcover="resources/{cluster}/landcover_source.tif",
             provenance="resources/{cluster}/provenance/landcover.json",
         params:
-            **_landcover_params(),
+            **landcover_params(),
         log:
             "logs/{cluster}/retrieve_landcover.log",
         benchmark:
@@ -106,6 +97,8 @@ else:
             mem_mb=2000,
         message:
             "Land cover on the grid of {wildcards.cluster} ({params.source})"
+        conda:
+            "../envs/environment.yaml"
         script:
             "../scripts/retrieve_landcover.py"
 
@@ -130,6 +123,8 @@ rule retrieve_dem:
         mem_mb=1500,
     message:
         "Elevation on the grid of {wildcards.cluster} ({params.source})"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/retrieve_dem.py"
 
@@ -150,6 +145,8 @@ rule write_sources:
         mem_mb=500,
     message:
         "Provenance of the inputs of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/write_sources.py"
 
@@ -170,6 +167,8 @@ rule build_cities:
         mem_mb=1000,
     message:
         "Member cities of {wildcards.cluster} with seats and populations"
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/build_cities.py"
 

@@ -23,6 +23,8 @@ rule build_proxy_roads:
         "benchmarks/out/{cluster}/build_proxy_roads.tsv"
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/build_proxy_roads.py"
 
@@ -70,6 +72,8 @@ rule build_road_network:
         "benchmarks/out/{cluster}/build_road_network.tsv"
     resources:
         mem_mb=4000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/build_road_network.py"
 
@@ -101,6 +105,8 @@ rule transport_accessibility:
         "benchmarks/out/{cluster}/transport_accessibility.tsv"
     resources:
         mem_mb=4000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/transport_accessibility.py"
 
@@ -125,6 +131,8 @@ rule travel_time_surface:
         "benchmarks/out/{cluster}/travel_time_surface.tsv"
     resources:
         mem_mb=4000,
+    conda:
+        "../envs/environment.yaml"
     script:
         "../scripts/travel_time_surface.py"
 

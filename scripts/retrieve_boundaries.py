@@ -9,10 +9,10 @@ from agglonet.clusters import cluster_members, cluster_names  # noqa: E402
 from agglonet.io import write_gpkg  # noqa: E402
 from agglonet.provenance import metadata_for, write_records  # noqa: E402
 
-p = snakemake.params  # noqa: F821
+p, catalogue = snakemake.params, snakemake.input.catalogue  # noqa: F821
 clusters_config = {"custom_clusters": p.custom_clusters}
-name_en, name_zh = cluster_names(p.cluster, config=clusters_config, catalogue_path=p.catalogue)
-members = cluster_members(p.cluster, config=clusters_config, catalogue_path=p.catalogue)
+name_en, name_zh = cluster_names(p.cluster, config=clusters_config, catalogue_path=catalogue)
+members = cluster_members(p.cluster, config=clusters_config, catalogue_path=catalogue)
 layers = build_boundaries(members, cluster=p.cluster, cluster_name_en=name_en,
                           cluster_name_zh=name_zh, source=p.source, crs=p.crs)
 records = boundary_records(p.source)

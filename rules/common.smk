@@ -1,0 +1,16 @@
+# rules/common.smk — helpers shared by the rule files (kept out of them, as `snakemake --lint` asks).
+
+
+def landcover_params():
+    """Params shared by the offline and online variants of rule retrieve_landcover."""
+    lc = config["retrieve"]["landcover"]
+    return dict(
+        buffer_km=config["retrieve"]["buffer_km"],
+        resolution_m=config["retrieve"]["resolution_m"],
+        source=lc["source"],
+        path=lc.get("path"),
+        classification=config["ecology"]["landcover_mapping"],
+        # a function, so that Snakemake does not expand the template's {tile} as a wildcard
+        url_template=lambda wildcards: lc.get("url_template"),
+        cache_dir=lc.get("cache_folder", "cache/worldcover"),
+    )
