@@ -9,7 +9,7 @@ import pytest
 from affine import Affine
 
 from agglonet.ecology.circuit import cumulative_current, pair_voltages, pinch_points
-from agglonet.errors import ConfigError
+from agglonet.errors import ConfigError, EmptyNetworkError
 
 TRANSFORM = Affine(100.0, 0, 0, 0, -100.0, 10_000)
 
@@ -171,3 +171,17 @@ def test_bad_options_are_config_errors():
         cumulative_current(r, labels, mode="sideways")
     with pytest.raises(ConfigError, match="'cholesky'"):
         cumulative_current(r, labels, solver="cholesky")
+
+
+def test_one_source_and_disconnected_sources():
+    r = np.ones((5, 9))
+    labels = np.zeros(r.shape, dtype=int)
+    labels[2, 0] = 1
+    with pytest.raises(EmptyNetworkError, match="at least two"):
+        cumulative_current(r, labels)
+    r[:, 4] = np.nan                      # an impassable column cuts the grid in two
+    labels[2, 8] = 2
+    result = cumulative_current(r, labels, pairs=[(1, 2)], solver="direct")
+    assert result.pairs == ()              # no current between disconnected sources
+    assert np.nansum(result.current_density) == 0
+    assert np.isnan(result.current_density[:, 4]).all()

@@ -567,7 +567,11 @@ def build_corridors(
     best = np.full(labels.shape, np.inf)
     mask = np.zeros(labels.shape, dtype=np.int32)
     for (a, b) in adjacent:
-        win, total = pair_cost_sum(surfaces[a], surfaces[b])
+        overlap = pair_cost_sum(surfaces[a], surfaces[b])
+        if overlap is None:  # cannot happen for zones that touch; guard against bad input
+            log.warning("pair %d-%d: cost surfaces do not overlap; no corridor", a, b)
+            continue
+        win, total = overlap
         flat_min = int(np.argmin(total))
         lcd = float(total.flat[flat_min])
         i_min, j_min = divmod(flat_min, total.shape[1])
