@@ -34,6 +34,7 @@ from affine import Affine
 from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import Point
+from threadpoolctl import threadpool_limits
 
 from agglonet.ecology.corridors import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
@@ -144,16 +145,12 @@ def circuit_graph(resistance: np.ndarray, source_labels: np.ndarray) -> CircuitG
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    """Limit BLAS to one thread while solving, when ``threadpoolctl`` is installed.
+    """Limit BLAS to one thread while solving (``threadpoolctl``, a dependency).
 
     pyamg's set-up and CG's dot products are many small BLAS calls; a multi-threaded OpenBLAS
     makes them 5–15× slower on a busy 2-core machine (smoothed-aggregation set-up of a
     90 k-node Poisson matrix: 1.0 s with one OpenBLAS thread, 11–18 s with two).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 
