@@ -28,9 +28,27 @@ from agglonet.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+#: Significant digits kept in barrier scores before ranking (float noise is ~1e-13 relative).
+SCORE_DIGITS = 10
 #: Columns of the ``barriers`` layer.
 BARRIER_COLUMNS = ("barrier_id", "corridor_id", "from_source", "to_source", "score", "lcd_gain",
                    "radius_m")
+
+
+def round_significant(values: np.ndarray, *, digits: int) -> np.ndarray:
+    """Round every value to ``digits`` significant digits (0, inf and NaN unchanged).
+
+    Barrier scores on plateaus (e.g. every cropland cell restored gains the same) differ only by
+    float rounding, which depends on the order of sums upstream; ranking the rounded values, with
+    ties broken by row then column, makes the chosen sites independent of that noise.
+    """
+    x = np.asarray(values, dtype=float)
+    out = x.copy()
+    ok = np.isfinite(x) & (x != 0)
+    if ok.any():
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(x[ok]))))
+        out[ok] = np.round(x[ok] * scale) / scale
+    return out
 
 
 def disk_footprint(radius_cells: float) -> np.ndarray:
@@ -40,6 +58,55 @@ def disk_footprint(radius_cells: float) -> np.ndarray:
     n = int(np.floor(radius_cells + 1e-9))
     yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
     return (yy**2 + xx**2) <= radius_cells**2 + 1e-9
+
+
+def _disk_rows(radius_cells: float) -> list[tuple[int, int]]:
+    """(row offset, half-width) of every row of :func:`disk_footprint`."""
+    fp = disk_footprint(radius_cells)
+    n = fp.shape[0] // 2
+    return [(dy - n, int(fp[dy].sum()) // 2) for dy in range(fp.shape[0])]
+
+
+def disk_filter(values: np.ndarray, *, radius_cells: float, op: str = "min",
+                fill: float | None = None) -> np.ndarray:
+    """Minimum (or maximum) of ``values`` over the disk of :func:`disk_footprint`, per cell.
+
+    Same result as ``scipy.ndimage.minimum_filter(values, footprint=disk_footprint(r),
+    mode="constant", cval=fill)``, but the disk is split into its rows: one
+    ``minimum_filter1d`` per distinct row width (O(1) per cell whatever the width) and one
+    shifted ``np.minimum`` per row. Hand-rolled because ndimage's footprint filters cost
+    O(footprint) per cell: at R = 30 cells (2 821-cell disk) this is ~100× faster, and
+    exact (a minimum is a minimum whatever the order).
+
+    Parameters
+    ----------
+    values
+        2-D float array.
+    radius_cells
+        Disk radius in cells.
+    op
+        ``"min"`` or ``"max"``.
+    fill
+        Value outside the array (default ``+inf`` for min, ``-inf`` for max).
+    """
+    if op not in ("min", "max"):
+        raise ValueError(f"op is {op!r}; expected 'min' or 'max'")
+    values = np.asarray(values, dtype=float)
+    if fill is None:
+        fill = np.inf if op == "min" else -np.inf
+    filt1d = ndimage.minimum_filter1d if op == "min" else ndimage.maximum_filter1d
+    combine = np.minimum if op == "min" else np.maximum
+    rows = _disk_rows(radius_cells)
+    by_width = {w: filt1d(values, 2 * w + 1, axis=1, mode="constant", cval=fill)
+                for w in sorted({w for _, w in rows})}
+    out = np.full(values.shape, fill)
+    h = values.shape[0]
+    for dy, w in rows:
+        # out[i] combines row i + dy of the row-filtered array
+        lo, hi = max(0, -dy), min(h, h - dy)
+        if lo < hi:
+            combine(out[lo:hi], by_width[w][lo + dy:hi + dy], out=out[lo:hi])
+    return out
 
 
 def improvement_score(
@@ -73,11 +140,11 @@ def improvement_score(
     """
     if radius_m <= 0:
         raise ConfigError(f"ecology.barriers.radius_m is {radius_m}; expected > 0")
-    footprint = disk_footprint(radius_m / cell_size_m)
+    radius_cells = radius_m / cell_size_m
     a = np.where(np.isnan(cwd_a), np.inf, cwd_a)
     b = np.where(np.isnan(cwd_b), np.inf, cwd_b)
-    min_a = ndimage.minimum_filter(a, footprint=footprint, mode="constant", cval=np.inf)
-    min_b = ndimage.minimum_filter(b, footprint=footprint, mode="constant", cval=np.inf)
+    min_a = disk_filter(a, radius_cells=radius_cells, op="min")
+    min_b = disk_filter(b, radius_cells=radius_cells, op="min")
     restored = min_a + min_b + 2.0 * radius_m * restored_resistance
     with np.errstate(invalid="ignore"):
         gain = np.where(np.isfinite(restored), lcd - restored, 0.0)
@@ -112,9 +179,11 @@ def find_barriers(
 
     For each corridor pair, the improvement score raster (computed on the overlap of the two
     sources' cost windows, padded by the radius: outside a window CWD exceeds the truncation cost,
-    itself ≥ LCD, so no improvement is lost); a cell's score is the best over pairs. Candidate
-    sites are the cells equal to the maximum of their disk neighbourhood; they are taken greedily
-    by decreasing score (ties by row, then column), skipping any site whose restoration window
+    itself ≥ LCD, so no improvement is lost), rounded to ``SCORE_DIGITS`` significant digits; a
+    cell's score is the best over pairs (ties to the lowest corridor id). Candidate sites are the
+    cells equal to the maximum of their disk neighbourhood; they are taken greedily by decreasing
+    rounded score (ties by row, then column), so the result does not depend on the order of the
+    corridors or on float noise in the cost surfaces, skipping any site whose restoration window
     would overlap one already taken (centres closer than 2R), until ``top_n`` are kept.
 
     Parameters
@@ -144,7 +213,9 @@ def find_barriers(
     pad = int(np.ceil(radius_m / cell))
     best = np.zeros(shape)
     owner = np.zeros(shape, dtype=np.int64)
-    for row in network.corridors.itertuples():
+    # corridor-id order and a strict ">" on rounded scores: ties go to the lowest corridor id,
+    # whatever the order of the rows
+    for row in network.corridors.sort_values("corridor_id").itertuples():
         sa, sb = network.source_cwd[row.from_source], network.source_cwd[row.to_source]
         r0 = max(sa.window[0].start, sb.window[0].start) - pad
         r1 = min(sa.window[0].stop, sb.window[0].stop) + pad
@@ -154,12 +225,12 @@ def find_barriers(
         score = improvement_score(_padded(sa, win), _padded(sb, win),
                                   lcd=row.cost_weighted_length, radius_m=radius_m,
                                   cell_size_m=cell, restored_resistance=restored_resistance)
+        score = round_significant(score, digits=SCORE_DIGITS)
         better = score > best[win]
         best[win][better] = score[better]
         owner[win][better] = row.corridor_id
-    footprint = disk_footprint(radius_m / cell)
-    peak = (best > 0) & (best == ndimage.maximum_filter(best, footprint=footprint,
-                                                        mode="constant", cval=0.0))
+    peak = (best > 0) & (best == disk_filter(best, radius_cells=radius_m / cell, op="max",
+                                             fill=0.0))
     cand = np.flatnonzero(peak)
     cand = cand[np.lexsort((cand, -best.ravel()[cand]))]
     taken: list[int] = []
