@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -113,6 +114,29 @@ def _pick(candidates: list[dict], names: set[str], names_zh: set[str]) -> dict |
     return min(pool, key=lambda c: (-int(c["population"]), int(c["geonameid"])))
 
 
+def _seat_population(seat: dict, candidates: list[dict], *, city_name: str) -> tuple[Any, str]:
+    """Population of a seat and where it comes from.
+
+    GeoNames stores 0 where it has no figure (e.g. Tianmen): that is unknown, not 0. The
+    population then comes from the most populous GeoNames place inside the city that has a
+    figure (an underestimate of the seat, recorded as such in ``population_source``), else it
+    stays unknown (``none``).
+    """
+    if int(seat["population"]) > 0:
+        return int(seat["population"]), f"geonames:{int(seat['geonameid'])}"
+    known = [c for c in candidates if int(c["population"]) > 0]
+    if not known:
+        logger.warning("no GeoNames population for %s (seat %s)", city_name, seat["name"])
+        return pd.NA, "none"
+    donor = min(known, key=lambda c: (-int(c["population"]), int(c["geonameid"])))
+    logger.warning("GeoNames seat %s of %s has no population: using %s (%d), the most populous "
+                   "place inside the city", seat["name"], city_name, donor["name"],
+                   int(donor["population"]))
+    return (int(donor["population"]),
+            f"geonames:{int(donor['geonameid'])} (largest place in the city; "
+            f"seat {int(seat['geonameid'])} has no figure)")
+
+
 def city_seats(
     cities: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
@@ -143,16 +167,12 @@ def city_seats(
         names_zh = {city.name_zh, strip_suffix(city.name_zh)}
         best = _pick(groups.get(i, []), names, names_zh)
         if best is not None:
-            # GeoNames stores 0 where it has no population figure (e.g. Tianmen): unknown, not 0
-            known = int(best["population"]) > 0
-            if not known:
-                logger.warning("GeoNames place %s (%d) for %s has no population", best["name"],
-                               int(best["geonameid"]), city.name_zh)
+            population, population_source = _seat_population(best, groups.get(i, []),
+                                                             city_name=city.name_zh)
             rows.append({"adcode": city.adcode, "name_zh": city.name_zh,
                          "name_en": city.name_en or best["name"],
-                         "population": int(best["population"]) if known else pd.NA,
-                         "population_source": (f"geonames:{int(best['geonameid'])}" if known
-                                               else "none"),
+                         "population": population,
+                         "population_source": population_source,
                          "geonameid": int(best["geonameid"]), "geonames_name": best["name"],
                          "location_source": "geonames", "geometry": best["geometry"]})
         else:
