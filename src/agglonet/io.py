@@ -71,8 +71,9 @@ def write_gpkg(
         stable integer ``fid`` taken from the row order. An empty layer gets its geometry type
         from :data:`LAYER_GEOMETRY_TYPES`.
     metadata
-        Provenance (source, licence, ...), stored as GDAL metadata of the GeoPackage and of every
-        layer (so a single layer opened alone still carries it). Non-strings are JSON-encoded.
+        Provenance (source, licence, ...), stored as GDAL metadata of every layer (so a single
+        layer opened alone still carries it). Non-strings are JSON-encoded. Not stored at
+        dataset level: GDAL then writes a ``.aux.xml`` sidecar whenever the file is read.
 
     Returns
     -------
@@ -96,7 +97,6 @@ def write_gpkg(
                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
                 layer_options={"FID": "fid"},
                 geometry_type=LAYER_GEOMETRY_TYPES.get(name) if frame.empty else None,
-                dataset_metadata=meta if i == 0 and meta else None,
                 layer_metadata=meta or None,
             )
         _after_gpkg_write(tmp, list(layers))
