@@ -21,10 +21,19 @@ By default the per-source way is measured at 10 and 20 sources and estimated at 
 per-source pass × 40 plus the measured pair steps), so the run stays within about 5 minutes;
 estimated figures are marked ``(est.)``. The last line is ``speedup_vs_per_source=<x>`` at 20.
 
-Measured 2026-11-29 on the 2-core build machine (2000 x 2000, width 1e5): agglonet 24.7 / 23.9 /
-27.6 s at 10 / 20 / 40 sources (A*-pruned 18.4 / 22.2 / 24.4 s) vs the per-source way 31.0 /
-67.6 / 142.9 (est.) s: corridors identical (LCD difference 0), agglonet's time x1.12 from 10 to
-40 sources vs x4.6; speedup 2.8 (pruned 3.0) at 20 sources, 5.2 (5.9) at 40.
+Measured 2026-11-29 on the 2-core build machine (2000 x 2000, width 1e5), after the regular-CSR
+graph build: agglonet 33.7 (a test run shared the CPU) / 28.0 / 30.7 s at 10 / 20 / 40 sources
+(A*-pruned 21.3 / 24.8 / 25.0 s) vs the per-source way 42.8 / 82.3 / 152.6 (est.) s (one
+MCP_Geometric pass 3.8-4.1 s): corridors identical (LCD difference 0), speedup 2.94 (pruned 3.33)
+at 20 sources, 5.0 (6.1) at 40. Earlier run (masked CSR build): 2.83 at 20 sources.
+
+Why 5x at 20 sources is out of reach with exact per-source surfaces (profile of
+``build_corridors`` at 20 sources, 27.3 s before the graph change): the 20 truncated Dijkstra
+passes took 17.7 s, the multi-source allocation pass 3.9 s, the graph 2.3 s (now 0.6 s),
+polygonising 1.5 s, path tracing 0.7 s. scipy's Dijkstra costs ~0.58 us per settled cell and the
+exact passes settle 30.1 M cells (the cells with CWD_a <= T_a, 37 % of the grid per source): 17.4 s
+for the passes alone, more than a fifth of the 82 s per-source way. The A*-pruned passes settle
+18.1 M cells (the ideal per-pair ellipses would be 8.0 M).
 """
 
 from __future__ import annotations
