@@ -95,24 +95,22 @@ def test_synthetic_project_in_qgis(tmp_path):
     assert (tmp_path / "toy.png").stat().st_size > 2000
 
 
-REAL = REPO / "results" / "central_plains_core"
-
-
-@pytest.mark.skipif(not (REAL / "central_plains_core.qgs").exists(),
-                    reason="no real results (run `make run` first)")
-def test_real_project_in_qgis(tmp_path):
-    # Work on a copy so the test never touches results/ (and relative paths still resolve).
+@pytest.mark.workflow
+def test_real_project_in_qgis(tmp_path, workflow_run):
+    """The project of a full offline run of the default workflow (tests/conftest.py)."""
+    # Work on a copy so the run directory stays as the workflow left it.
     root = tmp_path / "copy"
-    shutil.copytree(REAL, root / "results" / "central_plains_core",
-                    ignore=shutil.ignore_patterns("maps"))
-    rsc_src = REPO / "resources" / "central_plains_core"
-    if rsc_src.exists():
-        shutil.copytree(rsc_src, root / "resources" / "central_plains_core",
-                        ignore=shutil.ignore_patterns("*.graphml", "*.pbf", "*.osm"))
+    shutil.copytree(workflow_run / "results" / "central_plains_core",
+                    root / "results" / "central_plains_core", ignore=shutil.ignore_patterns("maps"))
+    shutil.copytree(workflow_run / "resources" / "central_plains_core",
+                    root / "resources" / "central_plains_core",
+                    ignore=shutil.ignore_patterns("*.graphml", "*.pbf", "*.osm"))
     res = root / "results" / "central_plains_core"
     rsc = root / "resources" / "central_plains_core"
     project = res / "central_plains_core.qgs"
-    layers = expected_layers(res, rsc if rsc.exists() else None)
+    layers = expected_layers(res, rsc)
+    assert {"cities", "seats", "roads", "sources", "corridors", "road_crossings",
+            "travel_time_min", "landcover"} <= set(layers)
     png = tmp_path / "qgis_central_plains_core.png"
     result = run_check(project, png, layers, width=800)
     assert result["ok"], result["problems"]

@@ -7,42 +7,19 @@ The run happens in a temporary working directory (``snakemake --directory``), so
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
 import pytest
 import rasterio
+from conftest import run_snakemake as snakemake
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 CLUSTER = "central_plains_core"
-
-
-def snakemake(*args: str, workdir: Path, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
-        )
-    return proc
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    """Run the whole default workflow once for the module's tests."""
-    workdir = tmp_path_factory.mktemp("workflow")
-    snakemake("--cores", "2", workdir=workdir)
-    return workdir
 
 
 def test_dry_run_shows_every_stage(tmp_path):
@@ -66,8 +43,8 @@ def test_unknown_cluster_lists_candidates(tmp_path):
 
 
 @pytest.mark.workflow
-def test_cities_layer(run_dir):
-    cities = pyogrio.read_dataframe(run_dir / "results" / CLUSTER / "cities.gpkg", layer="cities")
+def test_cities_layer(workflow_run):
+    cities = pyogrio.read_dataframe(workflow_run / "results" / CLUSTER / "cities.gpkg", layer="cities")
     assert len(cities) == 9
     assert set(cities["name_en"]) >= {"Zhengzhou", "Luoyang", "Jiyuan"}
     area = cities.set_index("name_en")["area_km2"]
@@ -79,8 +56,8 @@ def test_cities_layer(run_dir):
 
 
 @pytest.mark.workflow
-def test_transport_outputs(run_dir):
-    out = run_dir / "results" / CLUSTER
+def test_transport_outputs(workflow_run):
+    out = workflow_run / "results" / CLUSTER
     od = pd.read_csv(out / "od.csv")
     assert len(od) == 9 * 8
     assert od["travel_time_min"].between(5, 600).all()
@@ -93,8 +70,8 @@ def test_transport_outputs(run_dir):
 
 
 @pytest.mark.workflow
-def test_ecology_outputs(run_dir):
-    out = run_dir / "results" / CLUSTER
+def test_ecology_outputs(workflow_run):
+    out = workflow_run / "results" / CLUSTER
     layers = {name for name, _ in pyogrio.list_layers(out / "ecology.gpkg")}
     assert {"sources", "corridors", "corridor_areas", "pinch_points", "barriers",
             "road_crossings"} <= layers
@@ -110,8 +87,8 @@ def test_ecology_outputs(run_dir):
 
 
 @pytest.mark.workflow
-def test_metrics_row_and_determinism(run_dir):
-    metrics_csv = run_dir / "results" / CLUSTER / "metrics.csv"
+def test_metrics_row_and_determinism(workflow_run):
+    metrics_csv = workflow_run / "results" / CLUSTER / "metrics.csv"
     metrics = pd.read_csv(metrics_csv)
     assert len(metrics) == 1
     row = metrics.iloc[0]
@@ -119,5 +96,5 @@ def test_metrics_row_and_determinism(run_dir):
     assert row["n_cities"] == 9
     assert row["roads_source"] == "proxy"
     first = sha256(metrics_csv)
-    snakemake("--cores", "2", "--forcerun", "cluster_metrics", workdir=run_dir)
+    snakemake("--cores", "2", "--forcerun", "cluster_metrics", workdir=workflow_run)
     assert sha256(metrics_csv) == first, "metrics.csv changed between two identical runs"
