@@ -44,7 +44,8 @@ def test_unknown_cluster_lists_candidates(tmp_path):
 
 @pytest.mark.workflow
 def test_cities_layer(workflow_run):
-    cities = pyogrio.read_dataframe(workflow_run / "results" / CLUSTER / "cities.gpkg", layer="cities")
+    cities = pyogrio.read_dataframe(workflow_run / "results" / CLUSTER / "cities.gpkg",
+                                    layer="cities")
     assert len(cities) == 9
     assert set(cities["name_en"]) >= {"Zhengzhou", "Luoyang", "Jiyuan"}
     area = cities.set_index("name_en")["area_km2"]
