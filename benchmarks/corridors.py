@@ -21,19 +21,21 @@ By default the per-source way is measured at 10 and 20 sources and estimated at 
 per-source pass × 40 plus the measured pair steps), so the run stays within about 5 minutes;
 estimated figures are marked ``(est.)``. The last line is ``speedup_vs_per_source=<x>`` at 20.
 
-Measured 2026-11-29 on the 2-core build machine (2000 x 2000, width 1e5), after the regular-CSR
-graph build: agglonet 33.7 (a test run shared the CPU) / 28.0 / 30.7 s at 10 / 20 / 40 sources
-(A*-pruned 21.3 / 24.8 / 25.0 s) vs the per-source way 42.8 / 82.3 / 152.6 (est.) s (one
-MCP_Geometric pass 3.8-4.1 s): corridors identical (LCD difference 0), speedup 2.94 (pruned 3.33)
-at 20 sources, 5.0 (6.1) at 40. Earlier run (masked CSR build): 2.83 at 20 sources.
+Measured 2026-11-29 on the 2-core build machine (2000 x 2000, width 1e5), with the compiled grid
+Dijkstra (:mod:`agglonet.ecology.grid_dijkstra`, numba; JIT cache warm, single-threaded):
+agglonet 9.6 / 12.5 / 14.6 s at 10 / 20 / 40 sources (A*-pruned 7.8 / 11.8 / 12.4 s) vs the
+per-source way 38.4 / 84.4 / 157.1 (est.) s (one MCP_Geometric pass 3.7-4.1 s): corridors
+identical (LCD difference 0), speedup 6.77 (pruned 7.16) at 20 sources, 10.8 (12.7) at 40;
+growth 10 -> 40 sources x1.52 (per-source way x4.09). A cold JIT cache adds ~5 s once.
 
-Why 5x at 20 sources is out of reach with exact per-source surfaces (profile of
-``build_corridors`` at 20 sources, 27.3 s before the graph change): the 20 truncated Dijkstra
-passes took 17.7 s, the multi-source allocation pass 3.9 s, the graph 2.3 s (now 0.6 s),
+Before (scipy.sparse.csgraph.dijkstra on the regular-CSR graph): agglonet 33.7 / 28.0 / 30.7 s
+(A*-pruned 21.3 / 24.8 / 25.0 s) vs 42.8 / 82.3 / 152.6 (est.) s: speedup 2.94 (pruned 3.33) at
+20 sources. Profile then (27.3 s at 20 sources): the 20 truncated Dijkstra passes 17.7 s, the
+multi-source allocation pass 3.9 s, the graph 2.3 s (later 0.6 s, now not built at all),
 polygonising 1.5 s, path tracing 0.7 s. scipy's Dijkstra costs ~0.58 us per settled cell and the
-exact passes settle 30.1 M cells (the cells with CWD_a <= T_a, 37 % of the grid per source): 17.4 s
-for the passes alone, more than a fifth of the 82 s per-source way. The A*-pruned passes settle
-18.1 M cells (the ideal per-pair ellipses would be 8.0 M).
+exact passes settle 30.1 M cells (the cells with CWD_a <= T_a, 37 % of the grid per source); the
+compiled kernel settles a cell in ~0.2-0.3 us and needs no CSR graph. The A*-pruned passes
+settle 18.1 M cells (the ideal per-pair ellipses would be 8.0 M).
 """
 
 from __future__ import annotations

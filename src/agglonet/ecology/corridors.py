@@ -41,10 +41,10 @@ import rasterio.features
 import scipy.sparse as sp
 import shapely
 from affine import Affine
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, shape
 
+from agglonet.ecology import grid_dijkstra
 from agglonet.errors import DataError, EmptyNetworkError
 
 log = logging.getLogger(__name__)
@@ -223,19 +223,17 @@ def grid_graph(resistance: np.ndarray, *, cell_size_m: float) -> sp.csr_matrix:
     return sp.csr_matrix((cost.reshape(-1), neighbour.reshape(-1), indptr), shape=(n, n))
 
 
-def _allocate(graph: sp.csr_matrix, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Multi-source Dijkstra on ``graph`` from every source cell of ``labels``."""
+def _allocate(resistance: np.ndarray, labels: np.ndarray,
+              cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-source Dijkstra on the 8-neighbour grid from every source cell of ``labels``."""
     starts = np.flatnonzero(labels.ravel())
     if starts.size == 0:
         raise DataError("no source cell lies on passable ground (resistance not NaN)")
-    dist, _pred, nearest = dijkstra(graph, directed=True, indices=starts, min_only=True,
-                                    return_predecessors=True)
-    cost_distance = dist.reshape(labels.shape)
-    reached = nearest >= 0
-    allocation = np.zeros(labels.size, dtype=np.int32)
-    allocation[reached] = labels.ravel()[nearest[reached]]
+    cost_distance, nearest = grid_dijkstra.cost_distance_allocation(
+        resistance, starts, cell_size_m=cell, start_labels=labels.ravel()[starts])
+    allocation = np.maximum(nearest, 0).astype(np.int32)
     cost_distance[~np.isfinite(cost_distance)] = np.nan
-    return cost_distance, allocation.reshape(labels.shape)
+    return cost_distance, allocation
 
 
 def cost_allocation(
@@ -243,10 +241,12 @@ def cost_allocation(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cost-weighted distance to, and allocation of, the nearest source in one multi-source pass.
 
-    ``scipy.sparse.csgraph.dijkstra(min_only=True)`` on the 8-neighbour graph, whose ``sources``
-    output is the allocation. Measured on a 2000 × 2000 grid with 20 sources:
-    csgraph 2.5–3.6 s vs ``skimage.graph.MCP_Geometric`` 5.9 s (identical costs), and MCP
-    would still need an allocation pass over its traceback.
+    :func:`agglonet.ecology.grid_dijkstra.cost_distance_allocation` on the implicit
+    8-neighbour graph of :func:`grid_graph` (same costs as ``scipy.sparse.csgraph.dijkstra`` on
+    that graph, to the last bit). A cell at exactly equal cost from two sources goes to the
+    lower id. Measured on a 2000 × 2000 grid with 20 sources: csgraph 2.5–3.6 s,
+    ``skimage.graph.MCP_Geometric`` 5.9 s (and MCP would still need an allocation pass over its
+    traceback); the compiled grid Dijkstra is 2–3 × faster than csgraph per settled cell.
 
     Parameters
     ----------
@@ -271,7 +271,7 @@ def cost_allocation(
         On mismatched shapes, non-positive resistance, or no source cell on passable ground.
     """
     r, labels = validate_rasters(resistance, source_labels)
-    return _allocate(grid_graph(r, cell_size_m=cell_size_m), labels)
+    return _allocate(r, labels, cell_size_m)
 
 
 def _boundary_arcs(
@@ -346,15 +346,15 @@ def reduced_graph(graph: sp.csr_matrix, potential: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((data, graph.indices, graph.indptr), shape=graph.shape, copy=False)
 
 
-def _source_surface(graph: sp.csr_matrix, potential: np.ndarray | None, cells: np.ndarray,
-                    source_id: int, limit: float, shape: tuple[int, int]) -> SourceCostSurface:
+def _source_surface(resistance: np.ndarray, potential: np.ndarray | None, cells: np.ndarray,
+                    source_id: int, limit: float, cell: float) -> SourceCostSurface:
     """CWD from one source, pruned to cells with CWD + potential ≤ ``limit``, cropped.
 
-    With a ``potential`` h, ``graph`` is the reduced graph (see :func:`reduced_graph`) and
-    CWD = d' − h; without, a plain truncated pass (CWD ≤ ``limit``). Pruned cells are ``inf``.
+    With a ``potential`` h, the pass runs on the A* reduced costs (see :func:`reduced_graph`)
+    and CWD = d' − h; without, a plain truncated pass (CWD ≤ ``limit``). Pruned cells are ``inf``.
     """
-    dist = dijkstra(graph, directed=True, indices=cells, min_only=True, limit=limit)
-    dist = dist.reshape(shape)
+    dist = grid_dijkstra.cost_distance(resistance, cells, cell_size_m=cell, limit=limit,
+                                       potential=potential)
     reached = np.isfinite(dist)
     rows = np.flatnonzero(reached.any(axis=1))
     cols = np.flatnonzero(reached.any(axis=0))
@@ -541,8 +541,7 @@ def build_corridors(
     if len(cells_of) < 2:
         raise EmptyNetworkError(f"{len(cells_of)} ecological source(s) on passable ground; "
                                 "corridors need at least two")
-    graph = grid_graph(r, cell_size_m=cell)
-    cost_distance, allocation = _allocate(graph, labels)
+    cost_distance, allocation = _allocate(r, labels, cell)
     adjacent = source_adjacency(allocation)
     upper = _pair_upper_bounds(allocation, np.nan_to_num(cost_distance, nan=np.inf), r, cell)
     log.info("%d sources, %d adjacent pairs in cost-allocation space", len(cells_of), len(adjacent))
@@ -552,15 +551,9 @@ def build_corridors(
         for k in (a, b):
             limits[k] = max(limits.get(k, 0.0), upper[(a, b)] + width_cost_units)
     # Relative slack so float rounding at the limit never truncates a corridor cell.
-    if exact_barriers:
-        search, potential = graph, None
-    else:
-        search, potential = reduced_graph(graph, cost_distance), cost_distance
-    del graph
-    surfaces = {k: _source_surface(search, potential, cells_of[k], k, limit * (1 + 1e-9),
-                                   labels.shape)
+    potential = None if exact_barriers else cost_distance
+    surfaces = {k: _source_surface(r, potential, cells_of[k], k, limit * (1 + 1e-9), cell)
                 for k, limit in sorted(limits.items())}
-    del search
 
     records, geoms = [], []
     best = np.full(labels.shape, np.inf)
