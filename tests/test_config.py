@@ -77,3 +77,11 @@ def test_custom_cluster_schema(base):
     assert "config.custom_clusters.zb.colour: unknown key" in _error(cfg)
     cfg["custom_clusters"] = {"zb": {"members": []}}
     assert "config.custom_clusters.zb.members" in _error(cfg)
+
+
+def test_clusters_neither_list_nor_all_says_what_is_expected(base):
+    cfg = copy.deepcopy(base)
+    cfg["clusters"] = "al"
+    with pytest.raises(ConfigError, match=r"config\.clusters: 'al' is not valid; expected a list "
+                                          r"of cluster keys .*or \"all\""):
+        validate_config(cfg, DEFAULT_SCHEMA)

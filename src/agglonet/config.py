@@ -57,6 +57,11 @@ def _describe(error: jsonschema.ValidationError) -> str:
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return f"{where}: {error.instance!r} has the wrong type; expected {expected}"
     if error.validator == "oneOf" and error.context:
+        expected = error.schema.get("description")
+        branches = [b.get("description") for b in error.validator_value]
+        if expected or all(branches):
+            expected = expected or "; or ".join(branches)
+            return f"{where}: {error.instance!r} is not valid; expected {expected}"
         best = jsonschema.exceptions.best_match(error.context)
         return f"{where}: {error.instance!r} is not valid: {best.message}"
     return f"{where}: {error.message}"
