@@ -11,7 +11,7 @@ from rasterio.transform import from_origin
 from scipy.interpolate import RegularGridInterpolator
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.errors import ConfigError
+from agglonet.errors import ConfigError, CRSError
 from agglonet.grid import cluster_grid
 from agglonet.rasters import (
     DEM_NODATA,
@@ -201,3 +201,13 @@ def test_worldcover_source_goes_through_the_ecology_reader(tmp_path):
     lon, lat = _centres(grid, [1, grid.height - 2], [1, grid.width - 2])
     assert lon[0] < 112.5 and lat[0] > 34.5 and codes[1, 1] == 10
     assert codes[grid.height - 2, grid.width - 2] == 40
+
+
+def test_file_without_crs_is_refused_with_a_fix(tmp_path):
+    path = tmp_path / "no_crs.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=4, width=4, count=1, dtype="uint8",
+                       transform=rasterio.transform.from_origin(112.9, 34.9, 0.1, 0.1)) as dst:
+        dst.write(np.ones((1, 4, 4), dtype="uint8"))
+    grid = cluster_grid(_box_albers(112.9, 34.7, 113.3, 34.9), buffer_m=2000, resolution_m=500)
+    with pytest.raises(CRSError, match=r"no_crs\.tif.*has no CRS; set one"):
+        retrieve_landcover(grid, source="file", path=path, classification="clcd")

@@ -35,7 +35,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_bounds
 
 from agglonet.crs import WGS84
-from agglonet.errors import ConfigError, DataError
+from agglonet.errors import ConfigError, CRSError, DataError
 from agglonet.grid import GridSpec
 from agglonet.provenance import (
     SourceRecord,
@@ -147,7 +147,8 @@ def landcover_to_grid(
     with rasterio.open(path) as src:
         crs = CRS.from_user_input(src_crs) if src_crs is not None else src.crs
         if crs is None:
-            raise DataError(f"land-cover file {str(path)!r} has no CRS")
+            raise CRSError(f"land-cover file {str(path)!r} has no CRS; set one (e.g. "
+                               "`gdal_edit.py -a_srs EPSG:4326 file.tif`)")
         data, transform = _read_window(src, grid, crs, margin_px=margin_px)
         nodata = src.nodata if src.nodata is not None else LANDCOVER_NODATA
     if data.dtype != np.uint8:
@@ -204,7 +205,8 @@ def dem_to_grid(
         with rasterio.open(path) as src:
             crs = src.crs
             if crs is None:
-                raise DataError(f"DEM file {str(path)!r} has no CRS")
+                raise CRSError(f"DEM file {str(path)!r} has no CRS; set one (e.g. "
+                               "`gdal_edit.py -a_srs EPSG:4326 file.tif`)")
             data, transform = _read_window(src, grid, crs, margin_px=2)
             src_nodata = src.nodata
         data = data.astype("float32")
