@@ -131,6 +131,18 @@ def _encoding_format(path: Path) -> str:
         path.suffix.lower(), "application/octet-stream")
 
 
+def _file_entity(crate: ROCrate, root: Path, rel: Path, *, embed: bool, kind: str) -> Any:
+    """A File entity with sha256, format and size: the file itself when ``embed``, else a
+    reference (``#input/...`` or ``#output/...``) carrying only its checksum."""
+    path = root / rel
+    props = {"sha256": sha256_file(path), "encodingFormat": _encoding_format(path),
+             "contentSize": str(path.stat().st_size)}
+    if embed:
+        return crate.add_file(path, dest_path=rel.as_posix(), properties=props)
+    return crate.add(ContextEntity(crate, f"#{kind}/{rel.as_posix()}",
+                                   properties={"@type": "File", **props}))
+
+
 def build_archive(
     out_path: str | Path,
     *,
@@ -218,15 +230,8 @@ def build_archive(
             "sha256": sha256_file(cfg_path)})
 
         objects = [cfg_entity]
-        for rel in inputs:
-            path = root / rel
-            props = {"sha256": sha256_file(path), "encodingFormat": _encoding_format(path),
-                     "contentSize": str(path.stat().st_size)}
-            if include_inputs:
-                objects.append(crate.add_file(path, dest_path=rel.as_posix(), properties=props))
-            else:
-                objects.append(crate.add(ContextEntity(crate, f"#input/{rel.as_posix()}",
-                                                       properties={"@type": "File", **props})))
+        objects += [_file_entity(crate, root, rel, embed=include_inputs, kind="input")
+                    for rel in inputs]
         for cluster in clusters:
             src_json = root / "resources" / cluster / "sources.json"
             if not src_json.exists():
@@ -243,16 +248,8 @@ def build_archive(
                     continue
                 objects.append(crate.add(ContextEntity(crate, ident, properties=props)))
 
-        results = []
-        for rel in outputs:
-            path = root / rel
-            props = {"sha256": sha256_file(path), "encodingFormat": _encoding_format(path),
-                     "contentSize": str(path.stat().st_size)}
-            if include_outputs:
-                results.append(crate.add_file(path, dest_path=rel.as_posix(), properties=props))
-            else:
-                results.append(crate.add(ContextEntity(crate, f"#output/{rel.as_posix()}",
-                                                       properties={"@type": "File", **props})))
+        results = [_file_entity(crate, root, rel, embed=include_outputs, kind="output")
+                   for rel in outputs]
 
         tools = []
         for name, version in sorted(versions.items()):
