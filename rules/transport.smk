@@ -113,7 +113,7 @@ rule transport_accessibility:
 
 rule travel_time_surface:
     message:
-        "Travel-time surface to the nearest seat for {wildcards.cluster}"
+        "Travel-time surfaces (nearest seat, core city) for {wildcards.cluster}"
     input:
         roads="resources/{cluster}/roads.gpkg",
         report="resources/{cluster}/road_network_report.json",
@@ -121,7 +121,9 @@ rule travel_time_surface:
         landcover="resources/{cluster}/landcover_source.tif",
     output:
         surface="results/{cluster}/travel_time_min.tif",
+        core_surface="results/{cluster}/travel_time_core_min.tif",
     params:
+        core_city=TRANSPORT.get("core_city"),
         offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
         water_barrier=TRANSPORT["surface"]["water_barrier"],
         water_codes=TRANSPORT["surface"].get("water_codes"),
@@ -144,6 +146,7 @@ TARGETS += expand(
         "results/{cluster}/accessibility.csv",
         "results/{cluster}/transport_summary.json",
         "results/{cluster}/travel_time_min.tif",
+        "results/{cluster}/travel_time_core_min.tif",
     ],
     cluster=CLUSTERS,
 )

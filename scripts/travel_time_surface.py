@@ -1,4 +1,5 @@
-"""Rule travel_time_surface: minutes from every cell of the cluster grid to the nearest seat."""
+"""Rule travel_time_surface: minutes from every cell of the cluster grid to the nearest seat, and
+to the seat of the core city."""
 
 from agglonet.logs import setup_logging
 
@@ -10,7 +11,11 @@ import rasterio  # noqa: E402
 
 from agglonet.io import read_layer, write_raster  # noqa: E402
 from agglonet.roads import roads_metadata  # noqa: E402
-from agglonet.travel_surface import travel_time_surface, water_codes_for  # noqa: E402
+from agglonet.travel_surface import (  # noqa: E402
+    core_seat,
+    travel_time_surface,
+    water_codes_for,
+)
 
 p = snakemake.params
 with rasterio.open(snakemake.input.landcover) as src:
@@ -18,19 +23,20 @@ with rasterio.open(snakemake.input.landcover) as src:
     classification = src.tags().get("classification")
 with open(snakemake.input.report, encoding="utf-8") as fh:
     meta = roads_metadata(json.load(fh))
-minutes = travel_time_surface(
-    read_layer(snakemake.input.roads, "roads"),
-    read_layer(snakemake.input.seats, "seats"),
-    shape=landcover.shape,
-    transform=transform,
-    crs=crs,
-    offroad_speed_kph=p.offroad_speed_kph,
-    landcover=landcover,
-    water_codes=p.water_codes or water_codes_for(classification),
-    water_barrier=p.water_barrier,
-)
-write_raster(snakemake.output.surface, minutes, transform=transform, crs=crs, nodata=-9999.0,
-             tags={**meta, "units": "minutes", "landcover_classification": classification,
-                   "water_barrier": p.water_barrier},
-             band_description="travel time to the nearest city seat (min)",
-             resampling="average")
+roads = read_layer(snakemake.input.roads, "roads")
+seats = read_layer(snakemake.input.seats, "seats")
+core = core_seat(seats, p.core_city)
+grid = dict(shape=landcover.shape, transform=transform, crs=crs,
+            offroad_speed_kph=p.offroad_speed_kph, landcover=landcover,
+            water_codes=p.water_codes or water_codes_for(classification),
+            water_barrier=p.water_barrier)
+tags = {**meta, "units": "minutes", "landcover_classification": classification,
+        "water_barrier": p.water_barrier}
+for path, targets, what in (
+    (snakemake.output.surface, seats, "the nearest city seat"),
+    (snakemake.output.core_surface, core,
+     f"the seat of the core city {core['name_en'].iloc[0]} ({core['adcode'].iloc[0]})"),
+):
+    write_raster(path, travel_time_surface(roads, targets, **grid), transform=transform, crs=crs,
+                 nodata=-9999.0, tags={**tags, "destination": what},
+                 band_description=f"travel time to {what} (min)", resampling="average")

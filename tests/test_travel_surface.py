@@ -10,8 +10,8 @@ import pytest
 from affine import Affine
 from shapely.geometry import LineString, Point
 
-from agglonet.errors import DataError
-from agglonet.travel_surface import travel_time_surface, water_codes_for
+from agglonet.errors import DataError, UnknownCityError
+from agglonet.travel_surface import core_seat, travel_time_surface, water_codes_for
 
 CRS = "EPSG:32650"
 RES = 100.0  # 100 m cells
@@ -88,3 +88,32 @@ def test_errors_and_water_codes():
         travel_time_surface(NO_ROADS, far, shape=SHAPE, transform=TRANSFORM, crs=CRS)
     assert water_codes_for("modis_igbp") == (0,)
     assert water_codes_for("esa_worldcover") == (80,)
+
+
+def _named_seats():
+    seats = _seats((2, 0), (2, 8), (0, 4))
+    seats["name_zh"] = ["郑州市", "开封市", "济源市"]
+    seats["name_en"] = ["Zhengzhou", "Kaifeng", "Jiyuan"]
+    seats["population"] = [3_000_000, 800_000, None]
+    return seats
+
+
+def test_core_seat_by_population_name_or_adcode():
+    seats = _named_seats()
+    assert core_seat(seats)["name_en"].tolist() == ["Zhengzhou"]  # most populous
+    assert core_seat(seats, "开封")["adcode"].tolist() == ["1"]
+    assert core_seat(seats, "kaifeng")["adcode"].tolist() == ["1"]
+    assert core_seat(seats, "2")["name_en"].tolist() == ["Jiyuan"]
+    with pytest.raises(UnknownCityError, match="'Luoyang' is not one of.*Kaifeng"):
+        core_seat(seats, "Luoyang")
+
+
+def test_time_to_core_is_never_shorter_than_to_the_nearest_seat():
+    seats = _named_seats()
+    nearest = travel_time_surface(NO_ROADS, seats, shape=SHAPE, transform=TRANSFORM, crs=CRS,
+                                  offroad_speed_kph=6.0)
+    to_core = travel_time_surface(NO_ROADS, core_seat(seats), shape=SHAPE, transform=TRANSFORM,
+                                  crs=CRS, offroad_speed_kph=6.0)
+    assert (to_core >= nearest - 1e-6).all()
+    # 8 cells from Zhengzhou's seat at (2, 0) to Kaifeng's at (2, 8): 8 minutes at 100 m/min
+    assert to_core[2, 8] == pytest.approx(8.0) and nearest[2, 8] == 0.0

@@ -48,7 +48,7 @@ STANDARD_ATTRIBUTIONS: dict[str, str] = {
 #: (group, file, layer or None for rasters) in drawing order: first is drawn on top.
 _GROUP_ORDER = ("Conflicts", "Transport", "Boundaries", "Ecology")
 _RASTERS = {
-    "Transport": ["travel_time_min.tif"],
+    "Transport": ["travel_time_min.tif", "travel_time_core_min.tif"],
     "Ecology": ["current_density.tif", "cost_distance.tif", "resistance.tif", "mspa.tif",
                 "landcover.tif"],
 }

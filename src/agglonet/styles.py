@@ -66,6 +66,7 @@ MSPA_PALETTE: dict[int, tuple[str, str]] = {
 #: Continuous rasters: file stem → (matplotlib colormap, legend unit).
 RASTER_RAMPS: dict[str, tuple[str, str]] = {
     "travel_time_min": ("viridis", "min"),
+    "travel_time_core_min": ("viridis", "min"),
     "resistance": ("YlOrBr", "cost units"),
     "cost_distance": ("magma_r", "cost units"),
     "current_density": ("inferno", "A"),

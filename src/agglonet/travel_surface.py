@@ -27,7 +27,7 @@ from rasterio.transform import rowcol
 from skimage.graph import MCP_Geometric
 
 from agglonet.crs import require_crs
-from agglonet.errors import DataError
+from agglonet.errors import DataError, UnknownCityError
 
 logger = logging.getLogger(__name__)
 
@@ -149,3 +149,37 @@ def travel_time_surface(
     out = np.asarray(minutes, dtype=np.float32)
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def core_seat(seats: gpd.GeoDataFrame, core_city: str | int | None = None) -> gpd.GeoDataFrame:
+    """The seat of the cluster's core city, as a one-row GeoDataFrame.
+
+    Parameters
+    ----------
+    seats
+        Seat points with ``adcode``, ``name_zh``, ``name_en`` and ``population``.
+    core_city
+        Adcode, Chinese name (with or without 市) or English name of the core city; ``None``
+        picks the most populous seat (ties: the smaller adcode).
+
+    Raises
+    ------
+    UnknownCityError
+        If ``core_city`` names none of the seats (the seats are listed).
+    """
+    if core_city is None:
+        population = seats["population"].astype("Float64").fillna(-1.0)
+        order = seats.assign(_pop=population).sort_values(["_pop", "adcode"],
+                                                         ascending=[False, True])
+        return order.drop(columns="_pop").iloc[[0]]
+    text = str(core_city).strip()
+    wanted = {text.zfill(6) if text.isdigit() else text, text.removesuffix("市") + "市",
+              text.casefold()}
+    hit = seats[seats["adcode"].isin(wanted) | seats["name_zh"].isin(wanted)
+                | seats["name_en"].fillna("").str.casefold().isin(wanted)]
+    if len(hit) != 1:
+        names = ", ".join(f"{a} {z} {e}" for a, z, e in
+                          zip(seats["adcode"], seats["name_zh"], seats["name_en"], strict=True))
+        raise UnknownCityError(f"transport.core_city {core_city!r} is not one of the cluster's "
+                               f"cities: {names}")
+    return hit
