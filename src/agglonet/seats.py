@@ -114,6 +114,16 @@ def _pick(candidates: list[dict], names: set[str], names_zh: set[str]) -> dict |
     return min(pool, key=lambda c: (-int(c["population"]), int(c["geonameid"])))
 
 
+def _point_table(rows: list[dict], *, crs: Any, sort_by: list[str]) -> gpd.GeoDataFrame:
+    """Seat rows as points with nullable integer population/geonameid and WGS84 lon/lat."""
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    for col in ("population", "geonameid"):
+        out[col] = out[col].astype("Int64")
+    lonlat = out.geometry.to_crs(WGS84)
+    out["lon"], out["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    return out.sort_values(sort_by).reset_index(drop=True)
+
+
 def _seat_population(seat: dict, candidates: list[dict], *, city_name: str) -> tuple[Any, str]:
     """Population of a seat and where it comes from.
 
@@ -183,12 +193,7 @@ def city_seats(
                          "population_source": "none", "geonameid": pd.NA, "geonames_name": "",
                          "location_source": "representative_point",
                          "geometry": city.geometry.representative_point()})
-    seats = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-    for col in ("population", "geonameid"):
-        seats[col] = seats[col].astype("Int64")
-    lonlat = seats.geometry.to_crs(WGS84)
-    seats["lon"], seats["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
-    return seats.sort_values("adcode").reset_index(drop=True)
+    return _point_table(rows, crs=crs, sort_by=["adcode"])
 
 
 def county_seats(
@@ -226,12 +231,7 @@ def county_seats(
             rows.append({**base, "population": pd.NA, "geonameid": pd.NA,
                          "location_source": "representative_point",
                          "geometry": county.geometry.representative_point()})
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-    for col in ("population", "geonameid"):
-        out[col] = out[col].astype("Int64")
-    lonlat = out.geometry.to_crs(WGS84)
-    out["lon"], out["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
-    return out.sort_values(["city_adcode", "adcode"]).reset_index(drop=True)
+    return _point_table(rows, crs=crs, sort_by=["city_adcode", "adcode"])
 
 
 def cities_with_seats(cities: gpd.GeoDataFrame, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

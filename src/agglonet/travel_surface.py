@@ -26,6 +26,7 @@ from rasterio.features import rasterize
 from rasterio.transform import rowcol
 from skimage.graph import MCP_Geometric
 
+from agglonet.clusters import normalise_alias, strip_suffix
 from agglonet.crs import require_crs
 from agglonet.errors import DataError, UnknownCityError
 
@@ -173,10 +174,11 @@ def core_seat(seats: gpd.GeoDataFrame, core_city: str | int | None = None) -> gp
                                                          ascending=[False, True])
         return order.drop(columns="_pop").iloc[[0]]
     text = str(core_city).strip()
-    wanted = {text.zfill(6) if text.isdigit() else text, text.removesuffix("市") + "市",
-              text.casefold()}
-    hit = seats[seats["adcode"].isin(wanted) | seats["name_zh"].isin(wanted)
-                | seats["name_en"].fillna("").str.casefold().isin(wanted)]
+    if text.isdigit():
+        hit = seats[seats["adcode"].isin({text, text.zfill(6)})]
+    else:  # the catalogue's matching rules: 市 optional, English case/spacing ignored
+        hit = seats[(seats["name_zh"].map(strip_suffix) == strip_suffix(text))
+                    | (seats["name_en"].fillna("").map(normalise_alias) == normalise_alias(text))]
     if len(hit) != 1:
         names = ", ".join(f"{a} {z} {e}" for a, z, e in
                           zip(seats["adcode"], seats["name_zh"], seats["name_en"], strict=True))
