@@ -4,7 +4,7 @@
 from pathlib import Path
 
 from agglonet.config import validate_config
-from agglonet.clusters import resolve_cluster_keys
+from agglonet.retrieve.clusters import resolve_cluster_keys
 
 configfile: Path(workflow.basedir) / "config" / "config.yaml"
 

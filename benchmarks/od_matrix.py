@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 
-from agglonet.od import graph_to_csr, network_od
+from agglonet.transport.od import graph_to_csr, network_od
 
 N_SEATS = 26
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "central_plains_core"
@@ -83,8 +83,8 @@ def proxy_graph() -> nx.MultiDiGraph | None:
     if not seats_path.exists():
         return None
     from agglonet.io import read_layer
-    from agglonet.proxy_network import write_proxy_osm
-    from agglonet.roads import load_roads
+    from agglonet.transport.loaders import load_roads
+    from agglonet.transport.proxy import write_proxy_osm
 
     with tempfile.TemporaryDirectory() as tmp:
         osm = Path(tmp) / "proxy.osm"

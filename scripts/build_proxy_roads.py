@@ -1,11 +1,10 @@
 """Rule build_proxy_roads: synthetic proxy road network (offline default) as OSM XML."""
 
+from agglonet.io import read_layer
 from agglonet.logs import setup_logging
+from agglonet.transport.proxy import write_proxy_osm
 
 setup_logging(snakemake.log[0])
-
-from agglonet.io import read_layer  # noqa: E402
-from agglonet.proxy_network import write_proxy_osm  # noqa: E402
 
 p = snakemake.params
 write_proxy_osm(

@@ -1,17 +1,12 @@
 """Rule build_road_network: road graph of one source → travel-time GraphML and roads.gpkg."""
 
+from agglonet.io import read_layer, write_gpkg, write_json
 from agglonet.logs import setup_logging
+from agglonet.transport.graph import save_road_graph
+from agglonet.transport.layers import graph_to_layers, road_area, roads_metadata
+from agglonet.transport.loaders import load_roads
 
 setup_logging(snakemake.log[0])
-
-from agglonet.io import read_layer, write_gpkg, write_json  # noqa: E402
-from agglonet.roads import (  # noqa: E402
-    graph_to_layers,
-    load_roads,
-    road_area,
-    roads_metadata,
-    save_road_graph,
-)
 
 p = snakemake.params
 cluster = read_layer(snakemake.input.boundaries, "cluster").to_crs(p.crs)

@@ -1,15 +1,15 @@
 """Rule circuit: cumulative current density and pinch points; writes ecology_network.gpkg."""
 
+import numpy as np
+
+from agglonet.ecology.network import LAYER_COLUMNS
+from agglonet.ecology.summary import circuit_stage
+from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
 from agglonet.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 
-import numpy as np  # noqa: E402
-
-from agglonet.ecology.summary import LAYER_COLUMNS, circuit_stage  # noqa: E402
-from agglonet.io import read_layer, read_raster, write_gpkg, write_raster  # noqa: E402
-
-p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+p, inp, out = snakemake.params, snakemake.input, snakemake.output
 resistance, profile = read_raster(inp.resistance)
 labels, _ = read_raster(inp.labels)
 mask, _ = read_raster(inp.corridor_mask)

@@ -4,16 +4,15 @@ With a single source there is no corridor: the rule writes the cost distance fro
 an empty corridor mask and empty corridor/barrier layers, with a warning.
 """
 
+import numpy as np
+
+from agglonet.ecology.summary import corridor_stage
+from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
 from agglonet.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 
-import numpy as np  # noqa: E402
-
-from agglonet.ecology.summary import corridor_stage  # noqa: E402
-from agglonet.io import read_layer, read_raster, write_gpkg, write_raster  # noqa: E402
-
-p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+p, inp, out = snakemake.params, snakemake.input, snakemake.output
 resistance, profile = read_raster(inp.resistance)
 labels, _ = read_raster(inp.labels)
 transform, crs = profile["transform"], profile["crs"]

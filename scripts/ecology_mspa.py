@@ -1,21 +1,20 @@
 """Rule mspa: MSPA of the ecological land (foreground classes) with GuidosToolbox codes."""
 
+import numpy as np
+
+from agglonet.ecology.landcover import CLASS_CODES, NODATA
+from agglonet.ecology.mspa import MSPA_CODES, MSPA_NODATA, mspa
+from agglonet.io import read_raster, write_raster
 from agglonet.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 
-import numpy as np  # noqa: E402
-
-from agglonet.ecology.landcover import CLASS_CODES, NODATA  # noqa: E402
-from agglonet.ecology.mspa import MSPA_CODES, MSPA_NODATA, mspa  # noqa: E402
-from agglonet.io import read_raster, write_raster  # noqa: E402
-
-p = snakemake.params  # noqa: F821
-classes, profile = read_raster(snakemake.input.landcover)  # noqa: F821
+p = snakemake.params
+classes, profile = read_raster(snakemake.input.landcover)
 foreground = np.isin(classes, [CLASS_CODES[c] for c in p.foreground_classes])
 codes = mspa(foreground, edge_width=p.edge_width, connectivity=p.connectivity,
              valid=classes != NODATA)
-write_raster(snakemake.output.mspa, codes, transform=profile["transform"],  # noqa: F821
+write_raster(snakemake.output.mspa, codes, transform=profile["transform"],
              crs=profile["crs"], nodata=MSPA_NODATA, band_description="MSPA class",
              tags={"mspa_codes": MSPA_CODES, "edge_width_cells": p.edge_width,
                    "connectivity": p.connectivity,

@@ -1,23 +1,22 @@
 """Rule resistance: land-cover class values × slope factor + road penalties."""
 
+import pyogrio
+
+from agglonet.ecology.resistance import resistance_surface
+from agglonet.io import read_raster, write_raster
 from agglonet.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 
-import pyogrio  # noqa: E402
-
-from agglonet.ecology.resistance import resistance_surface  # noqa: E402
-from agglonet.io import read_raster, write_raster  # noqa: E402
-
-p = snakemake.params  # noqa: F821
-classes, profile = read_raster(snakemake.input.landcover)  # noqa: F821
-dem, _ = read_raster(snakemake.input.dem)  # noqa: F821
-roads = pyogrio.read_dataframe(snakemake.input.roads, layer="roads")  # noqa: F821
+p = snakemake.params
+classes, profile = read_raster(snakemake.input.landcover)
+dem, _ = read_raster(snakemake.input.dem)
+roads = pyogrio.read_dataframe(snakemake.input.roads, layer="roads")
 resistance = resistance_surface(
     classes, class_values=p.class_values, transform=profile["transform"], crs=profile["crs"],
     dem=dem, slope_breaks_deg=p.slope_breaks_deg, slope_factors=p.slope_factors,
     roads=roads, road_penalty=p.road_penalty, road_buffer_m=p.road_buffer_m)
-write_raster(snakemake.output.resistance, resistance, transform=profile["transform"],  # noqa: F821
+write_raster(snakemake.output.resistance, resistance, transform=profile["transform"],
              crs=profile["crs"], nodata=-9999.0, resampling="average",
              band_description="resistance (class value × slope factor + road penalty)",
              tags={"roads_source": ",".join(sorted(roads["source"].astype(str).unique()))

@@ -1,20 +1,19 @@
 """Rule ecological_sources: MSPA core patches ranked by dPC → sources (polygons and raster)."""
 
+from agglonet.ecology.sources import select_sources
+from agglonet.io import read_raster, write_gpkg, write_json, write_raster
 from agglonet.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 
-from agglonet.ecology.sources import select_sources  # noqa: E402
-from agglonet.io import read_raster, write_gpkg, write_json, write_raster  # noqa: E402
-
-p = snakemake.params  # noqa: F821
-codes, profile = read_raster(snakemake.input.mspa)  # noqa: F821
+p = snakemake.params
+codes, profile = read_raster(snakemake.input.mspa)
 selection = select_sources(codes, transform=profile["transform"], crs=profile["crs"],
                            connectivity=p.connectivity, min_area_km2=p.min_area_km2,
                            distance_threshold_km=p.distance_threshold_km,
                            probability=p.probability, top_n=p.top_n, min_dpc=p.min_dpc)
-write_gpkg(snakemake.output.sources, {"sources": selection.sources})  # noqa: F821
-write_raster(snakemake.output.labels, selection.labels, transform=profile["transform"],  # noqa: F821
+write_gpkg(snakemake.output.sources, {"sources": selection.sources})
+write_raster(snakemake.output.labels, selection.labels, transform=profile["transform"],
              crs=profile["crs"], nodata=None, band_description="ecological source id (0 = none)")
-write_json(snakemake.output.indices,  # noqa: F821
+write_json(snakemake.output.indices,
            {**selection.indices, "n_sources": len(selection.sources)})

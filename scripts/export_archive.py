@@ -1,6 +1,6 @@
 """Rule archive: the finished run → results/archive/agglonet-<clusters>-<date>.zip (RO-Crate)."""
 
-from agglonet.archive import build_archive
+from agglonet.export.archive import build_archive
 from agglonet.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
+from agglonet.export.maps import write_maps
 from agglonet.logs import setup_logging
-from agglonet.maps import write_maps
-from agglonet.qgis_project import attributions, read_sources
+from agglonet.provenance import attributions, read_sources
 
 setup_logging(snakemake.log[0])
 

@@ -1,7 +1,7 @@
 """Rule qgis_project: a cluster's outputs → results/{cluster}/{cluster}.qgs."""
 
+from agglonet.export.qgis_project import write_project
 from agglonet.logs import setup_logging
-from agglonet.qgis_project import write_project
 
 setup_logging(snakemake.log[0])
 

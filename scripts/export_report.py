@@ -1,7 +1,7 @@
 """Rule report: every cluster's outputs → results/report.html (self-contained)."""
 
+from agglonet.export.report import write_report
 from agglonet.logs import setup_logging
-from agglonet.report import write_report
 
 setup_logging(snakemake.log[0])
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from agglonet.io import read_layer, write_csv
 from agglonet.logs import setup_logging
-from agglonet.metrics import cluster_metrics
+from agglonet.metrics.cluster import cluster_metrics
 
 setup_logging(snakemake.log[0])
 

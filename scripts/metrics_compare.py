@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from agglonet.compare import cities_table, comparison_table, plot_comparison
 from agglonet.io import write_csv
 from agglonet.logs import setup_logging
+from agglonet.metrics.compare import cities_table, comparison_table, plot_comparison
 
 setup_logging(snakemake.log[0])
 

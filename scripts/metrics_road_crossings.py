@@ -2,9 +2,9 @@
 
 import pyogrio
 
-from agglonet.conflicts import ECOLOGY_LAYERS, ecology_layers_with_crossings
 from agglonet.io import read_layer, read_raster, write_gpkg
 from agglonet.logs import setup_logging
+from agglonet.metrics.crossings import ECOLOGY_LAYERS, ecology_layers_with_crossings
 
 setup_logging(snakemake.log[0])
 

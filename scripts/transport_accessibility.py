@@ -1,14 +1,14 @@
 """Rule transport_accessibility: OD matrix and accessibility indices of one cluster."""
 
+import json
+
+from agglonet.io import read_layer, write_csv, write_gpkg, write_json
 from agglonet.logs import setup_logging
+from agglonet.transport.accessibility import transport_results
+from agglonet.transport.graph import load_road_graph
+from agglonet.transport.layers import roads_metadata
 
 setup_logging(snakemake.log[0])
-
-import json  # noqa: E402
-
-from agglonet.accessibility import transport_results  # noqa: E402
-from agglonet.io import read_layer, write_csv, write_gpkg, write_json  # noqa: E402
-from agglonet.roads import load_road_graph, roads_metadata  # noqa: E402
 
 p = snakemake.params
 with open(snakemake.input.report, encoding="utf-8") as fh:

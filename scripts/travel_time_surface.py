@@ -1,21 +1,16 @@
 """Rule travel_time_surface: minutes from every cell of the cluster grid to the nearest seat, and
 to the seat of the core city."""
 
+import json
+
+import rasterio
+
+from agglonet.io import read_layer, write_raster
 from agglonet.logs import setup_logging
+from agglonet.transport.layers import roads_metadata
+from agglonet.transport.surface import core_seat, travel_time_surface, water_codes_for
 
 setup_logging(snakemake.log[0])
-
-import json  # noqa: E402
-
-import rasterio  # noqa: E402
-
-from agglonet.io import read_layer, write_raster  # noqa: E402
-from agglonet.roads import roads_metadata  # noqa: E402
-from agglonet.travel_surface import (  # noqa: E402
-    core_seat,
-    travel_time_surface,
-    water_codes_for,
-)
 
 p = snakemake.params
 with rasterio.open(snakemake.input.landcover) as src:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agglonet import accessibility as acc
 from agglonet.errors import DataError
+from agglonet.transport import accessibility as acc
 
 # Three cities. Travel times (min), network and straight-line distances (km), masses.
 T = np.array([[0.0, 30.0, 60.0],

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import rasterio
 
-from agglonet.archive import (
+from agglonet.cli import main
+from agglonet.export.archive import (
     PROCESS_RUN_PROFILE,
     WORKFLOW_RUN_PROFILE,
     build_archive,
     verify_archive,
 )
-from agglonet.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,7 +125,7 @@ def test_verify_catches_changed_outputs(run, tmp_path):
 
 def test_cli_exit_code(run, monkeypatch, capsys):
     root, archive = run
-    import agglonet.archive as arch
+    import agglonet.export.archive as arch
 
     monkeypatch.setattr(arch, "snakemake_rerun",
                         lambda w, c, repo, cores: shutil.copytree(root / "results", w / "results",

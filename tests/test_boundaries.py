@@ -7,8 +7,6 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from agglonet.boundaries import build_boundaries, city_kind, county_belongs_to, prefecture_table
-from agglonet.clusters import cluster_members
 from agglonet.errors import ConfigError, DataError
 from agglonet.io import write_gpkg
 from agglonet.provenance import (
@@ -19,6 +17,13 @@ from agglonet.provenance import (
     sha256_file,
     write_sources,
 )
+from agglonet.retrieve.boundaries import (
+    build_boundaries,
+    city_kind,
+    county_belongs_to,
+    prefecture_table,
+)
+from agglonet.retrieve.clusters import cluster_members
 
 
 def _members(*names):

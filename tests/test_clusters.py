@@ -2,15 +2,14 @@
 
 import pytest
 
-from agglonet.clusters import (
+from agglonet.errors import ConfigError, UnknownCityError
+from agglonet.names import normalise_alias, strip_suffix
+from agglonet.retrieve.clusters import (
     cluster_members,
     load_catalogue,
     match_city,
-    normalise_alias,
     resolve_cluster_keys,
-    strip_suffix,
 )
-from agglonet.errors import ConfigError, UnknownCityError
 
 EXPECTED_SIZES = {  # clusters.md
     "central_plains_core": 9, "central_plains": 30, "yangtze_river_delta": 26,

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from agglonet.compare import cities_table, comparison_table, plot_comparison
 from agglonet.errors import DataError
+from agglonet.metrics.compare import cities_table, comparison_table, plot_comparison
 
 
 def _metrics(cluster: str, od_min: float, crossings: int, illustrative: bool) -> pd.DataFrame:

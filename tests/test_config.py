@@ -5,9 +5,9 @@ import copy
 
 import pytest
 
-from agglonet.clusters import resolve_cluster_keys
 from agglonet.config import DEFAULT_CONFIG, DEFAULT_SCHEMA, load_yaml, validate_config
 from agglonet.errors import ConfigError
+from agglonet.retrieve.clusters import resolve_cluster_keys
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, box
 
-from agglonet.conflicts import add_corridor_road_attributes, road_crossings
 from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import ConfigError, DataError
+from agglonet.metrics.crossings import add_corridor_road_attributes, road_crossings
 
 CLASSES = ["motorway", "motorway_link", "trunk", "primary", "secondary", "tertiary",
            "tertiary_link"]

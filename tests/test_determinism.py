@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from test_metrics import synthetic_cluster
 
-from agglonet.compare import cities_table, comparison_table
 from agglonet.io import write_csv
-from agglonet.metrics import cluster_metrics
+from agglonet.metrics.cluster import cluster_metrics
+from agglonet.metrics.compare import cities_table, comparison_table
 
 
 def _write_all(out_dir, order) -> dict[str, bytes]:

@@ -15,14 +15,9 @@ from shapely.geometry import LineString, box
 from agglonet.crs import CHINA_ALBERS
 from agglonet.ecology.landcover import CLASS_CODES, NODATA, PRESETS, reclassify
 from agglonet.ecology.mspa import mspa
+from agglonet.ecology.network import LAYER_COLUMNS, network_layers
 from agglonet.ecology.sources import select_sources
-from agglonet.ecology.summary import (
-    LAYER_COLUMNS,
-    circuit_stage,
-    corridor_stage,
-    ecology_summary,
-    network_layers,
-)
+from agglonet.ecology.summary import circuit_stage, corridor_stage, ecology_summary
 from agglonet.errors import DataError
 from agglonet.io import read_layer, write_gpkg
 

@@ -5,7 +5,12 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from agglonet.gcj02 import gcj02_to_wgs84, geometry_gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from agglonet.retrieve.gcj02 import (
+    gcj02_to_wgs84,
+    geometry_gcj02_to_wgs84,
+    out_of_china,
+    wgs84_to_gcj02,
+)
 
 GEOD = Geod(ellps="WGS84")
 

@@ -9,9 +9,9 @@ import matplotlib.image as mpimg
 import pytest
 from matplotlib.figure import Figure
 
-from agglonet.maps import north_angle_deg, north_arrow, scale_bar, write_maps
-from agglonet.qgis_project import attributions, read_sources
-from agglonet.report import build_report
+from agglonet.export.maps import north_angle_deg, north_arrow, scale_bar, write_maps
+from agglonet.export.report import build_report
+from agglonet.provenance import attributions, read_sources
 
 
 @pytest.mark.parametrize(("span", "expected"), [(40_000, 5_000), (100_000, 20_000),

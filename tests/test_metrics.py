@@ -13,7 +13,7 @@ from shapely.geometry import LineString, Point, box
 from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import CRSError, DataError
 from agglonet.io import format_value
-from agglonet.metrics import cluster_metrics, metric_columns
+from agglonet.metrics.cluster import cluster_metrics, metric_columns
 
 
 def synthetic_cluster(name: str = "tri") -> dict:

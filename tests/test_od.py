@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point
 
 from agglonet.errors import EmptyNetworkError
-from agglonet.od import compute_od, csr_from_arrays, graph_to_csr, network_od
+from agglonet.transport.od import compute_od, csr_from_arrays, graph_to_csr, network_od
 
 CRS = "EPSG:32650"
 

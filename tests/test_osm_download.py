@@ -12,7 +12,9 @@ import pytest
 from shapely.geometry import box
 
 from agglonet.errors import DownloadError, EmptyNetworkError
-from agglonet.roads import OSM_ATTRIBUTION, graph_to_layers, load_roads
+from agglonet.osm import OSM_ATTRIBUTION
+from agglonet.transport.layers import graph_to_layers
+from agglonet.transport.loaders import load_roads
 
 UTM = "EPSG:32650"
 

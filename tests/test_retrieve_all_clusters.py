@@ -6,9 +6,9 @@ official figures (Zhengzhou 7,446 km²; the nine cities ≈ 58,000 km²).
 
 import pytest
 
-from agglonet.boundaries import build_boundaries
-from agglonet.clusters import city_index, cluster_members, load_catalogue, match_city
-from agglonet.seats import city_seats, county_seats, load_places
+from agglonet.retrieve.boundaries import build_boundaries
+from agglonet.retrieve.clusters import city_index, cluster_members, load_catalogue, match_city
+from agglonet.retrieve.seats import city_seats, county_seats, load_places
 
 CATALOGUE = load_catalogue()
 

@@ -11,14 +11,11 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from agglonet.errors import DataError, EmptyNetworkError
-from agglonet.proxy_network import build_proxy_ways, gabriel_edges, write_proxy_osm
-from agglonet.roads import (
-    PROXY_SOURCE,
-    graph_to_layers,
-    load_roads,
-    parse_maxspeed,
-    road_graph_indices,
-)
+from agglonet.transport.graph import road_graph_indices
+from agglonet.transport.layers import graph_to_layers
+from agglonet.transport.loaders import PROXY_SOURCE, load_roads
+from agglonet.transport.proxy import build_proxy_ways, gabriel_edges, write_proxy_osm
+from agglonet.transport.speeds import parse_maxspeed
 
 UTM = "EPSG:32650"
 
@@ -223,7 +220,7 @@ def test_proxy_network_design_and_loading(tmp_path):
 
 
 def test_graphml_round_trip_and_file_source(tmp_path):
-    from agglonet.roads import load_road_graph, save_road_graph
+    from agglonet.transport.graph import load_road_graph, save_road_graph
 
     G, _ = load_roads(source="file", file_path=write_osm_xml(tmp_path / "r.osm"), crs=UTM)
     save_road_graph(G, tmp_path / "g.graphml")

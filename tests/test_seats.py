@@ -1,4 +1,4 @@
-"""Seat choice and seat population from GeoNames places (agglonet.seats.city_seats)."""
+"""Seat choice and seat population from GeoNames places (agglonet.retrieve.seats.city_seats)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 from shapely.geometry import Point, box
 
 from agglonet.crs import CHINA_ALBERS, WGS84
-from agglonet.seats import city_seats
+from agglonet.retrieve.seats import city_seats
 
 
 def places(rows: list[tuple[int, str, int, float, float]]) -> gpd.GeoDataFrame:

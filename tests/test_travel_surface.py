@@ -11,7 +11,7 @@ from affine import Affine
 from shapely.geometry import LineString, Point
 
 from agglonet.errors import DataError, UnknownCityError
-from agglonet.travel_surface import core_seat, travel_time_surface, water_codes_for
+from agglonet.transport.surface import core_seat, travel_time_surface, water_codes_for
 
 CRS = "EPSG:32650"
 RES = 100.0  # 100 m cells

@@ -15,8 +15,9 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.ecology.landcover import NODATA, retrieve_worldcover, worldcover_tiles
+from agglonet.ecology.landcover import NODATA
 from agglonet.errors import DownloadError
+from agglonet.retrieve.worldcover import retrieve_worldcover, worldcover_tiles
 
 TEMPLATE_NAME = "ESA_WorldCover_10m_2021_v200_{tile}_Map.tif"
 SPLIT_LON = 112.5  # the fixture tile is class 10 (tree) west of this meridian, 40 (crop) east

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agglonet.archive import archive_name, build_archive, format_checks, verify_archive
 from agglonet.config import DEFAULT_CONFIG, load_yaml
 from agglonet.errors import AgglonetError
+from agglonet.export.archive import archive_name, build_archive, format_checks, verify_archive
 
 _REPO = Path(__file__).resolve().parents[2]
 

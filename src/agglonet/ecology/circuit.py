@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import Point
 from threadpoolctl import threadpool_limits
 
-from agglonet.ecology.corridors import OFFSETS, validate_rasters
+from agglonet.ecology.raster_graph import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Compiled Dijkstra on the implicit 8-neighbour grid (cost distance and cost allocation).
 
-The same graph as :func:`agglonet.ecology.corridors.grid_graph` — the cost of a move between
+The same graph as :func:`agglonet.ecology.raster_graph.grid_graph` — the cost of a move between
 neighbouring passable cells u, v is ``(r_u + r_v) * (0.5 * step)`` with ``step`` the cell size
 (× √2 for diagonals), impassable (NaN) cells are never entered — but the neighbours are computed
 from the cell index instead of read from a CSR matrix, and the priority queue is a binary heap on

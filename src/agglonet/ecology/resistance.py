@@ -16,7 +16,6 @@ R = class_value(land cover) · slope_factor(slope) + road_penalty(road class)
 
 from __future__ import annotations
 
-import ast
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from rasterio.features import rasterize
 from agglonet.crs import require_crs
 from agglonet.ecology.landcover import CLASS_CODES, NODATA
 from agglonet.errors import ConfigError, DataError
+from agglonet.osm import parent_class, tag_values
 
 logger = logging.getLogger(__name__)
 
@@ -72,21 +72,9 @@ def road_class(highway: Any, penalties: Mapping[str, float]) -> str | None:
     >>> road_class("['secondary', 'primary']", {"primary": 200, "secondary": 100})
     'primary'
     """
-    values: list[Any]
-    if isinstance(highway, str) and highway.startswith("["):
-        try:
-            values = list(ast.literal_eval(highway))
-        except (ValueError, SyntaxError):
-            values = [highway]
-    elif isinstance(highway, list | tuple | set | np.ndarray):
-        values = list(highway)
-    else:
-        values = [highway]
     best: str | None = None
-    for value in values:
-        if not isinstance(value, str):
-            continue
-        name = value.strip().removesuffix("_link")
+    for value in tag_values(highway):
+        name = parent_class(value.strip())
         if name in penalties and (best is None or penalties[name] > penalties[best]):
             best = name
     return best

@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from agglonet.archive import git_commit, software_versions
 from agglonet.io import atomic_path
-from agglonet.qgis_project import source_records
+from agglonet.provenance import git_commit, software_versions, source_records
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 No registry package carries a real road network of a Chinese city cluster. The proxy links the
 *real* prefecture seats and county seats of the cluster with plausible roads and writes them as
 OSM XML, which is then loaded through exactly the same code as a user's OSM file
-(:func:`agglonet.roads.load_graph_file`). Every way carries ``source=synthetic_proxy``; results
+(:func:`agglonet.transport.loaders.load_graph_file`). Every way carries ``source=synthetic_proxy``; results
 built on it illustrate the method and are not findings.
 
 Design (deterministic for a given seed):
@@ -42,7 +42,7 @@ from scipy.spatial.distance import pdist, squareform
 from agglonet.crs import CHINA_ALBERS, WGS84, require_crs, working_crs
 from agglonet.errors import DataError
 from agglonet.io import atomic_path
-from agglonet.roads import PROXY_SOURCE
+from agglonet.transport.loaders import PROXY_SOURCE
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def ways_to_osm_xml(ways: gpd.GeoDataFrame, places: pd.DataFrame) -> ET.ElementT
     the ordinary roads there; every interior node belongs to one way only.
     """
     require_crs(ways, what="proxy ways")
-    root = ET.Element("osm", version="0.6", generator="agglonet.proxy_network")
+    root = ET.Element("osm", version="0.6", generator="agglonet.transport.proxy")
     place_pts = gpd.GeoSeries(gpd.points_from_xy(places["x"], places["y"]), crs=ways.crs)
     place_ll = place_pts.to_crs(WGS84)
     node_elems: list[ET.Element] = []

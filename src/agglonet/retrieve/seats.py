@@ -19,9 +19,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from agglonet.clusters import normalise_alias, strip_suffix
 from agglonet.crs import WGS84, working_crs
 from agglonet.errors import DataError
+from agglonet.names import normalise_alias, strip_county_suffix, strip_suffix
 from agglonet.provenance import SourceRecord, package_dir, record_package_file
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 #: GeoNames extract used: places with population ≥ 1,000 (≈ 5,000 in China; county seats need
 #: the small towns: with cities5000 most counties of the Central Plains core have no place).
 DEFAULT_DATASET = "cities1000"
-_COUNTY_SUFFIXES = ("自治县", "自治旗", "新区", "县", "区", "市", "旗")
 
 
 def geonames_path(dataset: str = DEFAULT_DATASET) -> str:
@@ -155,7 +154,7 @@ def city_seats(
     Parameters
     ----------
     cities
-        The ``cities`` layer of :func:`agglonet.boundaries.build_boundaries` (``adcode``,
+        The ``cities`` layer of :func:`agglonet.retrieve.boundaries.build_boundaries` (``adcode``,
         ``name_zh``, ``name_en``, polygons in a metric CRS).
     places
         GeoNames places (:func:`load_places`); loaded when omitted.
@@ -214,11 +213,7 @@ def county_seats(
     groups = _candidates(places, counties)
     rows = []
     for i, county in enumerate(counties.itertuples(index=False)):
-        stem = county.name_zh
-        for suffix in _COUNTY_SUFFIXES:
-            if stem.endswith(suffix) and len(stem) > len(suffix) + 1:
-                stem = stem[: -len(suffix)]
-                break
+        stem = strip_county_suffix(county.name_zh)
         best = _pick(groups.get(i, []), set(), {county.name_zh, stem})
         base = {"adcode": county.adcode, "name_zh": county.name_zh,
                 "city_adcode": county.city_adcode}

@@ -26,7 +26,6 @@ Definition used throughout agglonet (see ``docs/metrics.md``):
 
 from __future__ import annotations
 
-import ast
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -41,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from agglonet.crs import require_crs, working_crs
 from agglonet.errors import ConfigError, CRSError, DataError
+from agglonet.osm import parent_class, tag_values
 
 logger = logging.getLogger(__name__)
 
@@ -58,28 +58,6 @@ CROSSING_COLUMNS = [
     "class_weight",
     "priority",
 ]
-
-
-def parent_class(highway: str) -> str:
-    """Return the road class a ``highway`` value counts as (``trunk_link`` → ``trunk``)."""
-    return highway[: -len("_link")] if highway.endswith("_link") else highway
-
-
-def _highway_values(value: object) -> list[str]:
-    """A ``highway`` cell as a list: a string, ``a;b``, a list, or osmnx list-as-text."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(v) for v in value]
-    text = str(value).strip()
-    if text.startswith("["):
-        try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            parsed = None
-        if isinstance(parsed, (list, tuple)):
-            return [str(v) for v in parsed]
-    return [part.strip() for part in text.split(";") if part.strip()]  # OSM multi-value "a;b"
 
 
 def analysed_roads(
@@ -127,7 +105,7 @@ def analysed_roads(
     names = roads["name"] if "name" in roads.columns else pd.Series("", index=roads.index)
     classes: list[str | None] = []
     for value in roads["highway"]:
-        hits = [parent_class(v) for v in _highway_values(value) if v in wanted]
+        hits = [parent_class(v) for v in tag_values(value) if v in wanted]
         classes.append(max(hits, key=lambda c: (class_weights[c], c)) if hits else None)
     out = gpd.GeoDataFrame(
         {
@@ -144,7 +122,7 @@ def analysed_roads(
 
 
 def _name_text(value: object) -> str:
-    names = _highway_values(value)  # same list-or-text handling as highway
+    names = tag_values(value)  # same list-or-text handling as highway
     return ";".join(n for n in names if n.lower() not in {"nan", "none"})
 
 

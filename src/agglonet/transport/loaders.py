@@ -1,0 +1,232 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from agglonet.crs import CHINA_ALBERS, require_crs, working_crs
+from agglonet.download import fetch_url
+from agglonet.errors import DataError, EmptyNetworkError
+from agglonet.osm import OSM_ATTRIBUTION
+from agglonet.provenance import sha256_file
+from agglonet.transport.graph import DEFAULT_HIGHWAY_CLASSES, prepare_road_graph
+from agglonet.transport.overpass import load_graph_osm, osmnx_settings, polygon_wgs84, way_tags
+
+logger = logging.getLogger(__name__)
+
+
+#: ``source`` value carried by every feature of the offline proxy network.
+PROXY_SOURCE = "synthetic_proxy"
+
+
+def load_graph_pbf(
+    path_or_url: str | Path,
+    *,
+    polygon: BaseGeometry | None = None,
+    polygon_crs: Any = None,
+    highway_classes: Iterable[str] = DEFAULT_HIGHWAY_CLASSES,
+    cache_dir: str | Path = "cache/pbf",
+    timeout_s: float = 600,
+) -> nx.MultiDiGraph:
+    """Read the raw road graph from an OSM PBF extract with pyrosm, clipped to ``polygon``.
+
+    Parameters
+    ----------
+    path_or_url
+        Local ``.osm.pbf`` or an ``http(s)://`` URL (downloaded once into ``cache_dir``).
+    polygon, polygon_crs
+        Clip area (pyrosm ``bounding_box``); the whole file when ``None``.
+    highway_classes
+        Classes kept.
+
+    Raises
+    ------
+    DataError
+        If the file is missing.
+    EmptyNetworkError
+        If the clip area holds no road of the chosen classes.
+    """
+    from pyrosm import OSM  # imported here: heavy, and only the pbf source needs it
+
+    text = str(path_or_url)
+    path = (fetch_url(text, cache_dir=cache_dir, timeout_s=timeout_s)
+            if text.startswith(("http://", "https://")) else Path(text))
+    if not path.exists():
+        raise DataError(f"PBF file {path} does not exist; set roads.pbf.path to an .osm.pbf")
+    bbox = None if polygon is None else polygon_wgs84(polygon, polygon_crs)
+    osm = OSM(str(path), bounding_box=bbox)
+    nodes, edges = osm.get_network(network_type="driving", nodes=True)
+    keep = set(highway_classes)
+    if edges is None or len(edges) == 0:
+        raise EmptyNetworkError(f"PBF {path} holds no drivable road inside the clip area")
+    edges = edges[edges["highway"].isin(keep)]
+    if len(edges) == 0:
+        raise EmptyNetworkError(
+            f"no road of classes {sorted(keep)} in PBF {path} inside the clip area")
+    used = pd.unique(pd.concat([edges["u"], edges["v"]]))
+    nodes = nodes[nodes["id"].isin(used)]
+    G = osm.to_graph(nodes, edges, graph_type="networkx", osmnx_compatible=True,
+                     retain_all=True)
+    for _, _, data in G.edges(data=True):
+        data.pop("tags", None)  # JSON blob of every other tag; not needed downstream
+    G.graph["attribution"] = OSM_ATTRIBUTION
+    G.graph["pbf_sha256"] = sha256_file(path)
+    return G
+
+
+def load_graph_file(path: str | Path, *, crs: Any = CHINA_ALBERS) -> nx.MultiDiGraph:
+    """Read a raw road graph from a file.
+
+    Parameters
+    ----------
+    path
+        ``.osm``/``.xml`` (OSM XML, read by ``osmnx.graph_from_xml``), ``.graphml``
+        (``osmnx.load_graphml``), or a vector file of lines (``.gpkg``, ``.geojson``, ``.shp``)
+        with a ``highway`` column — lines must meet at shared end points (noded); an optional
+        ``oneway`` column (``yes``/``true``/``1``) and ``maxspeed``, ``name``, ``source`` columns
+        are used.
+    crs
+        Working CRS, used to measure line lengths of vector input.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, of an unknown kind, or lacks a ``highway`` column.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"road file {path} does not exist; set roads.file.path")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".bz2" else path.suffix.lower()
+    if suffix in (".osm", ".xml", ".osm.bz2"):
+        node_tags = sorted(set(ox.settings.useful_tags_node) | {"place"})
+        with osmnx_settings(useful_tags_way=way_tags(), useful_tags_node=node_tags):
+            G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+        return G
+    if suffix == ".graphml":
+        return ox.load_graphml(path)
+    if suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
+        return _graph_from_lines(gpd.read_file(path), crs=crs, name=path.name)
+    raise DataError(
+        f"road file {path} has unknown type {suffix!r}; expected .osm/.xml, .graphml or a "
+        f"vector file of lines (.gpkg, .geojson, .shp)")
+
+
+def _graph_from_lines(lines: gpd.GeoDataFrame, *, crs: Any, name: str) -> nx.MultiDiGraph:
+    """Build a MultiDiGraph from noded lines (end points within 0.5 m are one node)."""
+    require_crs(lines, what=f"road lines {name}")
+    if "highway" not in lines.columns:
+        raise DataError(f"road lines {name} have no 'highway' column; columns: "
+                        f"{list(lines.columns)}")
+    lines = lines[lines.geometry.notna()].explode(index_parts=False).to_crs(working_crs(crs))
+    lines = lines[lines.geom_type == "LineString"].reset_index(drop=True)
+    if lines.empty:
+        raise EmptyNetworkError(f"road lines {name} contain no LineString")
+    coords = shapely.get_coordinates(shapely.boundary(lines.geometry.values))
+    ends = np.round(coords.reshape(-1, 2, 2), 0)  # (line, start/end, xy), rounded to 1 m
+    keys, inverse = np.unique(ends.reshape(-1, 2), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1, 2)
+    G = nx.MultiDiGraph(crs=working_crs(crs).to_wkt(), simplified=False)
+    for i, (x, y) in enumerate(keys):
+        G.add_node(i, x=float(x), y=float(y))
+    oneway = (lines["oneway"].astype(str).str.lower().isin(["yes", "true", "1"])
+              if "oneway" in lines.columns else pd.Series(False, index=lines.index))
+    extra = [c for c in ("maxspeed", "name", "source") if c in lines.columns]
+    for i, row in lines.iterrows():
+        u, v = int(inverse[i, 0]), int(inverse[i, 1])
+        geom = row.geometry
+        attrs = {"highway": row["highway"], "length": float(geom.length), "geometry": geom,
+                 "oneway": bool(oneway[i])}
+        attrs.update({c: row[c] for c in extra if pd.notna(row[c])})
+        G.add_edge(u, v, reversed=False, **attrs)
+        if not oneway[i]:
+            G.add_edge(v, u, reversed=True, **{**attrs, "geometry": geom.reverse()})
+    return G
+
+
+def load_roads(
+    *,
+    source: str,
+    area: BaseGeometry | None = None,
+    area_crs: Any = None,
+    highway_classes: Sequence[str] = DEFAULT_HIGHWAY_CLASSES,
+    speeds_kph: Mapping[str, float] | None = None,
+    crs: Any = CHINA_ALBERS,
+    osm_options: Mapping[str, Any] | None = None,
+    pbf_path: str | None = None,
+    file_path: str | Path | None = None,
+    proxy_path: str | Path | None = None,
+    pbf_cache_dir: str | Path = "cache/pbf",
+) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """Load the road network of one source and turn it into the travel-time graph.
+
+    Parameters
+    ----------
+    source
+        ``osm``, ``pbf``, ``file`` or ``proxy``.
+    area, area_crs
+        Cluster polygon plus buffer (``osm``: query area; ``pbf``: clip box).
+    highway_classes, speeds_kph, crs
+        See :func:`prepare_road_graph`.
+    osm_options
+        Keyword arguments of :func:`load_graph_osm` (``overpass_url``, ``timeout_s``, ...).
+    pbf_path, file_path, proxy_path
+        Input of the ``pbf``, ``file`` and ``proxy`` sources (the proxy is an OSM XML written
+        by :func:`agglonet.transport.proxy.write_proxy_osm`, read like ``file``).
+
+    Returns
+    -------
+    (graph, report)
+        See :func:`prepare_road_graph`; the report also names the source and its licence.
+    """
+    meta: dict[str, Any] = {"roads_source": source}
+    if source == "osm":
+        if area is None:
+            raise DataError("roads.source 'osm' needs the cluster area polygon")
+        raw = load_graph_osm(area, polygon_crs=area_crs, highway_classes=highway_classes,
+                             **dict(osm_options or {}))
+        label = "openstreetmap"
+        meta["roads_url"] = (osm_options or {}).get("overpass_url")
+    elif source == "pbf":
+        if not pbf_path:
+            raise DataError("roads.source 'pbf' needs roads.pbf.path (local path or URL)")
+        raw = load_graph_pbf(pbf_path, polygon=area, polygon_crs=area_crs,
+                             highway_classes=highway_classes, cache_dir=pbf_cache_dir)
+        label = "openstreetmap"
+        meta["pbf"] = str(pbf_path)
+        meta["pbf_sha256"] = raw.graph.get("pbf_sha256")
+    elif source == "file":
+        if not file_path:
+            raise DataError("roads.source 'file' needs roads.file.path")
+        raw = load_graph_file(file_path, crs=crs)
+        label = f"file:{Path(file_path).name}"
+    elif source == "proxy":
+        if not proxy_path:
+            raise DataError("roads.source 'proxy' needs the proxy OSM XML path")
+        raw = load_graph_file(proxy_path, crs=crs)
+        label = PROXY_SOURCE
+    else:
+        raise DataError(f"unknown roads.source {source!r}; expected osm, pbf, file or proxy")
+    G, report = prepare_road_graph(raw, highway_classes=highway_classes, speeds_kph=speeds_kph,
+                                   source=label, crs=crs)
+    if source in ("osm", "pbf") or (source == "file" and Path(str(file_path)).suffix in
+                                    (".osm", ".xml", ".pbf")):
+        meta["licence"] = OSM_ATTRIBUTION
+    if source == "proxy":
+        meta["licence"] = "synthetic; derived from the seats in boundaries/seats inputs"
+        meta["illustrative"] = True
+        meta["note"] = ("synthetic proxy road network built from prefecture and county seats; "
+                        "results illustrate the method and are not findings")
+    G.graph.update({k: v for k, v in meta.items() if isinstance(v, (str, bool))})
+    report.update(meta)
+    return G, report

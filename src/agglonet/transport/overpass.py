@@ -1,0 +1,101 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import osmnx as ox
+import requests
+from shapely.geometry.base import BaseGeometry
+
+from agglonet.crs import WGS84
+from agglonet.errors import DownloadError, EmptyNetworkError
+from agglonet.osm import OSM_ATTRIBUTION
+from agglonet.transport.graph import DEFAULT_HIGHWAY_CLASSES, highway_filter
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def osmnx_settings(**overrides: Any) -> Iterator[None]:
+    """Temporarily set ``osmnx.settings`` attributes (restored afterwards)."""
+    old = {k: getattr(ox.settings, k) for k in overrides}
+    try:
+        for k, v in overrides.items():
+            setattr(ox.settings, k, v)
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(ox.settings, k, v)
+
+
+def way_tags() -> list[str]:
+    return sorted(set(ox.settings.useful_tags_way) | {"source", "maxspeed", "highway", "name"})
+
+
+def polygon_wgs84(polygon: BaseGeometry, polygon_crs: Any) -> BaseGeometry:
+    return gpd.GeoSeries([polygon], crs=polygon_crs).to_crs(WGS84).iloc[0]
+
+
+def load_graph_osm(
+    polygon: BaseGeometry,
+    *,
+    polygon_crs: Any,
+    highway_classes: Iterable[str] = DEFAULT_HIGHWAY_CLASSES,
+    overpass_url: str = "https://overpass-api.de/api",
+    timeout_s: float = 180,
+    overpass_memory: int | None = None,
+    use_cache: bool = True,
+    cache_folder: str | Path = "cache/osmnx",
+    overpass_rate_limit: bool = True,
+) -> nx.MultiDiGraph:
+    """Download the raw road graph inside ``polygon`` from Overpass through osmnx.
+
+    osmnx splits large polygons into sub-queries (``settings.max_query_area_size``) and caches
+    every response under ``cache_folder`` when ``use_cache``.
+
+    Parameters
+    ----------
+    polygon, polygon_crs
+        Area to fetch (e.g. the cluster polygon plus a buffer) and its CRS.
+    highway_classes
+        Classes put in the Overpass filter (:func:`highway_filter`).
+    overpass_url
+        Overpass API base URL (osmnx appends ``/interpreter`` and ``/status``).
+    timeout_s, overpass_memory
+        Request timeout and Overpass ``maxsize``.
+    use_cache, cache_folder
+        osmnx HTTP response cache.
+    overpass_rate_limit
+        Ask the server's ``/status`` for a pause before each query.
+
+    Raises
+    ------
+    DownloadError
+        If the Overpass request fails (the message names the URL).
+    EmptyNetworkError
+        If the area holds no road of the chosen classes.
+    """
+    poly = polygon_wgs84(polygon, polygon_crs)
+    filt = highway_filter(highway_classes)
+    with osmnx_settings(overpass_url=overpass_url, requests_timeout=timeout_s,
+                        overpass_memory=overpass_memory, use_cache=use_cache,
+                        cache_folder=str(cache_folder), overpass_rate_limit=overpass_rate_limit,
+                        useful_tags_way=way_tags()):
+        try:
+            G = ox.graph_from_polygon(poly, custom_filter=filt, simplify=False, retain_all=True,
+                                      truncate_by_edge=True)
+        except ox._errors.InsufficientResponseError as exc:
+            raise EmptyNetworkError(
+                f"Overpass at {overpass_url} returned no road with filter {filt} in the area"
+            ) from exc
+        except (requests.RequestException, ox._errors.ResponseStatusCodeError) as exc:
+            raise DownloadError(f"Overpass request to {overpass_url} failed: {exc}") from exc
+    G.graph["attribution"] = OSM_ATTRIBUTION
+    return G
