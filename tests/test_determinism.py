@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from test_metrics import synthetic_cluster
+from builders import synthetic_cluster
 
 from agglonet.io import write_csv
 from agglonet.metrics.cluster import cluster_metrics

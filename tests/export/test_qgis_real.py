@@ -1,7 +1,7 @@
 """The QGIS projects, opened in real QGIS (Debian's qgis / python3-qgis), headless.
 
 Skipped where the system Python cannot import ``qgis.core``. The check itself runs in
-tests/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``: every layer
+tests/export/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``: every layer
 valid, in the working CRS, with the expected feature count and its default style applied (from
 the project and from the GeoPackage / QML sidecar alone), and the project rendered to a PNG.
 """
@@ -22,7 +22,7 @@ from agglonet.export.qgis_project import discover_layers, write_project
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK_SCRIPT = Path(__file__).with_name("qgis_check.py")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: Tokens of the working CRS every layer must carry.
 PROJ_TOKENS = ["+proj=aea", "+lat_1=25", "+lat_2=47", "+lon_0=105", "+ellps=GRS80"]
 RENDERERS = {"seats": "graduatedSymbol", "road_crossings": "graduatedSymbol",
@@ -80,7 +80,7 @@ def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int =
 
 
 def test_synthetic_project_in_qgis(tmp_path):
-    from test_qgis_project import EXPECTED_COUNTS, make_outputs
+    from builders import EXPECTED_COUNTS, make_outputs
 
     res, rsc = make_outputs(tmp_path)
     project = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc,

@@ -1,9 +1,9 @@
 """Open agglonet QGIS projects headless with the system QGIS and check them; render a PNG.
 
-Run by tests/test_qgis_real.py under the system interpreter (``/usr/bin/python3``, where
+Run by tests/export/test_qgis_real.py under the system interpreter (``/usr/bin/python3``, where
 Debian's ``python3-qgis`` lives), with ``QT_QPA_PLATFORM=offscreen``:
 
-    python3 tests/qgis_check.py expected.json
+    python3 tests/export/qgis_check.py expected.json
 
 ``expected.json``: ``{"project": path, "png": path, "width": px, "layers": {name: {"count": n,
 "renderer": type or null, "raster_renderer": type or null, "labels": bool}}, "proj": [...]}``.

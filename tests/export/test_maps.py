@@ -44,7 +44,7 @@ def test_north_points_to_pole():
 
 
 def test_write_maps_and_report(tmp_path):
-    from test_qgis_project import make_outputs
+    from builders import make_outputs
 
     res, rsc = make_outputs(tmp_path)
     lines = attributions(read_sources(rsc), roads_source="proxy")

