@@ -4,28 +4,22 @@
 
 import datetime as _dt
 
-EXPORT = config.get("export", {"maps": True})
-EXPORT_RASTERS = ["travel_time_min", "landcover", "mspa", "resistance", "cost_distance",
-                  "current_density"]
+from agglonet.outputs import project_inputs
+
+EXPORT = config["export"]
 ARCHIVE_ZIP = "results/archive/agglonet-{}-{}.zip".format(
     "-".join(CLUSTERS), _dt.date.today().strftime("%Y%m%d"))
 
 
 rule qgis_project:
     input:
-        transport="results/{cluster}/transport.gpkg",
-        ecology="results/{cluster}/ecology.gpkg",
-        cities="results/{cluster}/cities.gpkg",
-        rasters=expand("results/{{cluster}}/{name}.tif", name=EXPORT_RASTERS),
-        transport_summary="results/{cluster}/transport_summary.json",
+        **project_inputs(),
         sources="resources/{cluster}/sources.json",
+        quality="results/{cluster}/quality.json",
     output:
         project="results/{cluster}/{cluster}.qgs",
     params:
         crs=config["crs"],
-        roads_source=config["roads"]["source"],
-        results_dir=lambda w: f"results/{w.cluster}",
-        resources_dir=lambda w: f"resources/{w.cluster}",
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:
@@ -45,16 +39,13 @@ rule maps:
         transport="results/{cluster}/transport.gpkg",
         ecology="results/{cluster}/ecology.gpkg",
         cities="results/{cluster}/cities.gpkg",
-        travel_time="results/{cluster}/travel_time_min.tif",
+        travel_time_min="results/{cluster}/travel_time_min.tif",
         landcover="results/{cluster}/landcover.tif",
         sources="resources/{cluster}/sources.json",
+        quality="results/{cluster}/quality.json",
     output:
         accessibility="results/{cluster}/maps/accessibility.png",
         ecology="results/{cluster}/maps/ecology.png",
-    params:
-        roads_source=config["roads"]["source"],
-        results_dir=lambda w: f"results/{w.cluster}",
-        resources_dir=lambda w: f"resources/{w.cluster}",
     log:
         "logs/{cluster}/maps.log",
     benchmark:
@@ -72,9 +63,15 @@ rule maps:
 rule report:
     input:
         metrics=expand("results/{cluster}/metrics.csv", cluster=CLUSTERS),
-        maps=expand("results/{cluster}/maps/{name}.png", cluster=CLUSTERS,
-                    name=["accessibility", "ecology"]) if EXPORT.get("maps", True) else [],
-        projects=expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS),
+        accessibility_map=expand("results/{cluster}/maps/accessibility.png", cluster=CLUSTERS)
+        if EXPORT["maps"] else [],
+        ecology_map=expand("results/{cluster}/maps/ecology.png", cluster=CLUSTERS)
+        if EXPORT["maps"] else [],
+        transport_summary=expand("results/{cluster}/transport_summary.json", cluster=CLUSTERS),
+        ecology_summary=expand("results/{cluster}/ecology_summary.json", cluster=CLUSTERS),
+        sources_json=expand("resources/{cluster}/sources.json", cluster=CLUSTERS),
+        quality=expand("results/{cluster}/quality.json", cluster=CLUSTERS),
+        project=expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS),
         comparison="results/cluster_comparison.csv",
         chart="results/cluster_comparison.png",
     output:
@@ -107,7 +104,7 @@ rule archive:
         clusters=list(CLUSTERS),
         config=config,
         repo=workflow.basedir,
-        include_inputs=EXPORT.get("archive", {}).get("include_inputs", True),
+        include_inputs=EXPORT["archive"]["include_inputs"],
     log:
         "logs/archive.log",
     benchmark:
@@ -123,6 +120,6 @@ rule archive:
 
 
 TARGETS += expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS)
-if EXPORT.get("maps", True):
+if EXPORT["maps"]:
     TARGETS += expand("results/{cluster}/maps/{name}.png", cluster=CLUSTERS,
                       name=["accessibility", "ecology"])

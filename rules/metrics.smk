@@ -37,6 +37,7 @@ rule cluster_metrics:
         transport_summary="results/{cluster}/transport_summary.json",
         ecology_summary="results/{cluster}/ecology_summary.json",
         ecology="results/{cluster}/ecology.gpkg",
+        quality="results/{cluster}/quality.json",
     output:
         metrics="results/{cluster}/metrics.csv",
     params:

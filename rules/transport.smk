@@ -139,6 +139,30 @@ rule travel_time_surface:
         "../scripts/travel_time_surface.py"
 
 
+# The run's one quality fact (measured / approximate / illustrative): decided here, once, from the
+# road source the network was built from and the inputs' native resolutions; read by metrics,
+# maps, report and QGIS project.
+rule quality:
+    message:
+        "Quality of the inputs of {wildcards.cluster}"
+    input:
+        report="resources/{cluster}/road_network_report.json",
+        landcover="resources/{cluster}/landcover_source.tif",
+        dem="resources/{cluster}/dem.tif",
+    output:
+        quality="results/{cluster}/quality.json",
+    log:
+        "logs/{cluster}/quality.log",
+    benchmark:
+        "benchmarks/out/{cluster}/quality.tsv"
+    resources:
+        mem_mb=300,
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/quality.py"
+
+
 TARGETS += expand(
     [
         "results/{cluster}/transport.gpkg",
@@ -147,6 +171,7 @@ TARGETS += expand(
         "results/{cluster}/transport_summary.json",
         "results/{cluster}/travel_time_min.tif",
         "results/{cluster}/travel_time_core_min.tif",
+        "results/{cluster}/quality.json",
     ],
     cluster=CLUSTERS,
 )

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from agglonet.ecology.network import LAYER_COLUMNS
 from agglonet.ecology.summary import circuit_stage
 from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
 from agglonet.logs import setup_logging
+from agglonet.outputs import layer_names
 
 setup_logging(snakemake.log[0])
 
@@ -14,7 +14,8 @@ resistance, profile = read_raster(inp.resistance)
 labels, _ = read_raster(inp.labels)
 mask, _ = read_raster(inp.corridor_mask)
 transform, crs = profile["transform"], profile["crs"]
-layers = {name: read_layer(inp.network, name).drop(columns="fid") for name in LAYER_COLUMNS}
+layers = {name: read_layer(inp.network, name).drop(columns="fid")
+          for name in layer_names("ecology_corridors")}
 current, layers = circuit_stage(resistance, labels, mask, layers, transform=transform, crs=crs,
                                 mode=p.mode, solver=p.solver, direct_max_cells=p.direct_max_cells,
                                 pinch_quantile=p.pinch_quantile)

@@ -1,19 +1,23 @@
 """Rule maps: a cluster's outputs → results/{cluster}/maps/{accessibility,ecology}.png."""
 
+import json
 from pathlib import Path
 
 from agglonet.export.maps import write_maps
 from agglonet.logs import setup_logging
-from agglonet.provenance import attributions, read_sources
+from agglonet.provenance import attributions, source_records
+from agglonet.quality import read_quality
 
 setup_logging(snakemake.log[0])
 
-params = snakemake.params
+inp = snakemake.input
+quality = read_quality(inp.quality)
+records = source_records(json.loads(Path(inp.sources).read_text(encoding="utf-8")))
 write_maps(
     Path(snakemake.output.accessibility).parent,
-    results_dir=params.results_dir,
-    resources_dir=params.resources_dir,
+    inputs={key: inp[key] for key in ("cities", "transport", "ecology", "travel_time_min",
+                                      "landcover")},
     cluster=snakemake.wildcards.cluster,
-    attribution=attributions(read_sources(params.resources_dir), roads_source=params.roads_source),
-    roads_source=params.roads_source,
+    attribution=attributions(records, roads_source=quality.roads_source),
+    quality=quality,
 )

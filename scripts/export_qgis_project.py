@@ -2,13 +2,15 @@
 
 from agglonet.export.qgis_project import write_project
 from agglonet.logs import setup_logging
+from agglonet.outputs import project_inputs
+from agglonet.quality import read_quality
 
 setup_logging(snakemake.log[0])
 
 write_project(
     snakemake.output.project,
-    results_dir=snakemake.params.results_dir,
-    resources_dir=snakemake.params.resources_dir,
+    inputs={key: snakemake.input[key] for key in project_inputs()},
+    sources=snakemake.input.sources,
+    quality=read_quality(snakemake.input.quality),
     crs=snakemake.params.crs,
-    roads_source=snakemake.params.roads_source,
 )

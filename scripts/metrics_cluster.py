@@ -8,6 +8,7 @@ import pandas as pd
 from agglonet.io import read_layer, write_csv
 from agglonet.logs import setup_logging
 from agglonet.metrics.cluster import cluster_metrics
+from agglonet.quality import read_quality
 
 setup_logging(snakemake.log[0])
 
@@ -23,6 +24,7 @@ table = cluster_metrics(
     od=pd.read_csv(inp.od, dtype={"origin_adcode": str, "dest_adcode": str}),
     transport_summary=json.loads(Path(inp.transport_summary).read_text(encoding="utf-8")),
     ecology_summary=json.loads(Path(inp.ecology_summary).read_text(encoding="utf-8")),
+    quality=read_quality(inp.quality),
     daily_thresholds_h=snakemake.params.daily_thresholds_h,
     **ecology,
 )

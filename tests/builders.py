@@ -15,6 +15,8 @@ from shapely.geometry import LineString, Point, box
 
 from agglonet.crs import CHINA_ALBERS
 from agglonet.io import write_csv, write_gpkg, write_json, write_raster
+from agglonet.outputs import paths_for, project_inputs
+from agglonet.quality import decide_quality, write_quality
 
 #: Synthetic grid: 40 × 30 cells of 1 km, lower-left at (600 km, 3 800 km) in China Albers.
 X0, Y0, RES, NX, NY = 600_000.0, 3_830_000.0, 1000.0, 40, 30
@@ -25,6 +27,7 @@ _BUILT: dict[str, Path] = {}
 
 #: Expected feature count of every vector layer make_outputs writes.
 EXPECTED_COUNTS = {"cities": 2, "counties": 4, "cluster": 1, "roads": 4, "seats": 3,
+                   "seats (cities)": 3,
                    "od_links": 3, "sources": 2, "corridors": 2, "corridor_areas": 2,
                    "pinch_points": 5, "barriers": 2, "road_crossings": 3}
 
@@ -41,6 +44,14 @@ def make_outputs(root: Path, cluster: str = "toy") -> tuple[Path, Path]:
     for sub in ("results", "resources"):
         shutil.copytree(_BUILT[cluster] / sub / cluster, root / sub / cluster)
     return root / "results" / cluster, root / "resources" / cluster
+
+
+def toy_inputs(res: Path, cluster: str = "toy") -> dict[str, Path]:
+    """Catalogue key → path of the files :func:`make_outputs` wrote (a rule's inputs)."""
+    root = res.parents[1]
+    keys = [*project_inputs(), "sources_json", "quality", "metrics", "transport_summary",
+            "ecology_summary"]
+    return {key: root / rel for key, rel in paths_for(keys, cluster).items()}
 
 
 def _write_outputs(root: Path, cluster: str) -> None:
@@ -121,6 +132,10 @@ def _write_outputs(root: Path, cluster: str) -> None:
     net = {"sources": sources, "corridors": corridors, "corridor_areas": corridor_areas,
            "pinch_points": pinch, "barriers": barriers}
     write_gpkg(res / "ecology.gpkg", {**net, "road_crossings": crossings})
+    write_gpkg(res / "cities.gpkg", {"cities": cities, "seats": seats[["adcode", "name_zh",
+                                                                       "name_en", "population",
+                                                                       "geometry"]]})
+    write_quality(res / "quality.json", decide_quality(roads_source="proxy"))
     transform = Affine(RES, 0.0, X0, 0.0, -RES, Y0)
     yy, xx = np.mgrid[0:NY, 0:NX]
     travel = np.hypot(xx - 5, yy - 10).astype("float32") * 1.5
@@ -181,7 +196,7 @@ def synthetic_cluster(name: str = "tri") -> dict:
     })
     transport_summary = {"road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
                          "road_n_nodes": 120, "road_n_edges": 132,
-                         "roads_source": "synthetic_proxy"}
+                         "roads_source": "proxy"}
     ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "iic": 0.0123,
                        "pc": 0.000456789, "eca_km2": 5.5, "landcover_source": "modis_igbp",
                        "n_sources": 2, "n_corridors": 1}
@@ -204,4 +219,4 @@ def synthetic_cluster(name: str = "tri") -> dict:
                 accessibility=accessibility, od=od, transport_summary=transport_summary,
                 ecology_summary=ecology_summary, sources=sources, corridors=corridors,
                 pinch_points=pinch_points, road_crossings=road_crossings,
-                daily_thresholds_h=[1, 2, 3])
+                quality=decide_quality(roads_source="proxy"), daily_thresholds_h=[1, 2, 3])

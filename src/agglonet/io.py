@@ -22,20 +22,12 @@ import rasterio
 from affine import Affine
 
 from agglonet import styles
+from agglonet.outputs import LAYER_GEOMETRY_TYPES
 
 #: GeoPackage version written: 1.2 is read cleanly by older QGIS/GDAL (Debian's QGIS 3.22 with
 #: GDAL 3.6 warns on GeoPackage 1.4, which recent GDAL writes by default).
 GPKG_VERSION = "1.2"
 
-#: Geometry type of every layer agglonet writes, by layer name. Used when a layer is empty (no
-#: geometry to infer it from), so QGIS still sees a typed, styleable layer.
-LAYER_GEOMETRY_TYPES = {
-    "cities": "MultiPolygon", "counties": "MultiPolygon", "cluster": "MultiPolygon",
-    "seats": "Point", "county_seats": "Point",
-    "roads": "LineString", "road_nodes": "Point", "od_links": "LineString",
-    "sources": "MultiPolygon", "corridors": "LineString", "corridor_areas": "MultiPolygon",
-    "pinch_points": "Point", "barriers": "Point", "road_crossings": "Point",
-}
 
 
 @contextlib.contextmanager
@@ -71,7 +63,8 @@ def write_gpkg(
     layers
         Layer name → GeoDataFrame (each with a CRS). Layers are written in the given order, with a
         stable integer ``fid`` taken from the row order. An empty layer gets its geometry type
-        from :data:`LAYER_GEOMETRY_TYPES`.
+        from the output catalogue
+        (:data:`agglonet.outputs.LAYER_GEOMETRY_TYPES`).
     metadata
         Provenance (source, licence, ...), stored as GDAL metadata of every layer (so a single
         layer opened alone still carries it). Non-strings are JSON-encoded. Not stored at

@@ -289,11 +289,18 @@ def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | No
     return list(dict.fromkeys(lines))
 
 
-def read_sources(resources_dir: str | Path) -> list[dict[str, Any]]:
-    """Source records of a cluster (``sources.json``), ``[]`` when absent."""
-    path = Path(resources_dir) / "sources.json"
-    if not path.exists():
-        return []
+def read_sources(path: str | Path) -> list[dict[str, Any]]:
+    """Source records of a cluster's ``sources.json``.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"provenance file {path} does not exist; it is written by rule "
+                        "write_sources")
     return source_records(json.loads(path.read_text(encoding="utf-8")))
 
 

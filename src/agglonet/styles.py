@@ -29,6 +29,7 @@ import pandas as pd
 import pyogrio
 import rasterio
 
+from agglonet import outputs
 from agglonet.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -61,15 +62,6 @@ MSPA_PALETTE: dict[int, tuple[str, str]] = {
     17: ("core", "#00c800"),
     33: ("bridge", "#ff0000"),
     65: ("loop", "#ffff00"),
-}
-#: Continuous rasters: file stem → (matplotlib colormap, legend unit).
-RASTER_RAMPS: dict[str, tuple[str, str]] = {
-    "travel_time_min": ("viridis", "min"),
-    "travel_time_core_min": ("viridis", "min"),
-    "resistance": ("YlOrBr", "cost units"),
-    "cost_distance": ("magma_r", "cost units"),
-    "current_density": ("inferno", "A"),
-    "dem": ("terrain", "m"),
 }
 #: Road classes (``highway``) → (colour, width mm), most important first.
 ROAD_CLASSES: dict[str, tuple[str, float]] = {
@@ -434,7 +426,8 @@ def raster_style(name: str, values: np.ndarray) -> ET.Element:
         return paletted_style(LANDCOVER_PALETTE)
     if name == "mspa":
         return paletted_style(MSPA_PALETTE)
-    cmap, unit = RASTER_RAMPS.get(name, ("Greys", ""))
+    entry = outputs.raster(name)
+    cmap, unit = (entry.cmap, entry.unit) if entry and entry.cmap else ("Greys", "")
     return pseudocolor_style(values, cmap=cmap, unit=unit)
 
 

@@ -15,11 +15,12 @@ from shapely.geometry import LineString, box
 from agglonet.crs import CHINA_ALBERS
 from agglonet.ecology.landcover import CLASS_CODES, NODATA, PRESETS, reclassify
 from agglonet.ecology.mspa import mspa
-from agglonet.ecology.network import LAYER_COLUMNS, network_layers
+from agglonet.ecology.network import network_layers
 from agglonet.ecology.sources import select_sources
 from agglonet.ecology.summary import circuit_stage, corridor_stage, ecology_summary
 from agglonet.errors import DataError
 from agglonet.io import read_layer, write_gpkg
+from agglonet.outputs import layer_columns, layer_names
 
 T = from_origin(0, 20_000, 1000, 1000)
 
@@ -64,7 +65,8 @@ def test_one_source_gives_empty_network(tmp_path: Path, caplog: pytest.LogCaptur
     assert summary["alpha"] is None and summary["gamma"] is None
     # The GeoPackage round-trips with every layer, empty ones with their columns.
     path = write_gpkg(tmp_path / "net.gpkg", layers)
-    for name, columns in LAYER_COLUMNS.items():
+    for name in layer_names("ecology_network"):
+        columns = layer_columns("ecology_network", name)
         frame = read_layer(path, name)
         assert set(columns) <= set(frame.columns)
 

@@ -8,8 +8,9 @@ from rasterio.transform import from_origin
 
 from agglonet.crs import CHINA_ALBERS
 from agglonet.ecology.mspa import MSPA_CODES
-from agglonet.ecology.sources import SOURCE_COLUMNS, add_mean_resistance, select_sources
+from agglonet.ecology.sources import add_mean_resistance, select_sources
 from agglonet.errors import DataError
+from agglonet.outputs import SOURCE_COLUMNS
 
 CORE = MSPA_CODES["core"]
 TRANSFORM = from_origin(500_000, 4_000_000, 1000, 1000)
@@ -34,7 +35,7 @@ def _select(**kw: object) -> object:
 def test_sources_ranked_by_dpc_by_hand() -> None:
     sel = _select()
     src = sel.sources
-    assert list(src.columns) == SOURCE_COLUMNS + ["geometry"]
+    assert list(src.columns) == [*SOURCE_COLUMNS, "geometry"]
     assert src["source_id"].tolist() == [1, 2] and src["rank"].tolist() == [1, 2]
     np.testing.assert_allclose(src["area_km2"], [25, 9])
     # num = 25² + 9² + 2·25·9·0.5 = 931 (p = 0.5 at d = d0 = 4 km)

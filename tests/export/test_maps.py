@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from agglonet.export.maps import north_angle_deg, north_arrow, scale_bar, write_maps
 from agglonet.export.report import build_report
 from agglonet.provenance import attributions, read_sources
+from agglonet.quality import read_quality
 
 
 @pytest.mark.parametrize(("span", "expected"), [(40_000, 5_000), (100_000, 20_000),
@@ -44,21 +45,26 @@ def test_north_points_to_pole():
 
 
 def test_write_maps_and_report(tmp_path):
-    from builders import make_outputs
+    from builders import make_outputs, toy_inputs
 
     res, rsc = make_outputs(tmp_path)
-    lines = attributions(read_sources(rsc), roads_source="proxy")
-    paths = write_maps(res / "maps", results_dir=res, resources_dir=rsc, cluster="toy",
-                       attribution=lines, roads_source="proxy")
+    inputs = toy_inputs(res)
+    fact = read_quality(inputs["quality"])
+    lines = attributions(read_sources(inputs["sources_json"]), roads_source=fact.roads_source)
+    paths = write_maps(res / "maps", inputs=inputs, cluster="toy", attribution=lines,
+                       quality=fact)
     assert [p.name for p in paths] == ["accessibility.png", "ecology.png"]
     for p in paths:
         img = mpimg.imread(p)
         assert img.shape[0] > 500 and img.shape[1] > 500
         assert img[..., :3].std() > 0.05  # not a blank canvas
-    html = build_report(results_dir=tmp_path / "results", resources_dir=tmp_path / "resources",
-                        clusters=["toy"], config={"clusters": ["toy"], "crs": "x"})
+    files = {**inputs, "accessibility_map": paths[0], "ecology_map": paths[1],
+             "project": res / "toy.qgs"}
+    chart = paths[0]  # any PNG stands in for the comparison chart here
+    html = build_report(clusters={"toy": files}, comparison_table=inputs["metrics"],
+                        comparison_chart=chart, config={"clusters": ["toy"], "crs": "x"})
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2  # both maps embedded (no comparison chart in this fixture)
+    assert len(images) == 3  # both maps and the comparison chart embedded
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "synthetic proxy network" in html and "illustrative" in html
     assert "road_alpha" in html  # metrics table

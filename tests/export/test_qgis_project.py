@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from builders import EXPECTED_COUNTS, make_outputs
+from builders import EXPECTED_COUNTS, make_outputs, toy_inputs
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.export.qgis_project import discover_layers, write_project
+from agglonet.export.qgis_project import project_layers, write_project
 from agglonet.provenance import attributions
+from agglonet.quality import read_quality
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,15 @@ def outputs(tmp_path_factory):
     return res, rsc
 
 
-def test_discover_layers_groups_and_skips_style_table(outputs):
+def _write(res, path):
+    inputs = toy_inputs(res)
+    return write_project(path, inputs=inputs, sources=inputs["sources_json"],
+                         quality=read_quality(inputs["quality"]), crs=CHINA_ALBERS)
+
+
+def test_project_layers_groups_and_skips_style_table(outputs):
     res, rsc = outputs
-    layers = discover_layers(res, resources_dir=rsc)
+    layers = project_layers(toy_inputs(res))
     names = {(pl.group, pl.name) for pl in layers}
     assert ("Conflicts", "road_crossings") in names
     assert ("Boundaries", "cities") in names and ("Transport", "seats") in names
@@ -40,13 +47,14 @@ def test_discover_layers_groups_and_skips_style_table(outputs):
 
 def test_project_xml_relative_paths_crs_styles_metadata(outputs):
     res, rsc = outputs
-    qgs = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc, crs=CHINA_ALBERS)
+    qgs = _write(res, res / "toy.qgs")
     root = ET.parse(qgs).getroot()
     assert root.tag == "qgis"
     sources = [el.text for el in root.iter("datasource")]
     assert all(not Path(s.split("|")[0]).is_absolute() for s in sources)
     assert "./transport.gpkg|layername=seats" in sources
-    assert "../../resources/toy/boundaries.gpkg|layername=cities" in sources
+    assert "./cities.gpkg|layername=cities" in sources
+    assert "../../resources/toy/boundaries.gpkg|layername=cluster" in sources
     assert "./landcover.tif" in sources
     for s in sources:  # relative paths resolve to existing files from the project folder
         assert (res / s.split("|")[0]).resolve().exists(), s
@@ -80,12 +88,20 @@ def test_attributions_osm_roads():
     assert not any("synthetic" in line for line in lines)
 
 
-def test_project_needs_outputs(tmp_path):
+def outputs_quality():
+    from builders import _BUILT
+
+    return _BUILT["toy"] / "results" / "toy" / "quality.json"
+
+
+def test_project_needs_outputs(tmp_path, outputs):
     from agglonet.errors import DataError
     with pytest.raises(DataError, match="no GeoPackage layer"):
-        write_project(tmp_path / "x.qgs", results_dir=tmp_path, crs=CHINA_ALBERS)
+        write_project(tmp_path / "x.qgs", inputs={"transport": tmp_path / "missing.gpkg"},
+                      sources=tmp_path / "s.json", quality=read_quality(outputs_quality()),
+                      crs=CHINA_ALBERS)
 
 
-def test_summary_json_written(outputs):
+def test_quality_fact_written(outputs):
     res, _ = outputs
-    assert json.loads((res / "transport_summary.json").read_text())["roads_source"] == "proxy"
+    assert json.loads((res / "quality.json").read_text())["quality"] == "illustrative"

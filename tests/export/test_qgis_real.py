@@ -1,8 +1,9 @@
 """The QGIS projects, opened in real QGIS (Debian's qgis / python3-qgis), headless.
 
 Skipped where the system Python cannot import ``qgis.core``. The check itself runs in
-tests/export/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``: every layer
-valid, in the working CRS, with the expected feature count and its default style applied (from
+tests/export/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``:
+every layer valid, in the working CRS, with the expected feature count and its default style
+applied (from
 the project and from the GeoPackage / QML sidecar alone), and the project rendered to a PNG.
 """
 
@@ -18,7 +19,9 @@ import pyogrio
 import pytest
 
 from agglonet.crs import CHINA_ALBERS
-from agglonet.export.qgis_project import discover_layers, write_project
+from agglonet.export.qgis_project import project_layers, write_project
+from agglonet.outputs import paths_for, project_inputs
+from agglonet.quality import read_quality
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK_SCRIPT = Path(__file__).with_name("qgis_check.py")
@@ -54,7 +57,9 @@ pytestmark = [pytest.mark.qgis, pytest.mark.skipif(_MISSING is not None,
 def expected_layers(results_dir: Path, resources_dir: Path | None) -> dict[str, dict]:
     """Expected feature counts (read with pyogrio, independently of QGIS) and renderers."""
     out: dict[str, dict] = {}
-    for pl in discover_layers(results_dir, resources_dir=resources_dir):
+    root, cluster = results_dir.parents[1], results_dir.name
+    inputs = {k: root / v for k, v in paths_for(project_inputs(), cluster).items()}
+    for pl in project_layers(inputs):
         if pl.is_raster:
             out[pl.name] = {"raster_renderer": RASTER_RENDERERS.get(pl.name)}
         else:
@@ -80,11 +85,12 @@ def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int =
 
 
 def test_synthetic_project_in_qgis(tmp_path):
-    from builders import EXPECTED_COUNTS, make_outputs
+    from builders import EXPECTED_COUNTS, make_outputs, toy_inputs
 
     res, rsc = make_outputs(tmp_path)
-    project = write_project(res / "toy.qgs", results_dir=res, resources_dir=rsc,
-                            crs=CHINA_ALBERS)
+    inputs = toy_inputs(res)
+    project = write_project(res / "toy.qgs", inputs=inputs, sources=inputs["sources_json"],
+                            quality=read_quality(inputs["quality"]), crs=CHINA_ALBERS)
     layers = expected_layers(res, rsc)
     # pyogrio's counts agree with what the fixture wrote (so QGIS is checked against truth)
     assert {n: v["count"] for n, v in layers.items() if "count" in v} == EXPECTED_COUNTS

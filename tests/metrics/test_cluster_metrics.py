@@ -15,6 +15,7 @@ from agglonet.crs import CHINA_ALBERS
 from agglonet.errors import CRSError, DataError
 from agglonet.io import format_value
 from agglonet.metrics.cluster import cluster_metrics, metric_columns
+from agglonet.quality import decide_quality, write_quality
 
 
 def test_every_column_by_hand() -> None:
@@ -50,7 +51,7 @@ def test_every_column_by_hand() -> None:
         "eco_n_pinch_points": 3,
         "n_road_crossings": 2,
         "road_length_in_corridors_km": 0.5,          # (200 + 300) m
-        "roads_source": "synthetic_proxy", "landcover_source": "modis_igbp",
+        "roads_source": "proxy", "landcover_source": "modis_igbp",
         "illustrative": True,
     }
     assert list(row.index) == metric_columns([1, 2, 3])
@@ -80,7 +81,7 @@ def test_empty_ecology_layers_and_osm_roads() -> None:
     inputs = synthetic_cluster()
     for layer in ("sources", "corridors", "pinch_points", "road_crossings"):
         inputs[layer] = inputs[layer].iloc[0:0]
-    inputs["transport_summary"] = {**inputs["transport_summary"], "roads_source": "osm"}
+    inputs["quality"] = decide_quality(roads_source="osm")
     row = cluster_metrics(**inputs).iloc[0]
     assert row["eco_n_sources"] == 0 and row["eco_source_area_km2"] == 0
     assert row["eco_corridor_length_km"] == 0 and row["n_road_crossings"] == 0
@@ -173,13 +174,15 @@ def test_rule_scripts_on_files(tmp_path) -> None:
     write_csv(out / "accessibility.csv", data["accessibility"])
     write_csv(out / "od.csv", data["od"])
     write_json(out / "transport_summary.json", data["transport_summary"])
+    write_quality(out / "quality.json", data["quality"])
     write_json(out / "ecology_summary.json",
                {**data["ecology_summary"], "gamma": None, "n_corridors": 1})
     run("metrics_cluster.py", wildcards={"cluster": "tri"},
         input={"boundaries": str(res / "boundaries.gpkg"), "seats": str(res / "seats.gpkg"),
                "accessibility": str(out / "accessibility.csv"), "od": str(out / "od.csv"),
                "transport_summary": str(out / "transport_summary.json"),
-               "ecology_summary": str(out / "ecology_summary.json"), "ecology": str(ecology)},
+               "ecology_summary": str(out / "ecology_summary.json"), "ecology": str(ecology),
+               "quality": str(out / "quality.json")},
         output={"metrics": str(out / "metrics.csv")},
         params={"daily_thresholds_h": [1, 2, 3], "float_precision": 6})
     row = pd.read_csv(out / "metrics.csv").iloc[0]

@@ -26,14 +26,12 @@ from shapely.geometry import Point
 from agglonet.ecology.corridors import CorridorNetwork, SourceCostSurface
 from agglonet.ecology.raster_graph import cell_size_m
 from agglonet.errors import ConfigError
+from agglonet.outputs import BARRIER_COLUMNS
 
 log = logging.getLogger(__name__)
 
 #: Significant digits kept in barrier scores before ranking (float noise is ~1e-13 relative).
 SCORE_DIGITS = 10
-#: Columns of the ``barriers`` layer.
-BARRIER_COLUMNS = ("barrier_id", "corridor_id", "from_source", "to_source", "score", "lcd_gain",
-                   "radius_m")
 
 
 def round_significant(values: np.ndarray, *, digits: int) -> np.ndarray:

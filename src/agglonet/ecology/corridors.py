@@ -53,14 +53,12 @@ from agglonet.ecology.raster_graph import (
     validate_rasters,
 )
 from agglonet.errors import DataError, EmptyNetworkError
+from agglonet.outputs import CORRIDOR_COLUMNS
 
 log = logging.getLogger(__name__)
 
 #: Corridor classes from the highest to the lowest gravity.
 CORRIDOR_CLASSES = ("primary", "secondary", "general")
-#: Columns of the ``corridors`` layer (``corridor_areas`` adds ``area_km2``).
-CORRIDOR_COLUMNS = ("corridor_id", "from_source", "to_source", "cost_weighted_length", "length_km",
-                    "euclid_distance_m", "cwd_to_euclid", "gravity", "corridor_class")
 
 
 @dataclass(frozen=True)

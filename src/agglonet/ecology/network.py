@@ -7,27 +7,16 @@ from typing import Any
 
 import geopandas as gpd
 
+from agglonet.outputs import layer_columns
+
 logger = logging.getLogger(__name__)
 
 
-#: Columns (besides geometry) of each layer of ``ecology_network.gpkg``.
-LAYER_COLUMNS: dict[str, list[str]] = {
-    "sources": ["source_id", "area_km2", "dpc", "dpc_intra", "dpc_flux", "dpc_connector", "diic",
-                "mean_resistance", "rank"],
-    "corridors": ["corridor_id", "from_source", "to_source", "cost_weighted_length", "length_km",
-                  "cwd_to_euclid", "euclid_distance_m", "gravity", "corridor_class"],
-    "corridor_areas": ["corridor_id", "from_source", "to_source", "cost_weighted_length",
-                       "length_km", "cwd_to_euclid", "euclid_distance_m", "gravity",
-                       "corridor_class", "area_km2"],
-    "pinch_points": ["pinch_id", "corridor_id", "current_density"],
-    "barriers": ["barrier_id", "score", "lcd_gain", "from_source", "to_source", "corridor_id",
-                 "radius_m"],
-}
 
 
 def empty_layer(name: str, *, crs: Any) -> gpd.GeoDataFrame:
     """A layer of ``ecology_network.gpkg`` with its columns and no rows."""
-    return gpd.GeoDataFrame({c: [] for c in LAYER_COLUMNS[name]},
+    return gpd.GeoDataFrame({c: [] for c in layer_columns("ecology_network", name)},
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 

@@ -25,12 +25,10 @@ from scipy import ndimage
 from agglonet.ecology.connectivity import connectivity_indices, edge_distances_m
 from agglonet.ecology.mspa import MSPA_CODES
 from agglonet.errors import DataError
+from agglonet.outputs import SOURCE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the ``sources`` layer, in order.
-SOURCE_COLUMNS = ["source_id", "area_km2", "dpc", "dpc_intra", "dpc_flux", "dpc_connector", "diic",
-                  "mean_resistance", "rank"]
 
 
 @dataclass(frozen=True)
@@ -206,7 +204,7 @@ def select_sources(
     }
     logger.info("%d candidate core patches, %d sources (dPC %.3g … %.3g); PC=%.3g ECA=%.1f km²",
                 n, keep.size, res.dpc[keep].max(), res.dpc[keep].min(), res.pc, res.eca_km2)
-    return SourceSelection(sources=sources[SOURCE_COLUMNS + ["geometry"]], labels=src_labels,
+    return SourceSelection(sources=sources[[*SOURCE_COLUMNS, "geometry"]], labels=src_labels,
                            indices=indices)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +34,7 @@ from pyproj import CRS, Transformer
 
 from agglonet.io import atomic_path, read_layer
 from agglonet.provenance import STANDARD_ATTRIBUTIONS
+from agglonet.quality import ILLUSTRATIVE, QualityFact
 from agglonet.styles import LANDCOVER_PALETTE
 
 logger = logging.getLogger(__name__)
@@ -329,11 +330,10 @@ def ecology_map(
 def write_maps(
     out_dir: str | Path,
     *,
-    results_dir: str | Path,
-    resources_dir: str | Path | None = None,
+    inputs: Mapping[str, str | Path],
     cluster: str,
     attribution: Sequence[str],
-    roads_source: str | None = None,
+    quality: QualityFact,
 ) -> list[Path]:
     """Write ``accessibility.png`` and ``ecology.png`` for one cluster.
 
@@ -341,41 +341,39 @@ def write_maps(
     ----------
     out_dir
         ``results/{cluster}/maps``.
-    results_dir, resources_dir
-        The cluster's folders (layers are read from ``transport.gpkg``, ``ecology.gpkg``,
-        ``travel_time_min.tif``, ``landcover.tif`` and ``boundaries.gpkg``).
+    inputs
+        Catalogue file key → path: ``cities``, ``transport``, ``ecology`` (GeoPackages),
+        ``travel_time_min`` and ``landcover`` (rasters).
     cluster
         Cluster key (titles).
     attribution
-        Attribution lines (see :func:`agglonet.export.qgis_project.attributions`).
-    roads_source
-        ``proxy`` adds the "synthetic proxy roads — illustrative" note to both maps.
+        Attribution lines (see :func:`agglonet.provenance.attributions`).
+    quality
+        The run's quality fact: illustrative roads add a note to both maps.
 
     Returns
     -------
     list of pathlib.Path
         The two PNGs.
     """
-    res = Path(results_dir)
     out = Path(out_dir)
     standard = set(STANDARD_ATTRIBUTIONS.values())
     lines = [line for line in attribution if line in standard] or list(attribution)
-    if roads_source == "proxy" and not any("synthetic proxy" in line for line in lines):
+    proxy = quality.transport_quality == ILLUSTRATIVE
+    if proxy and not any("synthetic proxy" in line for line in lines):
         lines.insert(0, PROXY_NOTE)
-    cities = _read_optional(res / "cities.gpkg", "cities")
-    if cities is None and resources_dir is not None:
-        cities = _read_optional(Path(resources_dir) / "boundaries.gpkg", "cities")
-    transport, ecology = res / "transport.gpkg", res / "ecology.gpkg"
+    cities = _read_optional(Path(inputs["cities"]), "cities")
+    transport, ecology = Path(inputs["transport"]), Path(inputs["ecology"])
     seats = _read_optional(transport, "seats")
     crs = next((f.crs for f in (seats, cities) if f is not None and f.crs is not None), None)
-    suffix = " (synthetic proxy roads — illustrative)" if roads_source == "proxy" else ""
+    suffix = " (synthetic proxy roads — illustrative)" if proxy else ""
     paths = [
         accessibility_map(out / "accessibility.png",
-                          travel_time=_raster(res / "travel_time_min.tif"),
+                          travel_time=_raster(Path(inputs["travel_time_min"])),
                           seats=seats, od_links=_read_optional(transport, "od_links"),
                           cities=cities, crs=crs, attribution=lines,
                           title=f"{cluster}: travel time and linkage{suffix}"),
-        ecology_map(out / "ecology.png", landcover=_raster(res / "landcover.tif"),
+        ecology_map(out / "ecology.png", landcover=_raster(Path(inputs["landcover"])),
                     sources=_read_optional(ecology, "sources"),
                     corridors=_read_optional(ecology, "corridors"),
                     pinch_points=_read_optional(ecology, "pinch_points"),

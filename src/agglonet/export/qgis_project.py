@@ -11,7 +11,6 @@ project metadata.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -24,26 +23,14 @@ import pyogrio
 import rasterio
 from pyproj import CRS
 
-from agglonet import styles
+from agglonet import outputs, styles
 from agglonet.crs import working_crs
 from agglonet.errors import DataError
 from agglonet.io import atomic_path
-from agglonet.provenance import attributions, read_sources
+from agglonet.provenance import attributions, source_records
+from agglonet.quality import QualityFact
 
 logger = logging.getLogger(__name__)
-
-
-#: (group, file, layer or None for rasters) in drawing order: first is drawn on top.
-_GROUP_ORDER = ("Conflicts", "Transport", "Boundaries", "Ecology")
-_RASTERS = {
-    "Transport": ["travel_time_min.tif", "travel_time_core_min.tif"],
-    "Ecology": ["current_density.tif", "cost_distance.tif", "resistance.tif", "mspa.tif",
-                "landcover.tif"],
-}
-#: Layers shown when the project opens (the rest are in the project, switched off).
-_VISIBLE = {"road_crossings", "seats", "od_links", "roads", "cities", "cluster", "pinch_points",
-            "corridors", "sources", "barriers", "landcover"}
-_GEOM_ORDER = {"Point": 0, "LineString": 1, "Polygon": 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,59 +71,51 @@ def _base_geometry(gtype: str | None) -> str:
     return (gtype or "").replace("Multi", "").replace(" Z", "").replace("25D", "").strip()
 
 
-def discover_layers(results_dir: str | Path, *, resources_dir: str | Path | None = None
-                    ) -> list[ProjectLayer]:
-    """Find the layers of one cluster's outputs, grouped and in drawing order.
+def project_layers(paths: Mapping[str, str | Path]) -> list[ProjectLayer]:
+    """The layers of one cluster's project, grouped and in drawing order (first on top).
 
     Parameters
     ----------
-    results_dir
-        ``results/{cluster}``.
-    resources_dir
-        ``resources/{cluster}``; its ``boundaries.gpkg`` supplies the Boundaries group when
-        ``results_dir`` has no ``cities.gpkg``.
+    paths
+        Catalogue file key → path (:func:`agglonet.outputs.project_inputs`; in the workflow,
+        the ``qgis_project`` rule's inputs). Keys the catalogue does not place in the project
+        are ignored.
 
     Returns
     -------
     list of ProjectLayer
-        Only files that exist; spatial layers only (``layer_styles`` and attribute tables are
-        skipped).
+        Spatial layers of the files that exist, in the catalogue's group and drawing order.
     """
-    results_dir = Path(results_dir)
-    boundaries = results_dir / "cities.gpkg"
-    if not boundaries.exists() and resources_dir is not None:
-        boundaries = Path(resources_dir) / "boundaries.gpkg"
-    gpkgs = [("Boundaries", boundaries), ("Transport", results_dir / "transport.gpkg"),
-             ("Ecology", results_dir / "ecology.gpkg")]
-    found: dict[str, list[ProjectLayer]] = {g: [] for g in _GROUP_ORDER}
-    for group, path in gpkgs:
-        if not path.exists():
+    layer_types: dict[Path, dict[str, str | None]] = {}
+    found: list[ProjectLayer] = []
+    for key, layer, group, _visible in outputs.project_entries():
+        if key not in paths or not Path(paths[key]).exists():
             continue
-        for name, gtype in pyogrio.list_layers(path):
-            if gtype is None or name == styles.LAYER_STYLES_TABLE:
-                continue
-            if _base_geometry(gtype) not in _GEOM_ORDER:  # "Unknown": an empty layer
-                logger.warning("skipping layer %s of %s: geometry type %s", name, path.name,
-                               gtype)
-                continue
-            target = "Conflicts" if name == "road_crossings" else group
-            found[target].append(ProjectLayer(target, path.resolve(), str(name), str(name),
-                                              str(gtype)))
-    for group in found:
-        found[group].sort(key=lambda pl: _GEOM_ORDER.get(_base_geometry(pl.geometry_type), 3))
-    for group, files in _RASTERS.items():
-        for fname in files:
-            path = results_dir / fname
-            if path.exists():
-                found[group].append(ProjectLayer(group, path.resolve(), None, path.stem))
-    ordered = [pl for g in _GROUP_ORDER for pl in found[g]]
-    names = [pl.name for pl in ordered]
+        path = Path(paths[key]).resolve()
+        if layer is None:
+            found.append(ProjectLayer(group, path, None, path.stem))
+            continue
+        if path not in layer_types:
+            layer_types[path] = {str(n): g for n, g in pyogrio.list_layers(path)}
+        gtype = layer_types[path].get(layer)
+        if gtype is None or _base_geometry(gtype) not in outputs.GEOMETRY_ORDER:
+            logger.warning("skipping layer %s of %s: geometry type %s", layer, path.name, gtype)
+            continue
+        found.append(ProjectLayer(group, path, layer, layer, str(gtype)))
+    names = [pl.name for pl in found]
     # same layer name in two files (seats in cities.gpkg and transport.gpkg): name by file too
     return [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem})")
-            if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in ordered]
+            if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in found]
 
 
-@functools.lru_cache(maxsize=8)
+def _visible(pl: ProjectLayer) -> bool:
+    """Whether the catalogue switches the layer on when the project opens."""
+    for key, layer, group, visible in outputs.project_entries():
+        if group == pl.group and (layer == pl.layer if layer else key == pl.path.stem):
+            return visible
+    return False
+
+
 def _spatialrefsys_xml(wkt: str) -> str:
     """Serialised ``<spatialrefsys>`` (cached: pyproj's authority lookup is slow)."""
     crs = CRS.from_wkt(wkt)
@@ -219,7 +198,7 @@ def build_project(
     Parameters
     ----------
     layers
-        From :func:`discover_layers`.
+        From :func:`project_layers`.
     project_path
         Where the ``.qgs`` will be written (data sources are made relative to its folder).
     title
@@ -257,9 +236,7 @@ def build_project(
         source = _relative(pl.path, project_dir)
         if not pl.is_raster:
             source += f"|layername={pl.layer}"
-        # Boundaries show outlines only: its seat points duplicate the Transport group's seats.
-        visible = pl.name in _VISIBLE and not (pl.group == "Boundaries"
-                                               and pl.name not in {"cities", "cluster"})
+        visible = _visible(pl)
         ET.SubElement(groups[pl.group], "layer-tree-layer", {
             "id": pl.layer_id, "name": pl.name, "source": source,
             "providerKey": "gdal" if pl.is_raster else "ogr",
@@ -338,11 +315,11 @@ def build_project(
 def write_project(
     path: str | Path,
     *,
-    results_dir: str | Path,
-    resources_dir: str | Path | None = None,
+    inputs: Mapping[str, str | Path],
+    sources: str | Path,
+    quality: QualityFact,
     crs: str | CRS,
     title: str | None = None,
-    roads_source: str | None = None,
 ) -> Path:
     """Write ``{cluster}.qgs`` for one cluster's outputs.
 
@@ -350,14 +327,16 @@ def write_project(
     ----------
     path
         Target ``.qgs`` (normally ``results/{cluster}/{cluster}.qgs``).
-    results_dir, resources_dir
-        The cluster's ``results/`` and ``resources/`` folders.
+    inputs
+        Catalogue file key → path of the files in the project (see :func:`project_layers`).
+    sources
+        The cluster's ``sources.json`` (attributions).
+    quality
+        The run's quality fact (road source and caveats).
     crs
         Working CRS.
     title
         Project title; defaults to ``agglonet — <cluster>``.
-    roads_source
-        ``roads.source``; read from ``transport_summary.json`` (``roads_source``) when ``None``.
 
     Returns
     -------
@@ -366,23 +345,19 @@ def write_project(
     Raises
     ------
     DataError
-        If the outputs hold no layer at all.
+        If the inputs hold no layer at all.
     """
     path = Path(path)
-    layers = discover_layers(results_dir, resources_dir=resources_dir)
+    layers = project_layers(inputs)
     if not layers:
-        raise DataError(f"no GeoPackage layer or raster found in {results_dir}; expected "
+        raise DataError(f"no GeoPackage layer or raster found among {sorted(inputs)}; expected "
                         "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
-    if roads_source is None:
-        summary = Path(results_dir) / "transport_summary.json"
-        if summary.exists():
-            roads_source = json.loads(summary.read_text(encoding="utf-8")).get("roads_source")
-    records = read_sources(resources_dir) if resources_dir else []
-    lines = attributions(records, roads_source=roads_source)
+    lines = attributions(source_records(json.loads(Path(sources).read_text(encoding="utf-8"))),
+                         roads_source=quality.roads_source)
     cluster = path.stem
     abstract = f"agglonet outputs for the {cluster} city cluster."
-    if roads_source == "proxy":
-        abstract += " Roads are a synthetic proxy network — illustrative."
+    if quality.reasons:
+        abstract += f" Results are {quality.quality}: " + "; ".join(quality.reasons) + "."
     root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
                          crs=crs, attribution_lines=lines, abstract=abstract)
     qgs = styles.to_qml(root)

@@ -13,7 +13,7 @@ import html
 import json
 import logging
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import yaml
 
 from agglonet.io import atomic_path
 from agglonet.provenance import git_commit, software_versions, source_records
+from agglonet.quality import read_quality
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,16 @@ def _sources_table(path: Path) -> str:
     return _table(frame[[c for c in cols if c in frame.columns]])
 
 
+#: Files of one cluster that the report shows (catalogue keys or map names → path).
+CLUSTER_INPUTS = ("metrics", "accessibility_map", "ecology_map", "transport_summary",
+                  "ecology_summary", "sources_json", "quality", "project")
+
+
 def build_report(
     *,
-    results_dir: str | Path,
-    resources_dir: str | Path,
-    clusters: Sequence[str],
+    clusters: Mapping[str, Mapping[str, str | Path]],
+    comparison_table: str | Path,
+    comparison_chart: str | Path,
     config: Mapping[str, Any],
     repo: str | Path | None = None,
     title: str = "agglonet run report",
@@ -85,10 +91,11 @@ def build_report(
 
     Parameters
     ----------
-    results_dir, resources_dir
-        The run's ``results/`` and ``resources/`` folders.
     clusters
-        Cluster keys to include (missing files are skipped, with a note).
+        Cluster key → its files (:data:`CLUSTER_INPUTS`; ``accessibility_map`` and
+        ``ecology_map`` may be missing when maps are switched off).
+    comparison_table, comparison_chart
+        ``results/cluster_comparison.csv`` and ``.png``.
     config
         Configuration used (shown as YAML).
     repo
@@ -101,44 +108,35 @@ def build_report(
     str
         The HTML document.
     """
-    res, rsc = Path(results_dir), Path(resources_dir)
     parts: list[str] = []
     nav: list[str] = []
-    proxy_clusters = []
-    for cluster in clusters:
-        cdir = res / cluster
+    caveats = []
+    for cluster, files in clusters.items():
         nav.append(f'<a href="#{cluster}">{html.escape(cluster)}</a>')
         parts.append(f'<h2 id="{cluster}">{html.escape(cluster)}</h2>')
-        summary = cdir / "transport_summary.json"
-        if summary.exists() and json.loads(summary.read_text(encoding="utf-8")).get(
-                "roads_source") == "proxy":
-            proxy_clusters.append(cluster)
-        for name, caption in (("accessibility", "Travel time, seats and linkage"),
-                              ("ecology", "Ecological network and road crossings")):
-            png = cdir / "maps" / f"{name}.png"
-            if png.exists():
-                parts.append(_img(png, f"{cluster}: {caption}"))
-        if (cdir / "metrics.csv").exists():
-            parts.append("<h3>Metrics</h3>" + _table(pd.read_csv(cdir / "metrics.csv")))
-        for fname, head in (("transport_summary.json", "Transport summary"),
-                            ("ecology_summary.json", "Ecology summary")):
-            if (cdir / fname).exists():
-                parts.append(f"<h3>{head}</h3>" + _json_table(cdir / fname))
-        if (cdir / f"{cluster}.qgs").exists():
-            parts.append(f"<p>QGIS project: <code>results/{cluster}/{cluster}.qgs</code> "
-                         "(open it in QGIS ≥ 3.22; styles load with the layers).</p>")
+        fact = read_quality(files["quality"])
+        if fact.reasons:
+            caveats.append(f"<b>{html.escape(cluster)}</b> ({fact.quality}): "
+                           + html.escape("; ".join(fact.reasons)))
+        for name, caption in (("accessibility_map", "Travel time, seats and linkage"),
+                              ("ecology_map", "Ecological network and road crossings")):
+            if files.get(name):
+                parts.append(_img(Path(files[name]), f"{cluster}: {caption}"))
+        parts.append("<h3>Metrics</h3>" + _table(pd.read_csv(files["metrics"])))
+        for key, head in (("transport_summary", "Transport summary"),
+                          ("ecology_summary", "Ecology summary")):
+            parts.append(f"<h3>{head}</h3>" + _json_table(Path(files[key])))
+        parts.append(f"<p>QGIS project: <code>{html.escape(str(files['project']))}</code> "
+                     "(open it in QGIS ≥ 3.22; styles load with the layers).</p>")
     nav.append('<a href="#comparison">comparison</a>')
     parts.append('<h2 id="comparison">Clusters compared</h2>')
-    if (res / "cluster_comparison.png").exists():
-        parts.append(_img(res / "cluster_comparison.png", "Cluster comparison"))
-    if (res / "cluster_comparison.csv").exists():
-        parts.append(_table(pd.read_csv(res / "cluster_comparison.csv")))
+    parts.append(_img(Path(comparison_chart), "Cluster comparison"))
+    parts.append(_table(pd.read_csv(comparison_table)))
     nav.append('<a href="#sources">data sources</a>')
     parts.append('<h2 id="sources">Data sources and licences</h2>')
-    for cluster in clusters:
-        src = rsc / cluster / "sources.json"
-        if src.exists():
-            parts.append(f"<h3>{html.escape(cluster)}</h3>" + _sources_table(src))
+    for cluster, files in clusters.items():
+        sources = _sources_table(Path(files["sources_json"]))
+        parts.append(f"<h3>{html.escape(cluster)}</h3>" + sources)
     nav.append('<a href="#config">configuration</a>')
     cfg = yaml.safe_dump(json.loads(json.dumps(dict(config))), allow_unicode=True,
                          sort_keys=False)
@@ -147,11 +145,11 @@ def build_report(
     versions = pd.DataFrame(sorted(software_versions().items()), columns=["package", "version"])
     parts.append('<h2 id="software">Software versions</h2>' + _table(versions))
     warning = ""
-    if proxy_clusters:
-        warning = (f'<p class="warn">Roads of {html.escape(", ".join(proxy_clusters))} are a '
-                   "<b>synthetic proxy network — illustrative</b>: results on it show the method, "
-                   "they are not findings.</p>")
-    return _PAGE.substitute(title=html.escape(title), clusters=html.escape(", ".join(clusters)),
+    if caveats:
+        warning = ('<p class="warn">Results below rest on inputs that limit them: '
+                   + "<br>".join(caveats) + "</p>")
+    return _PAGE.substitute(title=html.escape(title),
+                            clusters=html.escape(", ".join(clusters)),
                             commit=html.escape(git_commit(repo) if repo else "unknown"),
                             warning=warning, nav="".join(nav), body="\n".join(parts))
 

@@ -24,12 +24,9 @@ import shapely
 
 from agglonet.crs import working_crs
 from agglonet.errors import CRSError, DataError
+from agglonet.quality import QualityFact
 
 logger = logging.getLogger(__name__)
-
-#: Values of ``roads_source`` that mean the offline synthetic proxy network (illustrative only).
-PROXY_SOURCES = frozenset({"proxy", "synthetic_proxy"})
-
 
 def daily_share_column(hours: float) -> str:
     """Daily-accessibility share column for a threshold (``2`` → ``daily_access_2h_share``)."""
@@ -173,7 +170,6 @@ def transport_metrics(
     for key in ("road_n_nodes", "road_n_edges"):
         value = transport_summary.get(key)
         out[key] = int(value) if value is not None else math.nan
-    out["roads_source"] = str(_get(transport_summary, "roads_source", what=what))
     for key in ("od_mean_travel_time_min", "network_efficiency", "harmonic_efficiency",
                 "detour_index_mean"):
         _check(key, out[key], transport_summary, key, what=what)
@@ -254,6 +250,7 @@ def cluster_metrics(
     corridors: gpd.GeoDataFrame,
     pinch_points: gpd.GeoDataFrame,
     road_crossings: gpd.GeoDataFrame,
+    quality: QualityFact,
     daily_thresholds_h: Sequence[float] = (1, 2, 3),
 ) -> pd.DataFrame:
     """The one-row metrics table of a cluster (columns of :func:`metric_columns`).
@@ -273,6 +270,8 @@ def cluster_metrics(
         See :func:`transport_metrics`.
     ecology_summary, sources, corridors, pinch_points, road_crossings
         See :func:`ecology_metrics`.
+    quality
+        The run's quality fact (``roads_source`` and ``illustrative`` columns).
     daily_thresholds_h
         ``transport.daily_thresholds_h``.
 
@@ -300,8 +299,8 @@ def cluster_metrics(
     row.update(ecology_metrics(cluster_polygon=cluster_polygon, sources=sources,
                                corridors=corridors, pinch_points=pinch_points,
                                road_crossings=road_crossings, ecology_summary=ecology_summary))
-    row["illustrative"] = bool(row["roads_source"] in PROXY_SOURCES
-                               or transport_summary.get("illustrative", False))
+    row["roads_source"] = quality.roads_source
+    row["illustrative"] = quality.illustrative
     columns = metric_columns(daily_thresholds_h)
     return pd.DataFrame([{c: row.get(c, math.nan) for c in columns}], columns=columns)
 

@@ -41,23 +41,10 @@ from scipy.sparse.csgraph import connected_components
 from agglonet.crs import require_crs, working_crs
 from agglonet.errors import ConfigError, CRSError, DataError
 from agglonet.osm import parent_class, tag_values
+from agglonet.outputs import CROSSING_COLUMNS, vector_file
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the ``road_crossings`` layer, in order (plus ``geometry``).
-CROSSING_COLUMNS = [
-    "fid",
-    "corridor_id",
-    "corridor_class",
-    "road_class",
-    "road_name",
-    "site",
-    "length_in_corridor_m",
-    "current_density",
-    "corridor_importance",
-    "class_weight",
-    "priority",
-]
 
 
 def analysed_roads(
@@ -223,7 +210,7 @@ def sample_raster(
 
 
 def _empty_crossings(crs: object) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype=float) for c in CROSSING_COLUMNS})
+    frame = pd.DataFrame({c: pd.Series(dtype=float) for c in ["fid", *CROSSING_COLUMNS]})
     for c in ("corridor_class", "road_class", "road_name", "site"):
         frame[c] = frame[c].astype(object)
     frame["fid"] = frame["fid"].astype("int64")
@@ -329,7 +316,7 @@ def road_crossings(
     out = out.drop(columns=["_x", "_y"]).reset_index(drop=True)
     out["fid"] = np.arange(1, len(out) + 1, dtype="int64")
     logger.info("%d road crossings over %d corridors", len(out), out["corridor_id"].nunique())
-    return out[CROSSING_COLUMNS + ["geometry"]]
+    return out[["fid", *CROSSING_COLUMNS, "geometry"]]
 
 
 def _passage_name(names: np.ndarray, geoms: np.ndarray, inside_m: np.ndarray,
@@ -385,9 +372,6 @@ def add_corridor_road_attributes(
     return out
 
 
-#: Layer order of ``results/{cluster}/ecology.gpkg``.
-ECOLOGY_LAYERS = ("sources", "corridors", "corridor_areas", "pinch_points", "barriers",
-                  "road_crossings")
 
 
 def ecology_layers_with_crossings(
@@ -412,8 +396,9 @@ def ecology_layers_with_crossings(
     Returns
     -------
     dict
-        Layer name → GeoDataFrame in the order of :data:`ECOLOGY_LAYERS` (missing optional layers
-        left out); ``corridors`` and ``corridor_areas`` gain ``road_length_in_corridor_km`` and
+        Layer name → GeoDataFrame in the catalogue's order of ``ecology.gpkg`` (missing
+        optional layers left out); ``corridors`` and ``corridor_areas`` gain
+        ``road_length_in_corridor_km`` and
         ``n_road_crossings``.
 
     Raises
@@ -430,4 +415,5 @@ def ecology_layers_with_crossings(
     for name in ("corridors", "corridor_areas"):
         layers[name] = add_corridor_road_attributes(network[name], crossings=crossings)
     layers["road_crossings"] = crossings
-    return {name: layers[name] for name in ECOLOGY_LAYERS if name in layers}
+    order = [layer.name for layer in vector_file("ecology").layers]
+    return {name: layers[name] for name in order if name in layers}

@@ -4,8 +4,8 @@ A member city can be named by its Chinese name with or without the 市 suffix (`
 ``郑州市``), its 6-digit adcode (``410100`` or ``410100`` as an int), or an English/pinyin alias
 (``Zhengzhou``, ``xi an``, ``Xi'an``: case, spaces, hyphens and apostrophes are ignored).
 Names are matched against every prefecture-level unit of the boundary data
-(:func:`agglonet.retrieve.boundaries.prefecture_table`), not only the catalogue; unknown or ambiguous
-names raise :class:`~agglonet.errors.UnknownCityError` listing the closest candidates.
+(:func:`agglonet.retrieve.boundaries.prefecture_table`), not only the catalogue; unknown or
+ambiguous names raise :class:`~agglonet.errors.UnknownCityError` listing the closest candidates.
 """
 
 from __future__ import annotations

@@ -140,8 +140,8 @@ def retrieve_worldcover(
     Returns
     -------
     numpy.ndarray
-        uint8 WorldCover codes (10 … 100) on the grid, :data:`LANDCOVER_NODATA` (255) where no tile covers
-        a cell or the tile holds no data (WorldCover 0).
+        uint8 WorldCover codes (10 … 100) on the grid, :data:`LANDCOVER_NODATA` (255) where no
+        tile covers a cell or the tile holds no data (WorldCover 0).
 
     Raises
     ------

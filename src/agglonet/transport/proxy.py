@@ -3,8 +3,8 @@
 No registry package carries a real road network of a Chinese city cluster. The proxy links the
 *real* prefecture seats and county seats of the cluster with plausible roads and writes them as
 OSM XML, which is then loaded through exactly the same code as a user's OSM file
-(:func:`agglonet.transport.loaders.load_graph_file`). Every way carries ``source=synthetic_proxy``; results
-built on it illustrate the method and are not findings.
+(:func:`agglonet.transport.loaders.load_graph_file`). Every way carries
+``source=synthetic_proxy``; results built on it illustrate the method and are not findings.
 
 Design (deterministic for a given seed):
 
