@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 SNAKEMAKE_ARGS ?=
+# Tests selected by `make test`: the fast suite by default; `make test MARKERS=` runs every test
+# (the full offline workflow and the real-QGIS checks too), as CI does.
+MARKERS ?= not workflow and not qgis
 STAMP  := $(VENV)/.agglonet-installed
 
 .PHONY: run test install lint dryrun report archive verify clean-results
@@ -29,10 +32,11 @@ dryrun: $(STAMP)
 	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(strip $(MARKERS)),-m "$(MARKERS)") $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/snakemake --lint
 
 clean-results:

@@ -52,7 +52,7 @@ def make_grid(size: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
 
 
 def spsolve_voltages(resistance: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Reference: same graph, grounded at source 2, solved with scipy's spsolve."""
+    """Solve the reference: same graph, grounded at source 2, with scipy's spsolve."""
     graph = circuit_graph(resistance, labels)
     lap = graph.laplacian
     na, nb = graph.source_nodes[1], graph.source_nodes[2]

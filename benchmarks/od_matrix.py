@@ -78,7 +78,7 @@ def road_like_graph(side: int = 450, *, seed: int = 0) -> nx.MultiDiGraph:
 
 
 def proxy_graph() -> nx.MultiDiGraph | None:
-    """The offline proxy road graph of central_plains_core, or None if its seats are missing."""
+    """Return the proxy road graph of central_plains_core, or None if its seats are missing."""
     seats_path = RESOURCES / "seats.gpkg"
     if not seats_path.exists():
         return None

@@ -8,9 +8,9 @@ def landcover_params():
         buffer_km=config["retrieve"]["buffer_km"],
         resolution_m=config["retrieve"]["resolution_m"],
         source=lc["source"],
-        path=lc.get("path"),
+        path=lc["path"],
         classification=config["ecology"]["landcover_mapping"],
         # a function, so that Snakemake does not expand the template's {tile} as a wildcard
-        url_template=lambda wildcards: lc.get("url_template"),
-        cache_dir=lc.get("cache_folder", "cache/worldcover"),
+        url_template=lambda wildcards: lc["url_template"],
+        cache_dir=lc["cache_folder"],
     )

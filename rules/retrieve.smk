@@ -13,7 +13,7 @@ rule retrieve_boundaries:
         provenance="resources/{cluster}/provenance/boundaries.json",
     params:
         cluster=lambda wildcards: wildcards.cluster,
-        custom_clusters=config.get("custom_clusters", {}),
+        custom_clusters=config["custom_clusters"],
         source=RETRIEVE["boundaries"]["source"],
         crs=config["crs"],
     log:
@@ -37,7 +37,7 @@ rule build_seats:
         seats="resources/{cluster}/seats.gpkg",
         provenance="resources/{cluster}/provenance/seats.json",
     params:
-        dataset="cities1000",
+        dataset=RETRIEVE["seats"]["dataset"],
     log:
         "logs/{cluster}/build_seats.log",
     benchmark:
@@ -114,7 +114,7 @@ rule retrieve_dem:
         buffer_km=RETRIEVE["buffer_km"],
         resolution_m=RETRIEVE["resolution_m"],
         source=RETRIEVE["dem"]["source"],
-        path=RETRIEVE["dem"].get("path"),
+        path=RETRIEVE["dem"]["path"],
     log:
         "logs/{cluster}/retrieve_dem.log",
     benchmark:

@@ -15,7 +15,7 @@ rule build_proxy_roads:
     params:
         seed=ROADS["proxy"]["seed"],
         detour_factor=ROADS["proxy"]["detour_factor"],
-        merge_distance_m=ROADS["proxy"].get("merge_distance_m", 3000),
+        merge_distance_m=ROADS["proxy"]["merge_distance_m"],
         crs=config["crs"],
     log:
         "logs/{cluster}/build_proxy_roads.log",
@@ -62,7 +62,7 @@ rule build_road_network:
             "cache_folder": ROADS["osm"]["cache_folder"],
         },
         pbf_path=ROADS["pbf"]["path"],
-        pbf_cache_dir=ROADS["pbf"].get("cache_folder", "cache/pbf"),
+        pbf_cache_dir=ROADS["pbf"]["cache_folder"],
         file_path=ROADS["file"]["path"],
         buffer_km=config["retrieve"]["buffer_km"],
         crs=config["crs"],
@@ -123,10 +123,10 @@ rule travel_time_surface:
         surface="results/{cluster}/travel_time_min.tif",
         core_surface="results/{cluster}/travel_time_core_min.tif",
     params:
-        core_city=TRANSPORT.get("core_city"),
+        core_city=TRANSPORT["core_city"],
         offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
         water_barrier=TRANSPORT["surface"]["water_barrier"],
-        water_codes=TRANSPORT["surface"].get("water_codes"),
+        water_codes=TRANSPORT["surface"]["water_codes"],
     log:
         "logs/{cluster}/travel_time_surface.log",
     benchmark:

@@ -1,5 +1,4 @@
-"""Rule travel_time_surface: minutes from every cell of the cluster grid to the nearest seat, and
-to the seat of the core city."""
+"""Rule travel_time_surface: minutes from every cell to the nearest seat and to the core city."""
 
 import json
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,13 +104,47 @@ def validate_config(
     agglonet.errors.ConfigError: invalid configuration:
       - config.clusters: 3 has the wrong type; expected array
     """
-    if not isinstance(schema, Mapping):
-        schema = load_yaml(schema)
-    problems = config_errors(config, schema)
+    schema_map: Mapping[str, Any] = schema if isinstance(schema, Mapping) else load_yaml(schema)
+    problems = config_errors(config, schema_map)
     if problems:
         body = "\n".join(f"  - {line}" for p in problems for line in p.splitlines())
         raise ConfigError(f"invalid configuration:\n{body}")
     return config
+
+
+@functools.cache
+def _default_config_cached(path: str, mtime_ns: int) -> dict[str, Any]:
+    return load_yaml(path)
+
+
+def default(*keys: str) -> Any:
+    """Return a default from ``config/config.yaml``, the one place defaults are written.
+
+    Library functions that take a configurable setting (road speeds, highway classes, the
+    GeoNames extract ...) fall back to this when the caller passes ``None``, so a default is
+    never written twice.
+
+    Parameters
+    ----------
+    *keys
+        Path into the config (``"roads", "speeds_kph"``).
+
+    Returns
+    -------
+    object
+        A deep copy of the value.
+
+    Raises
+    ------
+    ConfigError
+        If the path does not exist in the default config.
+    """
+    node: Any = _default_config_cached(str(DEFAULT_CONFIG), DEFAULT_CONFIG.stat().st_mtime_ns)
+    for i, key in enumerate(keys):
+        if not isinstance(node, Mapping) or key not in node:
+            raise ConfigError(f"no default for {'.'.join(keys[: i + 1])} in {DEFAULT_CONFIG}")
+        node = node[key]
+    return copy.deepcopy(node)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

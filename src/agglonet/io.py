@@ -193,6 +193,7 @@ def format_value(value: Any, *, float_precision: int = 6) -> Any:
     if isinstance(value, (bool, np.bool_, int, np.integer, str)):
         return value
     if isinstance(value, (float, np.floating)):
+        value = float(value)
         if not np.isfinite(value):
             return "" if np.isnan(value) else ("inf" if value > 0 else "-inf")
         if value == 0:
@@ -216,10 +217,10 @@ def format_table(table: pd.DataFrame, *, float_precision: int = 6) -> pd.DataFra
 def write_csv(
     path: str | Path, table: pd.DataFrame, *, float_precision: int = 6
 ) -> Path:
-    """Write a table as UTF-8 CSV, byte-identical across reruns, atomically.
+    r"""Write a table as UTF-8 CSV, byte-identical across reruns, atomically.
 
     Floats get ``float_precision`` significant digits in plain decimals (:func:`format_value`),
-    NaN an empty cell, lines end in ``\\n``.
+    NaN an empty cell, lines end in ``\n``.
     """
     with atomic_path(path) as tmp:
         format_table(table, float_precision=float_precision).to_csv(

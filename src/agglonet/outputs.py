@@ -142,7 +142,7 @@ ROAD_NODE_COLUMNS = ("osmid", "x", "y", "street_count")
 
 
 def _network_layers(*, with_roads: bool, project: bool) -> tuple[Layer, ...]:
-    """The layers of the ecological network, before (resources) or after (results) metrics."""
+    """Return the ecological network's layers, before (resources) or after (results) metrics."""
     extra = CORRIDOR_ROAD_COLUMNS if with_roads else ()
     group = "Ecology" if project else None
     return (
@@ -298,7 +298,7 @@ LAYER_GEOMETRY_TYPES: dict[str, str] = _geometry_types()
 
 
 def project_entries() -> list[tuple[str, str | None, str, bool]]:
-    """The QGIS project's layers in drawing order (first is drawn on top).
+    """Return the QGIS project's layers in drawing order (first is drawn on top).
 
     Returns
     -------
@@ -336,12 +336,12 @@ def paths_for(keys: Iterable[str], cluster: str) -> dict[str, str]:
 
 def stage_targets(stage: str) -> list[str]:
     """Path templates of the ``results/`` files a stage writes (the workflow's targets)."""
-    entries = [*VECTOR_FILES, *RASTERS, *TABLES]
+    entries: list[VectorFile | Raster | Table] = [*VECTOR_FILES, *RASTERS, *TABLES]
     return [e.path for e in entries if e.stage == stage and e.path.startswith("results/{cluster}")]
 
 
 def markdown_contract() -> str:
-    """The file contract as Markdown tables (embedded in ``docs/architecture.md``)."""
+    """Return the file contract as Markdown tables (embedded in ``docs/architecture.md``)."""
     lines = ["| file | layer | geometry | columns | QGIS group |",
              "| --- | --- | --- | --- | --- |"]
     for entry in VECTOR_FILES:
@@ -357,3 +357,7 @@ def markdown_contract() -> str:
     for table in TABLES:
         lines.append(f"| `{table.path}` | {table.description} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # `python -m agglonet.outputs`: the contract for docs/architecture.md
+    print(markdown_contract(), end="")

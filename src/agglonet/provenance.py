@@ -305,7 +305,7 @@ def read_sources(path: str | Path) -> list[dict[str, Any]]:
 
 
 def source_records(data: Any) -> list[dict[str, Any]]:
-    """Records of a parsed ``sources.json``: ``{"sources": [...]}``, a list, or name → record."""
+    """Return the records of a parsed ``sources.json`` (``{"sources": [...]}`` or a list)."""
     if isinstance(data, dict) and isinstance(data.get("sources"), list):
         data = data["sources"]
     elif isinstance(data, dict):

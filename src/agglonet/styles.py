@@ -85,12 +85,12 @@ _LAYER_GEOMETRY_TYPE = {"marker": "0", "line": "1", "fill": "2"}
 # --------------------------------------------------------------------------------------- colours
 def _rgba(color: str | Sequence[float], alpha: float = 1.0) -> str:
     """QGIS colour string ``r,g,b,a`` (0–255) from a matplotlib colour."""
-    r, g, b, a = matplotlib.colors.to_rgba(color, alpha)
+    r, g, b, a = matplotlib.colors.to_rgba(color, alpha)  # type: ignore[arg-type]
     return ",".join(str(round(v * 255)) for v in (r, g, b, a))
 
 
 def _hex(color: str | Sequence[float]) -> str:
-    return matplotlib.colors.to_hex(color, keep_alpha=False)
+    return matplotlib.colors.to_hex(color, keep_alpha=False)  # type: ignore[arg-type]
 
 
 def ramp_colors(cmap: str, n: int) -> list[str]:
@@ -105,7 +105,7 @@ def ramp_colors(cmap: str, n: int) -> list[str]:
 def _symbol(kind: str, name: str, *, color: str, size_mm: float | None = None,
             width_mm: float | None = None, outline: str = "#232323", fill_alpha: float = 1.0,
             shape: str = "circle", outline_width_mm: float = 0.2) -> ET.Element:
-    """A one-layer QGIS symbol (SimpleMarker / SimpleLine / SimpleFill)."""
+    """Return a one-layer QGIS symbol (SimpleMarker / SimpleLine / SimpleFill)."""
     sym = ET.Element("symbol", {"type": kind, "name": name, "alpha": "1",
                                 "clip_to_extent": "1", "force_rhr": "0"})
     if kind == "marker":
@@ -216,7 +216,7 @@ def _categorized_renderer(field: str, categories: Mapping[str, tuple[str, float]
 
 def _labeling(field: str, *, size_pt: float = 9.0, bold: bool = False,
               placement: str = "0") -> ET.Element:
-    """Simple labelling on ``field`` with a white halo."""
+    """Return simple labelling on ``field`` with a white halo."""
     labeling = ET.Element("labeling", {"type": "simple"})
     settings = ET.SubElement(labeling, "settings", {"calloutType": "simple"})
     ET.SubElement(settings, "text-style", {
@@ -470,7 +470,7 @@ def _update_time() -> str:
 
 
 def style_rows(path: str | Path, layer_names: Iterable[str]) -> pd.DataFrame:
-    """The ``layer_styles`` rows (one default style per spatial layer) for a GeoPackage."""
+    """Return the ``layer_styles`` rows (one default style per spatial layer) for a GeoPackage."""
     path = Path(path)
     info = {name: gtype for name, gtype in pyogrio.list_layers(path)}
     with sqlite3.connect(path) as conn:

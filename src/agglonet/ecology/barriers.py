@@ -153,7 +153,7 @@ def improvement_score(
 
 
 def _padded(surface: SourceCostSurface, window: tuple[slice, slice]) -> np.ndarray:
-    """The surface's CWD on ``window`` (``inf`` where the window leaves the surface)."""
+    """Return the surface's CWD on ``window`` (``inf`` where the window leaves the surface)."""
     out = np.full((window[0].stop - window[0].start, window[1].stop - window[1].start), np.inf)
     rs = max(window[0].start, surface.window[0].start)
     re_ = min(window[0].stop, surface.window[0].stop)
@@ -227,7 +227,7 @@ def find_barriers(
         score = round_significant(score, digits=SCORE_DIGITS)
         better = score > best[win]
         best[win][better] = score[better]
-        owner[win][better] = row.corridor_id
+        owner[win][better] = int(row.corridor_id)
     peak = (best > 0) & (best == disk_filter(best, radius_cells=radius_m / cell, op="max",
                                              fill=0.0))
     cand = np.flatnonzero(peak)
@@ -244,8 +244,8 @@ def find_barriers(
             break
     attrs = network.corridors.set_index("corridor_id")
     rows: list[dict[str, Any]] = []
-    for i, flat in enumerate(taken, start=1):
-        r, c = divmod(flat, shape[1])
+    for i, cell_index in enumerate(taken, start=1):
+        r, c = divmod(cell_index, shape[1])
         cid = int(owner[r, c])
         centre = Point(network.transform @ (c + 0.5, r + 0.5))
         rows.append({"barrier_id": i, "corridor_id": cid,

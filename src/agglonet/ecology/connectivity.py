@@ -81,7 +81,7 @@ def edge_distances_m(labels: np.ndarray, *, cell_size_m: float) -> np.ndarray:
 
 
 def decay_constant(*, probability: float, distance_m: float) -> float:
-    """k of p = exp(−k d) such that p(distance_m) = probability."""
+    """K of p = exp(−k d) such that p(distance_m) = probability."""
     if not 0 < probability < 1:
         raise DataError(f"dispersal probability {probability!r} must be in (0, 1)")
     if distance_m <= 0:

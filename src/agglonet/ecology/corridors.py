@@ -241,7 +241,7 @@ def _pair_upper_bounds(
 
 
 def reduced_graph(graph: sp.csr_matrix, potential: np.ndarray) -> sp.csr_matrix:
-    """The same graph with arc costs w'(u, v) = w(u, v) − h(u) + h(v) (A* reduced costs).
+    """Return the same graph with arc costs w'(u, v) = w(u, v) − h(u) + h(v) (A* reduced costs).
 
     ``potential`` h must be consistent (h(u) ≤ w(u, v) + h(v)); the multi-source cost distance
     is. Dijkstra on the reduced graph from a source (where h = 0) returns d'(y) = CWD(y) + h(y),
@@ -390,7 +390,7 @@ def _euclid_m(cells_a: np.ndarray, cells_b: np.ndarray, width: int, cell: float)
 
 
 def _empty_frames(crs: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    cols = {c: [] for c in CORRIDOR_COLUMNS}
+    cols: dict[str, list[Any]] = {c: [] for c in CORRIDOR_COLUMNS}
     lines = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     areas = gpd.GeoDataFrame({**cols, "area_km2": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     return lines, areas
@@ -465,7 +465,8 @@ def build_corridors(
     surfaces = {k: _source_surface(r, potential, cells_of[k], k, limit * (1 + 1e-9), cell)
                 for k, limit in sorted(limits.items())}
 
-    records, geoms = [], []
+    records: list[dict[str, Any]] = []
+    geoms: list[LineString] = []
     best = np.full(labels.shape, np.inf)
     mask = np.zeros(labels.shape, dtype=np.int32)
     for (a, b) in adjacent:

@@ -144,7 +144,7 @@ def load_mapping(name_or_path: str | Path) -> dict[int, str]:
 
 
 def resolve_mapping(setting: str | Path, *, classification: str | None) -> dict[int, str]:
-    """The mapping for a land-cover raster, from the config setting and the raster's tag.
+    """Return the mapping for a land-cover raster, from the config setting and the raster's tag.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def empty_layer(name: str, *, crs: Any) -> gpd.GeoDataFrame:
-    """A layer of ``ecology_network.gpkg`` with its columns and no rows."""
+    """Return a layer of ``ecology_network.gpkg`` with its columns and no rows."""
     return gpd.GeoDataFrame({c: [] for c in layer_columns("ecology_network", name)},
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
@@ -29,7 +29,7 @@ def network_layers(
     pinch_points: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The five layers in file order; ``None`` (or empty) layers become empty typed layers."""
+    """Return the five layers in file order; ``None`` or empty layers become empty typed ones."""
     given = {"sources": sources, "corridors": corridors, "corridor_areas": corridor_areas,
              "pinch_points": pinch_points, "barriers": barriers}
     out: dict[str, gpd.GeoDataFrame] = {}

@@ -63,7 +63,7 @@ def slope_factor(
 
 
 def road_class(highway: Any, penalties: Mapping[str, float]) -> str | None:
-    """The penalty class of an OSM ``highway`` value (links → parent; lists → highest penalty).
+    """Return the penalty class of a ``highway`` value (links → parent; lists → highest penalty).
 
     Examples
     --------

@@ -1,0 +1,1 @@
+"""Stage 5 — export: QGIS project, maps, HTML report and the RO-Crate run archive."""

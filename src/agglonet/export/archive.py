@@ -92,8 +92,11 @@ def _encoding_format(path: Path) -> str:
 
 
 def _file_entity(crate: ROCrate, root: Path, rel: Path, *, embed: bool, kind: str) -> Any:
-    """A File entity with sha256, format and size: the file itself when ``embed``, else a
-    reference (``#input/...`` or ``#output/...``) carrying only its checksum."""
+    """Return a File entity with sha256, format and size.
+
+    The file itself when ``embed``, else a reference (``#input/...`` or ``#output/...``)
+    carrying only its checksum.
+    """
     path = root / rel
     props = {"sha256": sha256_file(path), "encodingFormat": _encoding_format(path),
              "contentSize": str(path.stat().st_size)}

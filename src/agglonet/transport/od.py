@@ -59,6 +59,7 @@ class CsrGraph:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes of the graph."""
         return int(self.time_s.shape[0])
 
     def edge_lengths(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:

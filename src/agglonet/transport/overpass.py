@@ -14,10 +14,11 @@ import osmnx as ox
 import requests
 from shapely.geometry.base import BaseGeometry
 
+from agglonet.config import default
 from agglonet.crs import WGS84
 from agglonet.errors import DownloadError, EmptyNetworkError
 from agglonet.osm import OSM_ATTRIBUTION
-from agglonet.transport.graph import DEFAULT_HIGHWAY_CLASSES, highway_filter
+from agglonet.transport.graph import highway_filter
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,12 @@ def osmnx_settings(**overrides: Any) -> Iterator[None]:
 
 
 def way_tags() -> list[str]:
+    """Return the OSM way tags kept on edges: osmnx's useful tags plus source, maxspeed, name."""
     return sorted(set(ox.settings.useful_tags_way) | {"source", "maxspeed", "highway", "name"})
 
 
 def polygon_wgs84(polygon: BaseGeometry, polygon_crs: Any) -> BaseGeometry:
+    """Return ``polygon`` (in ``polygon_crs``) in WGS84 lon/lat."""
     return gpd.GeoSeries([polygon], crs=polygon_crs).to_crs(WGS84).iloc[0]
 
 
@@ -47,7 +50,7 @@ def load_graph_osm(
     polygon: BaseGeometry,
     *,
     polygon_crs: Any,
-    highway_classes: Iterable[str] = DEFAULT_HIGHWAY_CLASSES,
+    highway_classes: Iterable[str] | None = None,
     overpass_url: str = "https://overpass-api.de/api",
     timeout_s: float = 180,
     overpass_memory: int | None = None,
@@ -83,6 +86,8 @@ def load_graph_osm(
         If the area holds no road of the chosen classes.
     """
     poly = polygon_wgs84(polygon, polygon_crs)
+    highway_classes = default("roads", "highway_classes") if highway_classes is None \
+        else highway_classes
     filt = highway_filter(highway_classes)
     with osmnx_settings(overpass_url=overpass_url, requests_timeout=timeout_s,
                         overpass_memory=overpass_memory, use_cache=use_cache,

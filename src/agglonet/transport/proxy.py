@@ -68,8 +68,8 @@ def gabriel_edges(xy: np.ndarray) -> list[tuple[int, int]]:
                 cand.add((a, b))
     except Exception:  # noqa: BLE001 - qhull fails on collinear input: chain the points
         order = np.lexsort((xy[:, 1], xy[:, 0]))
-        return sorted(tuple(sorted((int(a), int(b)))) for a, b in zip(order[:-1], order[1:],
-                                                                        strict=True))
+        return sorted((min(int(a), int(b)), max(int(a), int(b)))
+                      for a, b in zip(order[:-1], order[1:], strict=True))
     tree = cKDTree(xy)
     out = []
     for a, b in sorted(cand):

@@ -11,26 +11,12 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from agglonet.config import default
 from agglonet.osm import tag_values
 
 logger = logging.getLogger(__name__)
 
 
-#: Default speeds for China (km/h), methods.md §1 (Chinese OSM tagging practice).
-DEFAULT_SPEEDS_KPH: dict[str, float] = {
-    "motorway": 110,
-    "motorway_link": 50,
-    "trunk": 80,
-    "trunk_link": 40,
-    "primary": 60,
-    "primary_link": 40,
-    "secondary": 40,
-    "secondary_link": 40,
-    "tertiary": 30,
-    "tertiary_link": 40,
-    "unclassified": 25,
-    "residential": 25,
-}
 
 
 _MPH_TO_KPH = 1.609344
@@ -121,7 +107,7 @@ def add_speeds_and_times(
     G
         Graph whose edges carry ``length`` (m), ``highway`` and optionally ``maxspeed``.
     speeds_kph
-        Class → default speed; :data:`DEFAULT_SPEEDS_KPH` when ``None``.
+        Class → default speed; ``roads.speeds_kph`` of ``config/config.yaml`` when ``None``.
     fallback_kph
         Speed of classes missing from ``speeds_kph``; the slowest configured speed when ``None``.
 
@@ -130,7 +116,7 @@ def add_speeds_and_times(
     networkx.MultiDiGraph
         ``G`` itself.
     """
-    speeds = dict(DEFAULT_SPEEDS_KPH if speeds_kph is None else speeds_kph)
+    speeds = dict(default("roads", "speeds_kph") if speeds_kph is None else speeds_kph)
     fallback = float(min(speeds.values()) if fallback_kph is None else fallback_kph)
     for _, _, data in G.edges(data=True):
         parsed = parse_maxspeed(data.get("maxspeed"))

@@ -153,7 +153,7 @@ def travel_time_surface(
 
 
 def core_seat(seats: gpd.GeoDataFrame, core_city: str | int | None = None) -> gpd.GeoDataFrame:
-    """The seat of the cluster's core city, as a one-row GeoDataFrame.
+    """Return the seat of the cluster's core city, as a one-row GeoDataFrame.
 
     Parameters
     ----------
