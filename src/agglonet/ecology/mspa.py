@@ -1,42 +1,70 @@
-"""Morphological Spatial Pattern Analysis (MSPA; Soille & Vogt 2009) with GuidosToolbox codes.
+"""Morphological Spatial Pattern Analysis (MSPA) with GuidosToolbox Workbench (GWB) byte codes.
 
-Written with :mod:`scipy.ndimage` (distance transforms, labelling, hole filling): GuidosToolbox's
-MSPA is a separate GPL binary and no maintained Python package implements it.
+Reproduces, pixel for pixel, ``GWB_MSPA`` of the GuidosToolbox Workbench: the morphological
+segmentation of binary patterns of Soille & Vogt (2009, *Pattern Recognition Letters* 30(4):456-459,
+doi:10.1016/j.patrec.2008.10.015) as run by GWB (the ``mspa`` segmentation of the JRC ``miallib``
+image library, version 2.3, followed by the ``GWB_MSPA`` post-processing). The definitions below
+are those of the paper and of the GuidosToolbox *MSPA Guide*; the numerical conventions (Euclidean
+distances, the 0.98 offset of the edge width, the image border, missing data) are those of the
+published GWB sources. This module is written anew with :mod:`scipy.ndimage` (distance transforms,
+labelling, hole filling, reconstruction); three queue algorithms whose result depends on the
+processing order, and for which no library has the same rule, are written here with numba (see
+:func:`_thin_anchored`, :func:`_constrained_distance`, :func:`_flood_labels`).
 
-Classes and codes (GuidosToolbox): core 17, islet 9, perforation 5, edge 3, bridge 33, loop 65,
-branch 1, background 0, and :data:`MSPA_NODATA` = 129 for cells with no land-cover data.
+Parameters (GWB names): foreground connectivity 8 or 4 (the background takes the other one),
+``EdgeWidth`` w ≥ 1 pixel, ``Transition`` and ``IntExt``. With d the Euclidean distance and
+t = w + 0.98 (GWB: ``size = (w + 0.98) / √2`` times √2):
 
-Definitions used (foreground connectivity ``c`` ∈ {8, 4}; the background uses the complementary
-connectivity; outside the grid counts as background, no-data cells count as background):
+* **core** (17) — foreground pixels whose distance to the nearest non-foreground pixel is > t;
+* **islet** (9) — foreground components (foreground connectivity) that contain no core;
+* **edge** (3) / **perforation** (5) — non-core foreground within distance t of a core: edge when
+  it lies within t of the outer boundary of the core's filled outline (the core with its holes
+  filled, repeated for cores nested inside core holes), perforation when it lies only near the
+  boundary of a hole of the core (*core-opening*). Holes of the foreground that are not holes of the
+  core (*border-openings*) get edge, not perforation;
+* the rest of the foreground (*residues*) and the edge/perforation band are thinned, with the core
+  as anchor, to an order-independent homotopic skeleton (Ranwez & Soille 2002); the skeleton pixels
+  outside the core, widened within the residues and band by a geodesic distance of t − √2 (nothing
+  for w = 1), are the *connectors*;
+* **bridge** (33) — connector components reached by two or more different cores (the core labels
+  flooded over the core neighbourhood and the connectors); **loop** (65) — connector components
+  reached by one core only;
+* **branch** (1) — the remaining residues: foreground attached at one end only, including spurs
+  hanging off bridges and loops (the classification is per pixel, not per component).
 
-* **core** — foreground cells farther than ``edge_width`` cells from the background (chessboard
-  distance for 8-connectivity, city-block for 4), i.e. the erosion by the square/diamond of radius
-  ``edge_width``;
-* **islet** — foreground components without core;
-* the *boundary band* — non-core foreground within ``edge_width`` of a core (dilation of the core);
-  a band cell is **perforation** when the background nearest to it lies in a hole of the
-  core-plus-band region, **edge** otherwise;
-* the remaining foreground (outside core and band, in components that have a core) forms
-  *connector* components: **bridge** when a connector touches the bands of two or more different
-  cores, **loop** when it touches the band of one core at two or more separate places, **branch**
-  when it touches one core at one place only.
+Codes: bits are added — a loop or bridge pixel inside the edge or perforation band keeps both bits
+(``Transition`` pixels: bridge in edge 35, bridge in perforation 37, loop in edge 67, loop in
+perforation 69). GWB writes these byte values whatever ``Transition`` is; ``Transition = 0`` only
+changes the display colours, and so does ``transition=False`` here (the codes are the same; the
+statistics count transition pixels with edge/perforation in both cases). With ``IntExt = 1`` every
+pixel inside a hole of the core (at any nesting depth) gets +100 (internal: 117, 103, 105, 109,
+101, 165, 167, 169, 133, 135, 137), background inside a core hole is *core-opening* 100 and
+background enclosed by foreground elsewhere is *border-opening* 220; with ``IntExt = 0`` both are 0.
 
-Simplification against GuidosToolbox: a connector component is classified as a whole, so a spur
-hanging off a bridge or loop is labelled with the bridge/loop rather than as a branch.
+Border and missing data (GWB): the image border is neither foreground nor background — the outer
+rows and columns are replicated outward before the analysis (GWB 2.3 replicates the four sides and
+leaves the corner squares empty, so a core in an image corner gets an edge pixel there), so core
+reaches the border. Missing pixels (``valid`` False) are coded 129 and are neither foreground nor
+background: missing pixels within distance t of both data and foreground count as foreground for
+the analysis, so foreground next to missing data is not edge. GWB turns the rare stray code 2 into
+background when w = 1; so does this module.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import ndimage
 
 from agglonet.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
-#: GuidosToolbox MSPA codes.
+#: GWB codes of the seven MSPA classes (external, transition off) and of the background.
 MSPA_CODES: dict[str, int] = {
     "background": 0,
     "branch": 1,
@@ -47,8 +75,37 @@ MSPA_CODES: dict[str, int] = {
     "bridge": 33,
     "loop": 65,
 }
-#: Code of cells with no land-cover data.
+#: Code of missing data (no land-cover data).
 MSPA_NODATA = 129
+#: Background inside a hole of the core (``intext=True``).
+MSPA_CORE_OPENING = 100
+#: Background enclosed by foreground but not inside a core hole (``intext=True``).
+MSPA_BORDER_OPENING = 220
+#: Offset added to internal foreground classes (``intext=True``).
+MSPA_INTERNAL_OFFSET = 100
+#: Transition codes (loop/bridge pixels inside the edge or perforation band), external.
+MSPA_TRANSITION_CODES: dict[str, int] = {
+    "bridge_in_edge": 35,
+    "bridge_in_perforation": 37,
+    "loop_in_edge": 67,
+    "loop_in_perforation": 69,
+}
+#: Every byte value of each aggregated class, as GWB's statistics count them (transition pixels
+#: with the band they cross; internal codes with their class).
+MSPA_CLASS_VALUES: dict[str, tuple[int, ...]] = {
+    "core": (17, 117),
+    "islet": (9, 109),
+    "perforation": (5, 105, 37, 137, 69, 169),
+    "edge": (3, 103, 35, 135, 67, 167),
+    "loop": (65, 165),
+    "bridge": (33, 133),
+    "branch": (1, 101),
+}
+#: Byte values of core pixels (external and internal).
+MSPA_CORE_VALUES: tuple[int, ...] = MSPA_CLASS_VALUES["core"]
+
+_SQRT2 = np.float32(math.sqrt(2.0))
+_LABEL_BLOCKED = np.int64(2**31 - 1)
 
 
 def _structure(connectivity: int) -> np.ndarray:
@@ -59,31 +116,533 @@ def _structure(connectivity: int) -> np.ndarray:
     raise ConfigError(f"MSPA connectivity {connectivity!r} is not supported; expected 8 or 4")
 
 
+# --- distance, boundary and hole primitives (scipy) ------------------------------------------
+
+def _distance_to_zero(mask: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each True pixel to the nearest False pixel, as float32.
+
+    Rounded like GWB: the exact squared distance, then a float32 square root.
+    """
+    if mask.all():
+        return np.full(mask.shape, np.float32(np.inf), dtype=np.float32)
+    d = ndimage.distance_transform_edt(mask)
+    d2 = np.rint(d * d).astype(np.float32)
+    return np.sqrt(d2)
+
+
+def _outer_band(region: np.ndarray, t: np.float32) -> np.ndarray:
+    """Pixels outside ``region`` within Euclidean distance ``t`` of it."""
+    return ~region & (_distance_to_zero(~region) <= t)
+
+
+def _core(fg: np.ndarray, t: np.float32) -> np.ndarray:
+    """Foreground pixels farther than ``t`` from the nearest non-foreground pixel."""
+    d = _distance_to_zero(fg)
+    return (d > t) & (d < np.float32(65535.0))
+
+
+def _fill_holes(region: np.ndarray, graph: int) -> np.ndarray:
+    """``region`` with its holes filled; the complement is connected with ``graph``."""
+    return ndimage.binary_fill_holes(region, structure=_structure(graph))
+
+
+def _reconstruct(marker: np.ndarray, mask: np.ndarray, graph: int) -> np.ndarray:
+    """Binary reconstruction by dilation: the ``graph``-components of ``mask`` that hold a marker."""
+    lab, n = ndimage.label(mask, structure=_structure(graph))
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[np.unique(lab[marker & mask])] = True
+    keep[0] = False
+    return keep[lab]
+
+
+def _absorb_missing(im: np.ndarray, t: np.float32) -> np.ndarray:
+    """Foreground plus the missing pixels within ``t`` of both data and foreground (GWB)."""
+    data = im >= 1
+    fg = im == 2
+    near_data = _outer_band(data, t)
+    near_fg = _outer_band(fg, t) | fg
+    return (near_fg & near_data) | fg
+
+
+def _replicate_border(a: np.ndarray, width: int) -> np.ndarray:
+    """Frame ``a`` by ``width`` pixels, replicating its outer rows and columns (GWB 2.3).
+
+    GWB's frame is one pixel short on the right and bottom sides (the outermost frame column and
+    row stay empty) and leaves the four corner squares empty.
+    """
+    ny, nx = a.shape
+    out = np.zeros((ny + 2 * width, nx + 2 * width), dtype=a.dtype)
+    out[width:width + ny, width:width + nx] = a
+    out[width:width + ny, :width] = a[:, :1]
+    out[width:width + ny, width + nx - 1:2 * width + nx - 1] |= a[:, -1:]
+    out[:width, width:width + nx] = a[:1, :]
+    out[width + ny - 1:2 * width + ny - 1, width:width + nx] |= a[-1:, :]
+    return out
+
+
+def _edge_and_perforation(core: np.ndarray, t: np.float32, fg_graph: int,
+                          bg_graph: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edge band (near the outline of each nesting level of the core) and perforation band."""
+    edges = np.zeros_like(core)
+    remaining = core.copy()
+    filled = _fill_holes(remaining, bg_graph)
+    holes = filled & ~remaining
+    while filled.any():
+        edges |= _outer_band(filled, t)
+        # Peel the outermost nesting level: drop the filled outline and what its holes enclose.
+        filled &= ~_fill_holes(holes, fg_graph)
+        remaining &= ~filled
+        filled = _fill_holes(remaining, bg_graph)
+        holes = filled & ~remaining
+    edges &= ~core
+    perforation = _outer_band(core, t) & ~edges
+    return edges, perforation
+
+
+# --- anchored order-independent thinning (own code, numba) -----------------------------------
+# scikit-image's thin/skeletonize have neither anchor pixels nor the order-independent
+# simple-pair rules of Ranwez & Soille (2002) that GWB uses, and a different skeleton changes the
+# loop/bridge/branch pixels. The thinning is a queue algorithm (only neighbours of the pixels
+# deleted in one round are examined in the next), so it is written here, in numba.
+
+# Neighbour order used throughout: W, E, N, S, NW, SW, NE, SE (bit k of a neighbourhood code).
+_DY = np.array([0, 0, -1, 1, -1, 1, -1, 1])
+_DX = np.array([-1, 1, 0, 0, -1, -1, 1, 1])
+# For a diagonal neighbour (4..7): the two 4-neighbours of p adjacent to it (a, b).
+_DIAG_A = np.array([0, 0, 0, 0, 0, 3, 2, 1])
+_DIAG_B = np.array([0, 0, 0, 0, 2, 0, 1, 3])
+# For a 4-neighbour (0..3): the pixels on either side of the pair (a, b | c, d).
+_SIDE_A = np.array([2, 2, 0, 0])
+_SIDE_B = np.array([4, 6, 4, 5])
+_SIDE_C = np.array([3, 3, 1, 1])
+_SIDE_D = np.array([5, 7, 6, 7])
+
+
+def _simple_table(fg_graph: int) -> np.ndarray:
+    """Lookup table of simple pixels over the 256 neighbourhood codes.
+
+    A foreground pixel is simple (deletable without changing the topology) when its neighbourhood
+    holds exactly one foreground component adjacent to it and exactly one background component
+    adjacent to it, foreground with ``fg_graph`` and background with the complementary
+    connectivity (Kong & Rosenfeld 1989).
+    """
+    s8, s4 = np.ones((3, 3), bool), ndimage.generate_binary_structure(2, 1)
+    fs, bs = (s8, s4) if fg_graph == 8 else (s4, s8)
+    four = {(0, 1), (1, 0), (1, 2), (2, 1)}
+    table = np.zeros(256, dtype=np.uint8)
+    for code in range(256):
+        nb = np.zeros((3, 3), bool)
+        for k in range(8):
+            nb[1 + _DY[k], 1 + _DX[k]] = bool(code >> k & 1)
+        bg = ~nb
+        bg[1, 1] = False
+        lf, _ = ndimage.label(nb, fs)
+        lb, _ = ndimage.label(bg, bs)
+        fg_adj = {lf[y, x] for y in range(3) for x in range(3)
+                  if lf[y, x] and (fg_graph == 8 or (y, x) in four)}
+        bg_adj = {lb[y, x] for y in range(3) for x in range(3)
+                  if lb[y, x] and (fg_graph == 4 or (y, x) in four)}
+        table[code] = len(fg_adj) == 1 and len(bg_adj) == 1
+    return table
+
+
+_SIMPLE8 = _simple_table(8)
+_SIMPLE4 = _simple_table(4)
+
+
+@njit(cache=True, nogil=True)
+def _is_simple(img, anchor, pos, sh, table):
+    if img[pos] == 0 or anchor[pos]:
+        return False
+    code = 0
+    for k in range(8):
+        if img[pos + sh[k]]:
+            code |= 1 << k
+    return table[code] == 1
+
+
+@njit(cache=True, nogil=True)
+def _count_fg(img, pos, sh, n):
+    c = 0
+    for k in range(n):
+        if img[pos + sh[k]]:
+            c += 1
+    return c
+
+
+@njit(cache=True, nogil=True)
+def _independent(img, anchor, pos, sh, table, four, dia, dib, sa, sb, sc, sd):
+    """Whether the simple pixel ``pos`` may be deleted together with its simple neighbours.
+
+    Ranwez & Soille (2002): every simple neighbour must form an independent pair with ``pos``;
+    configurations of two or three mutually independent simple pixels whose deletion together
+    would remove a component (and, for 4-connectivity, the isolated 2×2 square) are kept.
+    """
+    allindep = True
+    ngbnum = 0
+    conftype = 0
+    ct = 0
+    first_a = 0
+    first_b = 0
+    for i in range(8):
+        q = pos + sh[i]
+        if not _is_simple(img, anchor, q, sh, table):
+            continue
+        ngbnum += 1
+        if i < 4:
+            a = img[pos + sh[sa[i]]] != 0
+            b = img[pos + sh[sb[i]]] != 0
+            c = img[pos + sh[sc[i]]] != 0
+            d = img[pos + sh[sd[i]]] != 0
+            conftype = (int(d) | int(c) << 1 | int(b) << 2 | int(a) << 3) + 5
+            if four:
+                indep = (a and b) != (c and d)
+            else:
+                indep = (a or b) != (c or d)
+        else:
+            a = img[pos + sh[dia[i]]] != 0
+            b = img[pos + sh[dib[i]]] != 0
+            conftype = (int(b) | int(a) << 1) + 1
+            indep = not (a and b) if four else (a or b)
+        if not indep:
+            allindep = False
+            ct = conftype
+            first_a = dia[i]
+            first_b = dib[i]
+            break
+    if allindep:
+        ct = conftype
+    if not allindep:
+        if four and ct == 4 and _is_simple(img, anchor, pos + sh[first_a], sh, table) \
+                and _is_simple(img, anchor, pos + sh[first_b], sh, table):
+            zeros = 0
+            for k in range(4):
+                if img[pos + sh[k]] == 0:
+                    zeros += 1
+            if zeros == 2:
+                # Keep the isolated 2×2 square: every simple 4-neighbour has two 4-neighbours.
+                for k in range(4):
+                    q = pos + sh[k]
+                    if _is_simple(img, anchor, q, sh, table) and _count_fg(img, q, sh, 4) != 2:
+                        return True
+                return False
+        return False
+    if (ngbnum == 2 and (ct == 2 or ct == 3 or ct == 6 or ct == 7 or ct == 9 or ct == 13)) or \
+            (ngbnum == 3 and (ct == 4 or ct == 8 or ct == 17)):
+        # A pair or triple of simple pixels forming a small isolated component is kept.
+        for k in range(8):
+            q = pos + sh[k]
+            if _is_simple(img, anchor, q, sh, table) and _count_fg(img, q, sh, 8) != ngbnum:
+                return True
+        return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _thin_loop(img, anchor, sh, table, four, dia, dib, sa, sb, sc, sd, start, stop):
+    n = img.size
+    queued = np.zeros(n, dtype=np.bool_)
+    current = np.empty(n, dtype=np.int64)
+    following = np.empty(n, dtype=np.int64)
+    nc = 0
+    for pos in range(start, stop):
+        if _is_simple(img, anchor, pos, sh, table) and \
+                _independent(img, anchor, pos, sh, table, four, dia, dib, sa, sb, sc, sd):
+            queued[pos] = True
+            current[nc] = pos
+            nc += 1
+    while nc > 0:
+        for j in range(nc):  # delete the whole independent set of this round at once
+            queued[current[j]] = False
+            img[current[j]] = 0
+        nf = 0
+        for j in range(nc):
+            for k in range(8):
+                q = current[j] + sh[k]
+                if not queued[q] and _is_simple(img, anchor, q, sh, table) and \
+                        _independent(img, anchor, q, sh, table, four, dia, dib, sa, sb, sc, sd):
+                    queued[q] = True
+                    following[nf] = q
+                    nf += 1
+        current, following = following, current
+        nc = nf
+
+
+def _thin_anchored(region: np.ndarray, anchor: np.ndarray, fg_graph: int) -> np.ndarray:
+    """Order-independent homotopic thinning of ``region`` keeping every ``anchor`` pixel.
+
+    As in GWB, the outer two rows and columns of ``region`` and of ``anchor`` are cleared first
+    (``anchor`` is cleared in place).
+    """
+    for a in (region, anchor):
+        a[:2, :] = a[-2:, :] = False
+        a[:, :2] = a[:, -2:] = False
+    ny, nx = region.shape
+    img = region.astype(np.uint8).ravel()
+    anc = anchor.ravel().copy()
+    sh = (_DY * nx + _DX).astype(np.int64)
+    table = _SIMPLE8 if fg_graph == 8 else _SIMPLE4
+    _thin_loop(img, anc, sh, table, fg_graph == 4, _DIAG_A, _DIAG_B, _SIDE_A, _SIDE_B,
+               _SIDE_C, _SIDE_D, 2 * nx + 2, img.size - 2 * nx - 2)
+    return img.reshape(ny, nx).astype(bool)
+
+
+# --- constrained (geodesic) Euclidean distance (own code, numba) -----------------------------
+# GWB widens the skeleton by a geodesic distance computed with an ordered propagation of
+# Euclidean vectors whose line of sight (Bresenham) must stay in the mask; scipy/scikit-image have
+# no geodesic Euclidean distance, and the value of a pixel depends on the propagation order.
+
+@njit(cache=True, nogil=True)
+def _line_in_mask(mask, start, x2, y2, nx):
+    dx = abs(x2)
+    dy = abs(y2)
+    s1 = 1 if x2 > 0 else (-1 if x2 < 0 else 0)
+    s2 = 1 if y2 > 0 else (-1 if y2 < 0 else 0)
+    interchange = dy > dx
+    if interchange:
+        dx, dy = dy, dx
+    d = 2 * dy - dx
+    incr1 = 2 * dy
+    incr2 = 2 * (dy - dx)
+    x = 0
+    y = 0
+    while (abs(y) if interchange else abs(x)) < dx:
+        if interchange:
+            y += s2
+        else:
+            x += s1
+        if d < 0:
+            d += incr1
+        else:
+            d += incr2
+            if interchange:
+                x += s1
+            else:
+                y += s2
+        if mask[start + x + y * nx] == 0:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _constrained_loop(ref, mask, nx):
+    n = ref.size
+    unset = np.int64(32767)
+    state = mask.astype(np.uint8)  # 0 outside, 1 mask, 2 queued, 3 reference
+    px = np.full(n, unset, dtype=np.int64)
+    py = np.full(n, unset, dtype=np.int64)
+    pb = np.zeros(n, dtype=np.float32)
+    sh = np.array([-nx, -1, nx, 1], dtype=np.int64)
+    ddx = np.array([0, 1, 0, -1], dtype=np.int64)
+    ddy = np.array([1, 0, -1, 0], dtype=np.int64)
+    wave = np.empty(n + 1, dtype=np.int64)
+    nxt = np.empty(n + 1, dtype=np.int64)
+    nw = 0
+    for i in range(n):
+        if ref[i] and state[i]:
+            state[i] = 3
+            px[i] = 0
+            py[i] = 0
+            for k in range(4):
+                j = i + sh[k]
+                if state[j] == 1 and not ref[j]:
+                    wave[nw] = j
+                    nw += 1
+                    state[j] = 2
+    big = np.float32(3.4028235e38)
+    while nw > 0:
+        dmin = big
+        for w in range(nw):
+            o = wave[w]
+            if px[o] != unset:
+                continue
+            dp = big
+            for k in range(4):
+                j = o + sh[k]
+                if px[j] == unset:
+                    continue
+                src = j - px[j] - py[j] * nx
+                if _line_in_mask(state, src, px[j] + ddx[k], py[j] + ddy[k], nx):
+                    vx = px[j] + ddx[k]
+                    vy = py[j] + ddy[k]
+                    dcrt = np.float32(math.sqrt(float(vx * vx + vy * vy)) + np.float64(pb[j]))
+                    if dcrt < dp:
+                        px[o] = vx
+                        py[o] = vy
+                        pb[o] = pb[j]
+                        dp = dcrt
+                else:
+                    dcrt = np.float32(math.sqrt(float(px[j] * px[j] + py[j] * py[j]))
+                                      + np.float64(pb[j]) + 1.0)
+                    if dcrt < dp:
+                        px[o] = ddx[k]
+                        py[o] = ddy[k]
+                        pb[o] = np.float32(np.float64(dcrt) - 1.0)
+                        dp = dcrt
+            if dmin > dp:
+                dmin = dp
+        nn = 0
+        for w in range(nw):
+            o = wave[w]
+            if math.sqrt(float(px[o] * px[o] + py[o] * py[o])) + np.float64(pb[o]) \
+                    > np.float64(dmin):
+                nxt[nn] = o
+                nn += 1
+            else:
+                for k in range(4):
+                    j = o + sh[k]
+                    if state[j] == 1:
+                        nxt[nn] = j
+                        nn += 1
+                        state[j] = 2
+        wave, nxt = nxt, wave
+        nw = nn
+    out = np.zeros(n, dtype=np.float32)
+    for i in range(n):
+        if px[i] != unset:
+            out[i] = pb[i] + np.float32(math.sqrt(float(px[i] * px[i] + py[i] * py[i])))
+    return out
+
+
+def _constrained_distance(ref: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Geodesic Euclidean distance from ``ref`` within ``mask`` (0 where unreached), float32."""
+    r = np.pad(ref, 1).astype(np.uint8)
+    m = np.pad(mask, 1).astype(np.uint8)
+    d = _constrained_loop(r.ravel(), m.ravel(), r.shape[1])
+    return d.reshape(r.shape)[1:-1, 1:-1]
+
+
+# --- flooding of core labels (own code, numba) -----------------------------------------------
+# GWB decides bridge vs loop by flooding the core labels over the core neighbourhood and the
+# connectors in first-come order (a watershed at a single level); skimage.segmentation.watershed
+# breaks ties between labels differently, which changes bridge/loop on touching floods.
+
+@njit(cache=True, nogil=True)
+def _flood_loop(labels, passable, sh, ninit):
+    n = labels.size
+    pending = np.zeros(n, dtype=np.bool_)
+    queue = np.empty(n, dtype=np.int64)
+    head = 0
+    tail = 0
+    blocked = np.int64(2**31 - 1)
+    for lo, hi in ((0, ninit), (ninit, sh.size)):
+        for i in range(n):
+            if labels[i] > 0 and labels[i] < blocked and not pending[i]:
+                for k in range(lo, hi):
+                    j = i + sh[k]
+                    if labels[j] == 0:
+                        if passable[j]:
+                            labels[j] = labels[i]
+                            pending[j] = True
+                            queue[tail] = j
+                            tail += 1
+                        else:
+                            labels[j] = blocked
+    while head < tail:
+        o = queue[head]
+        head += 1
+        for k in range(sh.size):
+            j = o + sh[k]
+            if labels[j] == 0:
+                if passable[j]:
+                    labels[j] = labels[o]
+                    queue[tail] = j
+                    tail += 1
+                else:
+                    labels[j] = blocked
+
+
+def _flood_labels(seeds: np.ndarray, passable: np.ndarray, graph: int) -> np.ndarray:
+    """Flood the labels of ``seeds`` over ``passable`` pixels (first come, FIFO)."""
+    ny, nx = seeds.shape
+    lab = seeds.astype(np.int64)
+    lab[0, :] = lab[-1, :] = _LABEL_BLOCKED
+    lab[:, 0] = lab[:, -1] = _LABEL_BLOCKED
+    if graph == 8:  # N, W, S, E, NW, NE, SW, SE; the first four are seeded first
+        sh = np.array([-nx, -1, nx, 1, -nx - 1, -nx + 1, nx - 1, nx + 1], dtype=np.int64)
+    else:
+        sh = np.array([-nx, -1, nx, 1], dtype=np.int64)
+    flat = lab.ravel()
+    _flood_loop(flat, passable.ravel(), sh, 4)
+    lab = flat.reshape(ny, nx)
+    lab[0, :] = lab[-1, :] = 0
+    lab[:, 0] = lab[:, -1] = 0
+    return lab
+
+
+def _bridges(connector: np.ndarray, core: np.ndarray, opening: np.ndarray,
+             graph: int) -> np.ndarray:
+    """Connector components reached by more than one core label."""
+    structure = _structure(graph)
+    core_lab, _ = ndimage.label(core, structure=structure)
+    flooded = _flood_labels(core_lab, opening | connector, graph)
+    conn_lab, n = ndimage.label(connector, structure=structure)
+    if n == 0:
+        return np.zeros_like(connector)
+    idx = np.arange(1, n + 1)
+    lo = ndimage.minimum(flooded, conn_lab, idx)
+    hi = ndimage.maximum(flooded, conn_lab, idx)
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[1:] = (np.asarray(hi) - np.asarray(lo)) > 0
+    return keep[conn_lab]
+
+
+# --- the segmentation ------------------------------------------------------------------------
+
+def _check(foreground, edge_width, connectivity, valid):
+    if int(edge_width) != edge_width or edge_width < 1:
+        raise ConfigError(f"MSPA edge_width {edge_width!r} must be an integer ≥ 1")
+    _structure(connectivity)
+    fg = np.asarray(foreground, dtype=bool)
+    if fg.ndim != 2:
+        raise DataError(f"MSPA needs a 2-D foreground, got shape {fg.shape}")
+    valid = np.ones_like(fg) if valid is None else np.asarray(valid, dtype=bool)
+    if valid.shape != fg.shape:
+        raise DataError(f"MSPA valid mask has shape {valid.shape}, expected {fg.shape}")
+    if not valid.any():
+        raise DataError("MSPA: the land cover has no valid cell (all no data)")
+    fg = fg & valid
+    if not fg.any():
+        raise DataError(
+            "MSPA: no ecological land (foreground) on the grid; check ecology.foreground_classes "
+            "and the land-cover mapping"
+        )
+    return fg, valid
+
+
 def mspa(
     foreground: np.ndarray,
     *,
     edge_width: int = 1,
     connectivity: int = 8,
+    transition: bool = True,
+    intext: bool = True,
     valid: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Classify a binary foreground into the seven MSPA classes.
+    """Segment a binary foreground into the MSPA classes, pixel for pixel as GWB_MSPA.
 
     Parameters
     ----------
     foreground
-        2-D boolean array, True = ecological land.
+        2-D boolean array, True = foreground (ecological land).
     edge_width
-        Edge width in cells (≥ 1).
+        GWB ``EdgeWidth`` in pixels (≥ 1).
     connectivity
-        Foreground connectivity, 8 or 4.
+        GWB ``FGconn``: foreground connectivity, 8 or 4.
+    transition
+        GWB ``Transition``. It changes only GWB's display colours, never the byte values; kept
+        for the record (the codes are the same either way).
+    intext
+        GWB ``IntExt``: add 100 to foreground classes inside core holes and code core-openings
+        100 and border-openings 220.
     valid
-        Boolean array, False where the land cover has no data (coded :data:`MSPA_NODATA` and
-        treated as background); ``None`` = all valid.
+        Boolean array, False where there is no data (GWB missing, coded :data:`MSPA_NODATA`);
+        ``None`` = all valid.
 
     Returns
     -------
     numpy.ndarray
-        uint8 array of :data:`MSPA_CODES` values.
+        uint8 array of GWB byte codes (see the module docstring).
 
     Raises
     ------
@@ -99,84 +658,51 @@ def mspa(
     >>> int(out[3, 3]), int(out[1, 1]), int(out[0, 0])
     (17, 3, 0)
     """
-    if int(edge_width) != edge_width or edge_width < 1:
-        raise ConfigError(f"MSPA edge_width {edge_width!r} must be an integer ≥ 1")
-    structure = _structure(connectivity)
-    bg_structure = _structure(4 if connectivity == 8 else 8)
-    fg = np.asarray(foreground, dtype=bool)
-    if fg.ndim != 2:
-        raise DataError(f"MSPA needs a 2-D foreground, got shape {fg.shape}")
-    valid = np.ones_like(fg) if valid is None else np.asarray(valid, dtype=bool)
-    if not valid.any():
-        raise DataError("MSPA: the land cover has no valid cell (all no data)")
-    fg = fg & valid
-    if not fg.any():
-        raise DataError(
-            "MSPA: no ecological land (foreground) on the grid; check ecology.foreground_classes "
-            "and the land-cover mapping"
-        )
+    fg, valid = _check(foreground, edge_width, connectivity, valid)
+    bg_graph = 4 if connectivity == 8 else 8
+    size = np.float32((float(edge_width) + 0.98) / math.sqrt(2.0))
+    t = np.float32(size * _SQRT2)
+    t_geo = np.float32(np.float32(size - np.float32(1.0)) * _SQRT2)
+    frame = int(float(size) * 1.5 + 0.5) + 1
 
-    # Pad with one background cell so that outside the grid counts as background.
-    fgp = np.pad(fg, 1, constant_values=False)
-    metric = "chessboard" if connectivity == 8 else "taxicab"
-    dist_bg = ndimage.distance_transform_cdt(fgp, metric=metric)
-    core = dist_bg > edge_width
+    im = np.where(fg, 2, np.where(valid, 1, 0)).astype(np.uint8)
+    im_framed = np.pad(im, frame)
+    i0 = _absorb_missing(im_framed, t)[frame:-frame, frame:-frame]
+    i0 = _replicate_border(i0, frame)
 
-    fg_lab, _ = ndimage.label(fgp, structure=structure)
-    comps_with_core = np.unique(fg_lab[core])
-    islet = fgp & ~np.isin(fg_lab, comps_with_core)
+    core = _core(i0, t)
+    islet = i0 & ~_reconstruct(core, i0, connectivity)
+    opening = core | _outer_band(core, t)
+    edges, perforation = _edge_and_perforation(core, t, connectivity, bg_graph)
+    residues = i0 & ~core & ~islet & ~perforation & ~edges
+    out = (i0.astype(np.uint8) | islet.astype(np.uint8) << 3
+           | perforation.astype(np.uint8) << 2 | edges.astype(np.uint8) << 1)
 
-    # Boundary band: within edge_width of a core (dilation by the same structuring element).
-    core_lab, n_core = ndimage.label(core, structure=structure)
-    if n_core:
-        dist_core, idx = ndimage.distance_transform_cdt(~core, metric=metric, return_indices=True)
-        band = fgp & ~core & (dist_core <= edge_width)
-        nearest_core = core_lab[idx[0], idx[1]]
-    else:
-        band = np.zeros_like(fgp)
-        nearest_core = np.zeros(fgp.shape, dtype=np.int32)
+    skeleton = _thin_anchored(opening | residues, core, connectivity) & ~core
+    band = (opening & ~core) | residues
+    connector = skeleton.copy()
+    if t_geo >= np.float32(1.0):  # the widening reaches no pixel for edge_width 1
+        geo = _constrained_distance(skeleton, band)
+        connector |= (geo >= np.float32(0.0001)) & (geo <= t_geo)
+    connector &= band & _reconstruct(skeleton, band, connectivity)
+    bridge = _bridges(connector, core, opening, connectivity)
+    loop = connector & ~bridge
+    out |= core.astype(np.uint8) << 4 | bridge.astype(np.uint8) << 5 \
+        | loop.astype(np.uint8) << 6
 
-    # Perforation vs edge: nearest background in a hole of (core ∪ band) or outside it.
-    opening = core | band
-    holes = ndimage.binary_fill_holes(opening, structure=bg_structure) & ~opening & ~fgp
-    outer_bg = ~fgp & ~holes
-    if holes.any():
-        d_hole = ndimage.distance_transform_cdt(~holes, metric=metric)
-        d_outer = ndimage.distance_transform_cdt(~outer_bg, metric=metric)
-        perforation = band & (d_hole < d_outer)
-    else:
-        perforation = np.zeros_like(band)
-    edge = band & ~perforation
+    if intext:
+        i0_open = _absorb_missing(im_framed, _SQRT2)
+        holes_all = _fill_holes(i0_open, bg_graph) & ~i0_open
+        core_holes = _fill_holes(core, bg_graph) & ~core
+        internal = _fill_holes(core_holes, bg_graph)
+        out = out + internal.astype(np.uint8) * MSPA_INTERNAL_OFFSET
+        border_opening = holes_all & ~core_holes
+        out[border_opening] = np.maximum(out[border_opening], MSPA_BORDER_OPENING)
 
-    # Connectors: remaining foreground in components that have a core.
-    connector = fgp & ~core & ~band & ~islet
-    bridge = np.zeros_like(fgp)
-    loop = np.zeros_like(fgp)
-    branch = np.zeros_like(fgp)
-    if connector.any():
-        conn_lab, n_conn = ndimage.label(connector, structure=structure)
-        for k, sl in enumerate(ndimage.find_objects(conn_lab), start=1):
-            # Work in the component's bounding box grown by one cell.
-            r0, r1 = max(sl[0].start - 1, 0), min(sl[0].stop + 1, fgp.shape[0])
-            c0, c1 = max(sl[1].start - 1, 0), min(sl[1].stop + 1, fgp.shape[1])
-            comp = conn_lab[r0:r1, c0:c1] == k
-            contact = ndimage.binary_dilation(comp, structure=structure) & band[r0:r1, c0:c1]
-            cores = np.unique(nearest_core[r0:r1, c0:c1][contact])
-            cores = cores[cores > 0]
-            target = (slice(r0, r1), slice(c0, c1))
-            if len(cores) >= 2:
-                bridge[target] |= comp
-            elif len(cores) == 1:
-                _, n_runs = ndimage.label(contact, structure=structure)
-                (loop if n_runs >= 2 else branch)[target] |= comp
-            else:  # cannot happen: a connector's component has a core, hence touches a band
-                branch[target] |= comp
-
-    out = np.zeros(fgp.shape, dtype=np.uint8)
-    for name, mask in (("core", core), ("islet", islet), ("perforation", perforation),
-                       ("edge", edge), ("bridge", bridge), ("loop", loop), ("branch", branch)):
-        out[mask] = MSPA_CODES[name]
-    out = out[1:-1, 1:-1]
+    out = out[frame:-frame, frame:-frame].copy()
     out[~valid] = MSPA_NODATA
-    logger.info("MSPA: %s", {name: int((out == code).sum()) for name, code in MSPA_CODES.items()})
+    if edge_width == 1:
+        out[out == 2] = 0
+    logger.info("MSPA (edge width %d, %d-connectivity): %s", edge_width, connectivity,
+                {name: int(np.isin(out, vals).sum()) for name, vals in MSPA_CLASS_VALUES.items()})
     return out
