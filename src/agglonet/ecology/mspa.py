@@ -576,7 +576,11 @@ def _bridges(connector: np.ndarray, core: np.ndarray, opening: np.ndarray,
     structure = _structure(graph)
     core_lab, _ = ndimage.label(core, structure=structure)
     flooded = _flood_labels(core_lab, opening | connector, graph)
-    conn_lab, n = ndimage.label(connector, structure=structure)
+    # As GWB's labelling, ignore the outermost ring of pixels (it lies in the frame).
+    inner = connector.copy()
+    inner[0, :] = inner[-1, :] = False
+    inner[:, 0] = inner[:, -1] = False
+    conn_lab, n = ndimage.label(inner, structure=structure)
     if n == 0:
         return np.zeros_like(connector)
     idx = np.arange(1, n + 1)
@@ -706,3 +710,123 @@ def mspa(
     logger.info("MSPA (edge width %d, %d-connectivity): %s", edge_width, connectivity,
                 {name: int(np.isin(out, vals).sum()) for name, vals in MSPA_CLASS_VALUES.items()})
     return out
+
+
+# --- statistics (GWB_MSPA's summary file) ----------------------------------------------------
+
+#: Rows of GWB's MSPA statistics, in GWB's order (CORE(s) and CORE(l) are always empty in GWB).
+MSPA_STAT_ROWS = ("core", "islet", "perforation", "edge", "loop", "bridge", "branch",
+                  "background", "missing", "opening", "core_opening", "border_opening")
+
+
+@dataclass(frozen=True)
+class MspaStatistics:
+    """What GWB_MSPA writes to its statistics file, unrounded.
+
+    Attributes
+    ----------
+    fg_area_px
+        Foreground pixels (``FG_area``: image minus background minus missing).
+    ifg_area_px
+        Integral foreground (``iFG_area``): foreground plus openings (openings only with IntExt).
+    fg_percent
+        Share of the foreground [%] per class (``FG`` column) for the seven classes.
+    data_percent
+        Share of the data area (pixels that are not missing) [%] per class (``data`` column);
+        for ``missing`` the share of the whole image, for openings the share of the data area.
+    count
+        Number of objects per row: connected components, foreground classes with the foreground
+        connectivity, background and openings with the other one, missing with 8-connectivity;
+        ``opening`` = core-openings + border-openings.
+    area_px
+        Pixels per row.
+    porosity_percent
+        100 − 100 · (core + edge + perforation) / (core + edge + perforation + core-opening).
+    """
+
+    fg_area_px: int
+    ifg_area_px: int
+    fg_percent: dict[str, float]
+    data_percent: dict[str, float]
+    count: dict[str, int]
+    area_px: dict[str, int]
+    porosity_percent: float
+
+
+def _count_objects(mask: np.ndarray, graph: int) -> int:
+    if not mask.any():
+        return 0
+    return int(ndimage.label(mask, structure=_structure(graph))[1])
+
+
+def mspa_statistics(
+    codes: np.ndarray, *, connectivity: int = 8, intext: bool = True
+) -> MspaStatistics:
+    """Summary statistics of an MSPA raster, with GWB_MSPA's definitions.
+
+    Transition pixels count with the band they cross (bridge/loop in edge → edge, in perforation
+    → perforation); internal (+100) codes count with their class. Percentages of the foreground
+    are relative to the foreground pixels, percentages of data to the pixels that are not missing.
+
+    Parameters
+    ----------
+    codes
+        Output of :func:`mspa`.
+    connectivity
+        The foreground connectivity the MSPA was run with (for the object counts).
+    intext
+        Whether the MSPA was run with ``intext=True`` (GWB leaves the opening rows empty
+        otherwise: their figures are then 0 here).
+
+    Returns
+    -------
+    MspaStatistics
+
+    Raises
+    ------
+    DataError
+        No data pixel or no foreground pixel in ``codes``.
+    """
+    codes = np.asarray(codes)
+    fg_graph = connectivity
+    bg_graph = 4 if _structure(connectivity).all() else 8
+    missing = codes == MSPA_NODATA
+    n_data = int((~missing).sum())
+    background = np.isin(codes, (0, MSPA_CORE_OPENING, MSPA_BORDER_OPENING))
+    n_fg = n_data - int(background.sum())
+    if n_data == 0 or n_fg == 0:
+        raise DataError("MSPA statistics: the raster has no data or no foreground pixel")
+    area: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for name, values in MSPA_CLASS_VALUES.items():
+        mask = np.isin(codes, values)
+        area[name] = int(mask.sum())
+        count[name] = _count_objects(mask, fg_graph)
+    area["background"] = int(background.sum())
+    count["background"] = _count_objects(background, bg_graph)
+    area["missing"] = int(missing.sum())
+    count["missing"] = _count_objects(missing, 8)
+    for name, value in (("core_opening", MSPA_CORE_OPENING),
+                        ("border_opening", MSPA_BORDER_OPENING)):
+        mask = codes == value
+        area[name] = int(mask.sum()) if intext else 0
+        count[name] = _count_objects(mask, bg_graph) if intext else 0
+    area["opening"] = area["core_opening"] + area["border_opening"]
+    count["opening"] = count["core_opening"] + count["border_opening"]
+    fg_percent = {name: 100.0 * area[name] / n_fg for name in MSPA_CLASS_VALUES}
+    data_percent = {name: 100.0 * area[name] / n_data for name in MSPA_CLASS_VALUES}
+    for name in ("background", "core_opening", "border_opening"):
+        data_percent[name] = 100.0 * area[name] / n_data
+    data_percent["missing"] = 100.0 * area["missing"] / codes.size
+    contiguous = area["core"] + area["edge"] + area["perforation"]
+    internal = contiguous + area["core_opening"]
+    porosity = 100.0 - 100.0 * contiguous / internal if internal else 0.0
+    return MspaStatistics(
+        fg_area_px=n_fg,
+        ifg_area_px=n_fg + (area["opening"] if intext else 0),
+        fg_percent=fg_percent,
+        data_percent=data_percent,
+        count=count,
+        area_px=area,
+        porosity_percent=porosity,
+    )
