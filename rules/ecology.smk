@@ -36,6 +36,8 @@ rule mspa:
         foreground_classes=ECOLOGY["foreground_classes"],
         connectivity=ECOLOGY["mspa"]["connectivity"],
         edge_width=ECOLOGY["mspa"]["edge_width"],
+        transition=ECOLOGY["mspa"]["transition"],
+        intext=ECOLOGY["mspa"]["intext"],
     log:
         "logs/{cluster}/mspa.log",
     benchmark:

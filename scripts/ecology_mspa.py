@@ -1,9 +1,9 @@
-"""Rule mspa: MSPA of the ecological land (foreground classes) with GuidosToolbox codes."""
+"""Rule mspa: MSPA of the ecological land (foreground classes) with GWB_MSPA byte codes."""
 
 import numpy as np
 
 from agglonet.ecology.landcover import CLASS_CODES, NODATA
-from agglonet.ecology.mspa import MSPA_CODES, MSPA_NODATA, mspa
+from agglonet.ecology.mspa import MSPA_CLASS_VALUES, MSPA_NODATA, mspa
 from agglonet.io import read_raster, write_raster
 from agglonet.logs import setup_logging
 
@@ -13,9 +13,10 @@ p = snakemake.params
 classes, profile = read_raster(snakemake.input.landcover)
 foreground = np.isin(classes, [CLASS_CODES[c] for c in p.foreground_classes])
 codes = mspa(foreground, edge_width=p.edge_width, connectivity=p.connectivity,
-             valid=classes != NODATA)
+             transition=p.transition, intext=p.intext, valid=classes != NODATA)
 write_raster(snakemake.output.mspa, codes, transform=profile["transform"],
              crs=profile["crs"], nodata=MSPA_NODATA, band_description="MSPA class",
-             tags={"mspa_codes": MSPA_CODES, "edge_width_cells": p.edge_width,
-                   "connectivity": p.connectivity,
+             tags={"mspa_codes": MSPA_CLASS_VALUES, "core_opening": 100, "border_opening": 220,
+                   "edge_width_cells": p.edge_width, "connectivity": p.connectivity,
+                   "transition": int(p.transition), "intext": int(p.intext),
                    "foreground_classes": list(p.foreground_classes)})

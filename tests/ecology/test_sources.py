@@ -52,6 +52,15 @@ def test_sources_ranked_by_dpc_by_hand() -> None:
     np.testing.assert_allclose(src.geometry.area / 1e6, [25, 9])
 
 
+def test_internal_core_counts_as_core() -> None:
+    # GWB IntExt codes core inside a core hole 117: it is core all the same.
+    codes = _codes()
+    codes[1:4, 10:13] = 117
+    sel = select_sources(codes, transform=TRANSFORM, crs=CHINA_ALBERS, min_area_km2=5,
+                         distance_threshold_km=4, probability=0.5)
+    np.testing.assert_allclose(sel.sources["area_km2"], [25, 9])
+
+
 def test_top_n_and_min_dpc() -> None:
     assert len(_select(top_n=1).sources) == 1
     assert len(_select(min_dpc=50).sources) == 1  # dPC_B = 32.9 %

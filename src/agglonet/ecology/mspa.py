@@ -147,7 +147,7 @@ def _fill_holes(region: np.ndarray, graph: int) -> np.ndarray:
 
 
 def _reconstruct(marker: np.ndarray, mask: np.ndarray, graph: int) -> np.ndarray:
-    """Binary reconstruction by dilation: the ``graph``-components of ``mask`` that hold a marker."""
+    """Reconstruction by dilation: the ``graph``-components of ``mask`` that hold a marker."""
     lab, n = ndimage.label(mask, structure=_structure(graph))
     keep = np.zeros(n + 1, dtype=bool)
     keep[np.unique(lab[marker & mask])] = True
@@ -295,11 +295,12 @@ def _independent(img, anchor, pos, sh, table, four, dia, dib, sa, sb, sc, sd):
             c = img[pos + sh[sc[i]]] != 0
             d = img[pos + sh[sd[i]]] != 0
             conftype = (int(d) | int(c) << 1 | int(b) << 2 | int(a) << 3) + 5
-            if four:
-                indep = (a and b) != (c and d)
-            else:
-                indep = (a or b) != (c or d)
+            # A pair of 4-adjacent simple pixels is independent when exactly one side of the
+            # pair is foreground: any pixel of it (8-connectivity), both pixels (4-connectivity).
+            indep = (a and b) != (c and d) if four else (a or b) != (c or d)
         else:
+            # A diagonal pair depends on the two pixels adjacent to both: independent unless
+            # both are background (8-connectivity) or both are foreground (4-connectivity).
             a = img[pos + sh[dia[i]]] != 0
             b = img[pos + sh[dib[i]]] != 0
             conftype = (int(b) | int(a) << 1) + 1

@@ -23,7 +23,7 @@ from rasterio.features import shapes
 from scipy import ndimage
 
 from agglonet.ecology.connectivity import connectivity_indices, edge_distances_m
-from agglonet.ecology.mspa import MSPA_CODES
+from agglonet.ecology.mspa import MSPA_CORE_VALUES, MSPA_NODATA
 from agglonet.errors import DataError
 from agglonet.outputs import SOURCE_COLUMNS
 
@@ -76,7 +76,7 @@ def core_patches(
     DataError
         No core cell, or no core patch reaches ``min_area_km2`` (the message gives the largest).
     """
-    core = mspa_codes == MSPA_CODES["core"]
+    core = np.isin(mspa_codes, MSPA_CORE_VALUES)  # external 17 and internal 117
     if not core.any():
         raise DataError(
             "no MSPA core cell: the ecological land is too thin or fragmented at this resolution "
@@ -129,7 +129,8 @@ def select_sources(
     Parameters
     ----------
     mspa_codes
-        MSPA raster (codes of :data:`agglonet.ecology.mspa.MSPA_CODES`, 129 = no data).
+        MSPA raster (GWB codes of :func:`agglonet.ecology.mspa.mspa`; core = 17 or 117, 129 = no
+        data).
     transform, crs
         Grid georeferencing (square cells in metres, the working CRS).
     connectivity
@@ -157,7 +158,7 @@ def select_sources(
     labels, areas = core_patches(mspa_codes, connectivity=connectivity, cell_size_m=cell,
                                  min_area_km2=min_area_km2)
     if landscape_area_km2 is None:
-        landscape_area_km2 = float((mspa_codes != 129).sum()) * cell**2 / 1e6
+        landscape_area_km2 = float((mspa_codes != MSPA_NODATA).sum()) * cell**2 / 1e6
     n = areas.size
     if n > 400:
         logger.warning("%d candidate core patches: dPC costs O(n^3 log n); consider a larger "
