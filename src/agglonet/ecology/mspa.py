@@ -365,7 +365,8 @@ def _independent(img, anchor, pos, sh, table, memo, four, dia, dib, sa, sb, sc, 
                 # Keep the isolated 2×2 square: every simple 4-neighbour has two 4-neighbours.
                 for k in range(4):
                     q = pos + sh[k]
-                    if _is_simple(img, anchor, q, sh, table, memo) and _count_fg(img, q, sh, 4) != 2:
+                    if _is_simple(img, anchor, q, sh, table, memo) and \
+                            _count_fg(img, q, sh, 4) != 2:
                         return True
                 return False
         return False
@@ -412,8 +413,8 @@ def _thin_loop(img, anchor, sh, table, four, dia, dib, sa, sb, sc, sd, start, st
                 if seen[q] == rnd:  # already examined in this round (the image is fixed)
                     continue
                 seen[q] = rnd
-                if not queued[q] and _is_simple(img, anchor, q, sh, table, memo) and \
-                        _independent(img, anchor, q, sh, table, memo, four, dia, dib, sa, sb, sc, sd):
+                if not queued[q] and _is_simple(img, anchor, q, sh, table, memo) and _independent(
+                        img, anchor, q, sh, table, memo, four, dia, dib, sa, sb, sc, sd):
                     queued[q] = True
                     following[nf] = q
                     nf += 1
