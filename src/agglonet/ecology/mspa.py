@@ -127,7 +127,7 @@ def _squared_radius(t: np.float32) -> int:
 
 
 def _disk_rectangles(k: int) -> list[tuple[int, int]]:
-    """The digital disk {dy² + dx² ≤ k} as a union of centred rectangles (half-height, half-width).
+    """Split the digital disk {dy² + dx² ≤ k} into centred rectangles (half-height, half-width).
 
     Dilating (eroding) by each rectangle with separable 1-D max (min) filters and taking the union
     (intersection) equals dilating (eroding) by the disk, in O(pixels) per rectangle.
@@ -288,7 +288,7 @@ _SIMPLE4 = _simple_table(4)
 
 @njit(cache=True, nogil=True)
 def _is_simple(img, anchor, pos, sh, table, memo):
-    """Simple and not an anchor; ``memo`` caches the answer (-1 = not known yet)."""
+    """Tell whether ``pos`` is simple and not an anchor (``memo`` caches it, -1 = unknown)."""
     if memo[pos] >= 0:
         return memo[pos] == 1
     ok = False
@@ -649,7 +649,8 @@ def _bridges(connector: np.ndarray, core: np.ndarray, opening: np.ndarray,
 
 # --- the segmentation ------------------------------------------------------------------------
 
-def _check(foreground, edge_width, connectivity, valid):
+def _check(foreground: np.ndarray, edge_width: int, connectivity: int,
+           valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if int(edge_width) != edge_width or edge_width < 1:
         raise ConfigError(f"MSPA edge_width {edge_width!r} must be an integer ≥ 1")
     _structure(connectivity)
