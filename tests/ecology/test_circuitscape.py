@@ -471,3 +471,23 @@ def test_ascii_grid_round_trip_and_errors(tmp_path):
         read_grid(tmp_path / "bad.asc")
     with pytest.raises(DataError, match="resistance 0"):
         cell_conductance(np.array([[1.0, 0.0]]))
+
+
+def test_cli_circuitscape_run(tmp_path, capsys):
+    from agglonet.cli import main
+
+    r = np.ones((3, 4))
+    _write_asc(tmp_path / "res.asc", r)
+    lab = np.full((3, 4), -9999.0)
+    lab[0, 0], lab[2, 3] = 1, 2
+    _write_asc(tmp_path / "pts.asc", lab)
+    ini = tmp_path / "job.ini"
+    ini.write_text(f"scenario = one-to-all\nhabitat_file = {tmp_path / 'res.asc'}\n"
+                   f"point_file = {tmp_path / 'pts.asc'}\noutput_file = {tmp_path / 'o.out'}\n")
+    assert main(["circuitscape", "run", str(ini)]) == 0
+    lines = (tmp_path / "o_resistances.out").read_text().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["1.0", "2.0"]
+    assert float(lines[0].split()[1]) == pytest.approx(float(lines[1].split()[1]))
+    ini.write_text("scenario = pairwise\nhabitat_fil = x.asc\n")
+    assert main(["circuitscape", "run", str(ini)]) == 2
+    assert "habitat_fil" in capsys.readouterr().err
