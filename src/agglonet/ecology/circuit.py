@@ -303,6 +303,7 @@ def source_potentials(
                 if k != members[0]:
                     rhs = np.zeros(nodes.size)
                     rhs[position[graph.source_nodes[k]]] = 1.0
+                    assert solve is not None
                     x[nodes] = solve(rhs)
                 out[k] = x
             log.info("circuit component %d: %d nodes, %d sources, solver %s",

@@ -422,7 +422,7 @@ class _Component:
         for node, amps in injections.items():
             if node != self.ground:
                 rhs[self.position[node]] += amps
-        if rhs.any():
+        if rhs.any() and self._solve is not None:
             v[self.free] = self._solve(rhs)
         return v
 
@@ -694,7 +694,7 @@ def circuitscape_one_to_all(
 
     shared = graph_for(ids)
     rebuild = focal.has_regions and selection is not None
-    cache: dict[tuple[int, int], Any] = {}
+    cache: dict[tuple[Any, ...], Any] = {}
 
     with _single_threaded_blas():
         for i, n in enumerate(ids):
@@ -1115,13 +1115,14 @@ def run_job(job: CircuitscapeJob, *, settings: SolverSettings | None = None
     focal = read_focal_nodes(job.path("point_file"), header)
     selection = read_pair_selection(job.path("included_pairs_file")) \
         if flags["use_included_pairs"] else None
-    strengths = None
+    strengths: dict[int, float] | None = None
     if flags["use_variable_source_strengths"] and job.scenario != "pairwise":
         rows = [ln.split() for ln in _read_text(job.path("variable_source_file")).splitlines()
                 if ln.strip()]
-        strengths = {}
+        table: dict[int, float] = {}
         for r in rows:
-            strengths.setdefault(int(float(r[0])), float(r[1]))
+            table.setdefault(int(float(r[0])), float(r[1]))
+        strengths = table
     write_cur = flags["write_cur_maps"]
     cum_only = flags["write_cum_cur_map_only"]
     maps = MapRequest(current=write_cur or cum_only or flags["write_max_cur_maps"],
