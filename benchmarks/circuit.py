@@ -25,8 +25,9 @@ sides ran slower than on an idle machine:
   12.9 s per pair, peak resident memory 3.11 GiB; R(1,2) equal to the rtol-1e-10 pair solve to
   6 digits. (Target 4 s per pair: not met under this load.)
 * single, 1000 x 1000: agglonet 12.7 s, spsolve 54.6 s, voltages equal to 3.6e-8 of the source
-  voltage: speedup 4.29 (target 10: not met). Earlier, on an idle machine, the same case at
-  rtol 1e-10 measured agglonet 7.2 s vs spsolve 39.5 s (5.49).
+  voltage: speedup 4.29; a second run (load average 2.6): agglonet 6.9 s, spsolve 24.0 s,
+  speedup 3.47 (target 10: not met). Earlier, on an idle machine, the same case at rtol 1e-10
+  measured agglonet 7.2 s vs spsolve 39.5 s (5.49).
 """
 
 from __future__ import annotations
