@@ -1,20 +1,33 @@
-"""Benchmark: one circuit-theory current solve, agglonet (AMG-preconditioned CG) vs spsolve.
+"""Benchmark: circuit-theory solves, agglonet (AMG-preconditioned CG) vs spsolve.
+
+Two cases, run one after the other (``--case`` picks one):
+
+* ``pairs`` (multi-pair): Circuitscape-style pairwise run on a generated grid of ``--pairs-size``²
+  cells (default 1825² = 3.33 M) with 5 focal points, i.e. 10 pairs, cumulative current map
+  on (``agglonet.ecology.circuitscape.circuitscape_pairwise``, CG stopped at Circuitscape's
+  relative residual 1e-6). Prints seconds per pair and the process's peak resident memory, and
+  checks one pair's effective resistance against an independent per-pair solve of the same
+  pair at rtol 1e-10 (``pair_voltages``).
+* ``single``: the case below.
 
 Both sides solve the same grounded Laplacian of a generated resistance grid (smooth random
 resistance 1–100, two sources short-circuited, 1 A injected at one, the other grounded), and
 both include the assembly of the conductance graph (``agglonet.ecology.circuit.circuit_graph``):
 agglonet = ``pair_voltages(..., solver="amg")``; the reference = the same assembly, then
 ``scipy.sparse.linalg.spsolve`` (SuperLU, COLAMD ordering) on the grounded system. The voltages
-must agree to 1e-6 (relative to the source voltage).
+must agree to 1e-5 (relative to the source voltage); agglonet stops CG at Circuitscape's
+relative residual 1e-6.
 
-Run by hand (not in CI)::
+Measured on the 2-core build machine while other jobs shared it (load average 5-8), so both
+sides ran slower than on an idle machine:
 
-    .venv/bin/python benchmarks/circuit.py              # 1000 x 1000 = 1 M cells
-
-The last line is ``speedup_vs_spsolve=<x>``.
-
-Measured 2026-11-29 on the 2-core build machine (1000 x 1000): agglonet 7.2 s, spsolve 39.5 s,
-voltages equal to 6e-12 of the source voltage: speedup 5.49.
+* pairs, 1825 x 1825 = 3.33 M cells, 10 pairs from 4 solves, cumulative current map: 128.6 s,
+  12.9 s per pair, peak resident memory 3.11 GiB; R(1,2) equal to the rtol-1e-10 pair solve to
+  6 digits. (Target 4 s per pair: not met under this load.)
+* single, 1000 x 1000: agglonet 12.7 s, spsolve 54.6 s, voltages equal to 3.6e-8 of the source
+  voltage: speedup 4.29; a second run (load average 2.6): agglonet 6.9 s, spsolve 24.0 s,
+  speedup 3.47 (target 10: not met). Earlier, on an idle machine, the same case at rtol 1e-10
+  measured agglonet 7.2 s vs spsolve 39.5 s (5.49).
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -36,6 +50,13 @@ from scipy import ndimage  # noqa: E402
 from scipy.sparse.csgraph import connected_components  # noqa: E402
 
 from agglonet.ecology.circuit import circuit_graph, pair_voltages  # noqa: E402
+from agglonet.ecology.circuitscape import (  # noqa: E402
+    FocalNodes,
+    MapRequest,
+    SolverSettings,
+    cell_conductance,
+    circuitscape_pairwise,
+)
 
 
 def make_grid(size: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -69,14 +90,50 @@ def spsolve_voltages(resistance: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def multi_pair(size: int) -> None:
+    """Pairwise run, 5 focal points (10 pairs), cumulative current map; s per pair, peak RSS."""
+    resistance, _ = make_grid(size)
+    s = size // 10
+    cells = [(s, s), (size - s, size - s), (s, size - s), (size - s, s), (size // 2, size // 2)]
+    labels = np.zeros(resistance.shape)
+    for k, (i, j) in enumerate(cells, start=1):
+        labels[i, j] = k
+    print(f"grid {size} x {size} = {size**2 / 1e6:.2f} M cells, 5 focal points, 10 pairs, "
+          "cumulative current map")
+    t0 = time.perf_counter()
+    result = circuitscape_pairwise(cell_conductance(resistance), FocalNodes.from_raster(labels),
+                                   avg_resistances=True, maps=MapRequest(current=True),
+                                   settings=SolverSettings(solver="amg"))
+    elapsed = time.perf_counter() - t0
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"agglonet pairwise: {elapsed:.1f} s for 10 pairs ({result.solves} solves): "
+          f"{elapsed / 10:.2f} s per pair; peak resident memory {peak_gib:.2f} GiB")
+    pair_labels = np.zeros(resistance.shape, dtype=np.int32)
+    pair_labels[cells[0]] = 1
+    pair_labels[cells[1]] = 2
+    t0 = time.perf_counter()
+    v = pair_voltages(resistance, pair_labels, pair=(1, 2), solver="amg", rtol=1e-10)
+    check = float(v[cells[0]])
+    print(f"check: R(1,2) = {result.resistances[1, 2]:.6f}; independent pair solve at rtol "
+          f"1e-10: {check:.6f} ({time.perf_counter() - t0:.1f} s)")
+    assert abs(result.resistances[1, 2] - check) <= 1e-5 * check
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=int, default=1000, help="grid side in cells")
+    parser.add_argument("--size", type=int, default=1000, help="grid side in cells (single)")
+    parser.add_argument("--pairs-size", type=int, default=1825,
+                        help="grid side in cells (pairs case; 1825 = 3.33 M cells)")
+    parser.add_argument("--case", choices=("both", "pairs", "single"), default="both")
     args = parser.parse_args()
+    if args.case in ("both", "pairs"):
+        multi_pair(args.pairs_size)
+    if args.case == "pairs":
+        return
     resistance, labels = make_grid(args.size)
     print(f"grid {args.size} x {args.size} = {args.size**2 / 1e6:.2f} M cells, one pair solve")
     t0 = time.perf_counter()
-    v_amg = pair_voltages(resistance, labels, pair=(1, 2), solver="amg", rtol=1e-10)
+    v_amg = pair_voltages(resistance, labels, pair=(1, 2), solver="amg", rtol=1e-6)
     t_amg = time.perf_counter() - t0
     print(f"agglonet (assembly + pyamg smoothed aggregation + CG): {t_amg:.2f} s")
     t0 = time.perf_counter()
@@ -86,7 +143,7 @@ def main() -> None:
     scale = np.nanmax(np.abs(v_ref))
     diff = np.nanmax(np.abs(v_amg - v_ref)) / scale
     assert np.array_equal(np.isnan(v_amg), np.isnan(v_ref))
-    assert diff <= 1e-6, f"voltages differ by {diff:.2e} of the source voltage"
+    assert diff <= 1e-5, f"voltages differ by {diff:.2e} of the source voltage"
     print(f"largest voltage difference: {diff:.1e} of the source voltage "
           f"(effective resistance {v_ref[labels == 1][0]:.4f} ohm)")
     print(f"speedup_vs_spsolve={t_ref / t_amg:.2f}")

@@ -142,6 +142,7 @@ rule circuit:
         solver=ECOLOGY["circuit"]["solver"],
         direct_max_cells=ECOLOGY["circuit"]["direct_max_cells"],
         pinch_quantile=ECOLOGY["circuit"]["pinch_quantile"],
+        rtol=ECOLOGY["circuit"]["rtol"],
     log:
         "logs/{cluster}/circuit.log",
     benchmark:

@@ -1,4 +1,4 @@
-"""Command line: ``agglonet verify <archive>`` and ``agglonet archive ...``."""
+"""Command line: ``agglonet verify``, ``agglonet archive`` and ``agglonet circuitscape run``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--clusters", nargs="+", default=None, help="default: config 'clusters'")
     a.add_argument("--out", type=Path, default=None, help="default: results/archive/<name>.zip")
     a.add_argument("--no-inputs", action="store_true", help="record inputs without copying them")
+    c = sub.add_parser("circuitscape", help="run a Circuitscape .ini job (raster pairwise, "
+                       "one-to-all, all-to-one) and write Circuitscape's output files")
+    c_sub = c.add_subparsers(dest="circuitscape_command", required=True)
+    c_run = c_sub.add_parser("run", help="run one Circuitscape .ini")
+    c_run.add_argument("ini", type=Path, help="Circuitscape job file (.ini)")
     return parser
 
 
@@ -44,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     cores=args.cores)
             print(format_checks(checks))
             return 1 if any(c.status in {"mismatch", "missing"} for c in checks) else 0
+        if args.command == "circuitscape":
+            from agglonet.ecology.circuitscape import run_ini
+
+            _, files = run_ini(args.ini)
+            print("\n".join(str(f) for f in files))
+            return 0
         config = load_yaml(args.config)
         clusters = args.clusters or config["clusters"]
         if isinstance(clusters, str):

@@ -134,10 +134,15 @@ def test_amg_and_direct_agree():
     direct = cumulative_current(r, labels, solver="direct")
     amg = cumulative_current(r, labels, solver="amg")
     assert (direct.solver, amg.solver) == ("direct", "amg")
-    np.testing.assert_allclose(amg.current_density, direct.current_density, rtol=1e-6, atol=1e-9)
+    # CG stops at Circuitscape's relative residual 1e-6: currents agree to 1e-5 of the largest
+    scale = np.nanmax(direct.current_density)
+    assert np.nanmax(np.abs(amg.current_density - direct.current_density)) < 1e-5 * scale
     va = pair_voltages(r, labels, pair=(1, 2), solver="amg")
     vd = pair_voltages(r, labels, pair=(1, 2), solver="direct")
-    np.testing.assert_allclose(va, vd, rtol=1e-7)
+    np.testing.assert_allclose(va, vd, rtol=1e-5)
+    tight = cumulative_current(r, labels, solver="amg", rtol=1e-10)
+    np.testing.assert_allclose(tight.current_density, direct.current_density, rtol=1e-6,
+                               atol=1e-9)
 
 
 def test_pinch_points_pick_the_hottest_patch_per_corridor():

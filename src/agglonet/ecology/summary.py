@@ -89,11 +89,13 @@ def circuit_stage(
     solver: str,
     direct_max_cells: int,
     pinch_quantile: float,
+    rtol: float = 1e-6,
 ) -> tuple[np.ndarray, dict[str, gpd.GeoDataFrame]]:
     """Cumulative current density and pinch points; returns the current and the final layers.
 
     In ``pairwise`` mode the pairs are those of the kept corridors. Without any corridor the
-    current is 0 on passable cells (NaN elsewhere) and there is no pinch point.
+    current is 0 on passable cells (NaN elsewhere) and there is no pinch point. ``rtol`` is
+    the CG tolerance (:func:`agglonet.ecology.circuit.cumulative_current`).
     """
     from agglonet.ecology.circuit import cumulative_current, pinch_points
 
@@ -103,8 +105,8 @@ def circuit_stage(
         pairs = sorted({(int(min(a, b)), int(max(a, b))) for a, b in
                         zip(corridors["from_source"], corridors["to_source"], strict=True)})
         current = cumulative_current(resistance, source_labels, pairs=pairs, mode=mode,
-                                     solver=solver,
-                                     direct_max_cells=direct_max_cells).current_density
+                                     solver=solver, direct_max_cells=direct_max_cells,
+                                     rtol=rtol).current_density
         pins = pinch_points(current, corridor_mask, transform=transform, crs=crs,
                             quantile=pinch_quantile)
     else:
