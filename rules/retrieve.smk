@@ -30,14 +30,21 @@ rule retrieve_boundaries:
         "../scripts/retrieve_boundaries.py"
 
 
+# Seat locations (GeoNames) and the cities' masses: transport.mass_table over the shipped 2020
+# census table over the GeoNames seat population (agglonet.retrieve.census).
 rule build_seats:
     input:
         boundaries="resources/{cluster}/boundaries.gpkg",
+        mass_table=config["transport"]["mass_table"] or [],
     output:
         seats="resources/{cluster}/seats.gpkg",
         provenance="resources/{cluster}/provenance/seats.json",
     params:
         dataset=RETRIEVE["seats"]["dataset"],
+        mass_table=config["transport"]["mass_table"],
+        # a mass table may cover every cluster of the run: its adcodes are checked against them
+        clusters=list(CLUSTERS) if config["transport"]["mass_table"] else [],
+        custom_clusters=config["custom_clusters"],
     log:
         "logs/{cluster}/build_seats.log",
     benchmark:
@@ -45,7 +52,7 @@ rule build_seats:
     resources:
         mem_mb=1500,
     message:
-        "Seats of the cities and counties of {wildcards.cluster} (GeoNames)"
+        "Seats and masses of the cities and counties of {wildcards.cluster}"
     conda:
         "../envs/environment.yaml"
     script:

@@ -93,8 +93,8 @@ rule transport_accessibility:
         summary="results/{cluster}/transport_summary.json",
     params:
         offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
+        # masses (population, gdp) come with the seats: chosen once in build_seats
         mass=TRANSPORT["mass"],
-        gdp_table=TRANSPORT["gdp_table"],
         daily_thresholds_h=TRANSPORT["daily_thresholds_h"],
         potential=TRANSPORT["potential"],
         linkage=TRANSPORT["linkage"],

@@ -25,6 +25,7 @@ def test_every_column_by_hand() -> None:
         "n_cities": 3,
         "area_km2": 300.0,                           # three 10 km × 10 km squares
         "population": 600,                           # 100 + 200 + 300
+        "population_year": "", "population_source": "",  # seats without mass provenance
         "od_mean_travel_time_min": 75.0,             # (60 + 60 + 90 + 90) / 4 reachable pairs
         "watt_mean_min": 205 / 3,                    # (70 + 55 + 80) / 3 = 68.333
         # CV of A' = CV of WATT: deviations 1.667, −13.333, 11.667; mean square 316.667/3
@@ -63,6 +64,24 @@ def test_every_column_by_hand() -> None:
             assert row[key] == pytest.approx(value, rel=1e-5), key
         else:
             assert row[key] == value, key
+
+
+def test_population_provenance_summarised_per_cluster() -> None:
+    inputs = synthetic_cluster()
+    seats = inputs["seats"].assign(
+        population_year=pd.array([2020, 2020, 2020], dtype="Int64"),
+        population_source=["census2020:cpop_henan"] * 3)
+    row = cluster_metrics(**{**inputs, "seats": seats}).iloc[0]
+    assert row["population_year"] == "2020" and row["population_source"] == "census2020"
+    seats = seats.assign(population_year=pd.array([2020, 2020, None], dtype="Int64"),
+                         population_source=["census2020:a", "census2020:b",
+                                            "geonames:9 (no census value)"])
+    row = cluster_metrics(**{**inputs, "seats": seats}).iloc[0]
+    assert row["population_year"] == "mixed"
+    assert row["population_source"] == "census2020 ×2, geonames ×1"
+    cols = metric_columns([1, 2, 3])
+    assert cols.index("population_year") == cols.index("population") + 1
+    assert cols.index("population_source") == cols.index("population") + 2
 
 
 def test_required_issue_columns_present() -> None:

@@ -113,8 +113,10 @@ def test_city_table_columns_match_contract():
                           "name_zh": ["甲", "乙", "丙"], "population": [100, 200, 300]})
     snap = pd.DataFrame({"snap_distance_m": [0.0] * 3, "access_leg_min": [0.0] * 3})
     t = acc.city_table(seats, T=T, masses=M, snap=snap, thresholds_h=(1, 2, 3))
-    expected = ["adcode", "name_zh", "name_en", "population", "mass", "snap_distance_m",
-                "access_leg_min", "watt_min", "access_coef"]
+    expected = ["adcode", "name_zh", "name_en", "population", "population_year",
+                "population_source", "population_note", "gdp", "gdp_year", "gdp_source",
+                "gdp_note", "mass", "snap_distance_m", "access_leg_min", "watt_min",
+                "access_coef"]
     for h in (1, 2, 3):
         expected += [f"daily_access_{h}h", f"daily_access_{h}h_share"]
     expected += ["potential_access", "linkage_total", "reachable_all"]
@@ -122,19 +124,51 @@ def test_city_table_columns_match_contract():
     # linkage_total of city 1 = R_12 + R_13 = 275/9
     assert t["linkage_total"].iloc[0] == pytest.approx(275 / 9)
     assert t["daily_access_2h"].tolist() == [500, 400, 300]
+    # seats without mass provenance give empty cells, not errors
+    assert t["population_source"].tolist() == ["", "", ""] and t["gdp"].isna().all()
 
 
-def test_masses():
-    seats = pd.DataFrame({"adcode": ["410100", "410200"], "population": [100, 400]})
-    gdp = pd.DataFrame({"adcode": ["410100", "410200"], "gdp": [400.0, 100.0]})
-    assert acc.load_masses(seats).tolist() == [100, 400]
-    assert acc.load_masses(seats, mass="gdp", gdp_table=gdp).tolist() == [400, 100]
+def test_city_table_carries_the_mass_columns_of_the_seats():
+    seats = pd.DataFrame({
+        "adcode": ["410100", "410200", "410300"], "name_zh": ["甲", "乙", "丙"],
+        "population": [100, 200, 300], "population_year": [2020, 2020, None],
+        "population_source": ["census2020:a", "census2020:b", "geonames:7 (no census value)"],
+        "population_note": ["", "a note", ""], "gdp": [12003.0, np.nan, 14083.73],
+        "gdp_year": [2020, None, 2020], "gdp_source": ["gdp2020:x", "", "gdp2020:y"],
+        "gdp_note": ["", "", "rounded"]})
+    snap = pd.DataFrame({"snap_distance_m": [0.0] * 3, "access_leg_min": [0.0] * 3})
+    t = acc.city_table(seats, T=T, masses=M, snap=snap)
+    assert t["population_year"].tolist()[:2] == [2020, 2020] and pd.isna(t["population_year"][2])
+    assert t["population_source"].tolist() == seats["population_source"].tolist()
+    assert t["population_note"].tolist() == ["", "a note", ""]
+    assert t["gdp"].tolist()[0] == 12003.0 and t["gdp"].tolist()[2] == 14083.73
+    assert t["gdp_note"].tolist() == ["", "", "rounded"]
+
+
+def test_masses_come_from_the_city_table():
+    cities = pd.DataFrame({"adcode": ["410100", "410200"], "name_zh": ["郑州市", "开封市"],
+                           "population": [100, 400], "gdp": [400.0, 100.0]})
+    assert acc.load_masses(cities).tolist() == [100, 400]
+    assert acc.load_masses(cities, mass="gdp").tolist() == [400, 100]
     # sqrt(100*400) = 200, sqrt(400*100) = 200
-    assert acc.load_masses(seats, mass="sqrt_pop_gdp", gdp_table=gdp).tolist() == [200, 200]
-    with pytest.raises(DataError, match="410200"):
-        acc.load_masses(seats, mass="gdp", gdp_table=gdp.iloc[:1])
-    with pytest.raises(DataError, match="gdp_table"):
-        acc.load_masses(seats, mass="gdp")
+    assert acc.load_masses(cities, mass="sqrt_pop_gdp").tolist() == [200, 200]
+
+
+def test_masses_missing_values_name_the_cities_and_the_remedy():
+    cities = pd.DataFrame({"adcode": ["410100", "410200", "410800"],
+                           "name_zh": ["郑州市", "开封市", "焦作市"],
+                           "population": [100, 400, None], "gdp": [400.0, np.nan, np.nan]})
+    with pytest.raises(DataError, match=r"missing for 开封市 \(410200\), 焦作市 \(410800\)\. "
+                                        r"Give them in transport\.mass_table.*adcode,gdp"):
+        acc.load_masses(cities, mass="gdp")
+    with pytest.raises(DataError, match=r"population for every city; missing for 焦作市"):
+        acc.load_masses(cities)
+    with pytest.raises(DataError, match=r"needs a population"):
+        acc.load_masses(cities, mass="sqrt_pop_gdp")
+    with pytest.raises(DataError, match="GDP for every city; missing for 郑州市"):
+        acc.load_masses(cities.drop(columns="gdp"), mass="gdp")
+    with pytest.raises(DataError, match="unknown"):
+        acc.load_masses(cities, mass="people")
 
 
 def test_transport_results_on_a_three_city_graph():

