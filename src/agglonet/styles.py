@@ -52,16 +52,34 @@ LANDCOVER_PALETTE: dict[int, tuple[str, str]] = {
     7: ("built", "#d7301f"),
     8: ("bare", "#bdb5a7"),
 }
-#: MSPA classes of ``mspa.tif`` (GuidosToolbox codes → (label, colour), GuidosToolbox colours).
+#: MSPA byte values of ``mspa.tif`` (GWB codes: +100 internal, 35/37/67/69 transitions, 100 and
+#: 220 openings) → (label, colour); GuidosToolbox colours, internal classes a shade darker.
 MSPA_PALETTE: dict[int, tuple[str, str]] = {
     0: ("background", "#f0f0f0"),
     1: ("branch", "#ff8c00"),
+    101: ("branch (internal)", "#c06a00"),
     3: ("edge", "#000000"),
+    103: ("edge (internal)", "#555555"),
     5: ("perforation", "#0000ff"),
+    105: ("perforation (internal)", "#0000a0"),
     9: ("islet", "#a0522d"),
+    109: ("islet (internal)", "#6e3a1f"),
     17: ("core", "#00c800"),
+    117: ("core (internal)", "#008c00"),
     33: ("bridge", "#ff0000"),
+    133: ("bridge (internal)", "#b40000"),
+    35: ("bridge in edge", "#ff7070"),
+    135: ("bridge in edge (internal)", "#d05050"),
+    37: ("bridge in perforation", "#ff7070"),
+    137: ("bridge in perforation (internal)", "#d05050"),
     65: ("loop", "#ffff00"),
+    165: ("loop (internal)", "#c8c800"),
+    67: ("loop in edge", "#ffff96"),
+    167: ("loop in edge (internal)", "#dcdc78"),
+    69: ("loop in perforation", "#ffff96"),
+    169: ("loop in perforation (internal)", "#dcdc78"),
+    100: ("core-opening", "#dcdcff"),
+    220: ("border-opening", "#e0e0e0"),
 }
 #: Road classes (``highway``) → (colour, width mm), most important first.
 ROAD_CLASSES: dict[str, tuple[str, float]] = {
