@@ -2,12 +2,12 @@
 
 import numpy as np
 
+from agglonet.ecology.resistance import mask_impassable
 from agglonet.ecology.summary import circuit_stage
 from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
-from agglonet.ecology.resistance import mask_impassable
 from agglonet.logs import setup_logging
-from agglonet.retrieve.landmask import SEA
 from agglonet.outputs import layer_names
+from agglonet.retrieve.landmask import SEA
 
 setup_logging(snakemake.log[0])
 

@@ -6,9 +6,9 @@ an empty corridor mask and empty corridor/barrier layers, with a warning.
 
 import numpy as np
 
+from agglonet.ecology.resistance import mask_impassable
 from agglonet.ecology.summary import corridor_stage
 from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
-from agglonet.ecology.resistance import mask_impassable
 from agglonet.logs import setup_logging
 from agglonet.retrieve.landmask import SEA
 

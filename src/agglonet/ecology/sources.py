@@ -3,8 +3,9 @@
 Candidate patches are the connected components of MSPA core (same connectivity as the MSPA) whose
 core area is at least ``min_area_km2``. Their connectivity (PC, IIC, ECA) is computed over the
 candidates, with edge-to-edge distances and the landscape area A_L = the area of valid land-cover
-cells on land (open sea, ``sea_mask.tif``, is not part of the landscape); the sources are the candidates with the highest dPC — the ``top_n`` best and/or those with
-dPC ≥ ``min_dpc`` (both filters apply when both are set). Sources are numbered by rank:
+cells on land (open sea, ``sea_mask.tif``, is not part of the landscape); the sources are the
+candidates with the highest dPC — the ``top_n`` best and/or those with dPC ≥ ``min_dpc`` (both
+filters apply when both are set). Sources are numbered by rank:
 ``source_id`` = ``rank`` = 1 for the highest dPC.
 """
 

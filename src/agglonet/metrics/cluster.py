@@ -319,7 +319,7 @@ def cluster_metrics(
 
 
 def coarse_inputs_text(quality: QualityFact) -> str:
-    """The ``coarse_inputs`` column: ``name ≈ native km`` per coarse input, ``;``-joined.
+    """Return the ``coarse_inputs`` column: ``name native km`` per coarse input, ``;``-joined.
 
     Examples
     --------

@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 
 #: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it, what it rests
 #: on: ``roads``, ``ecology`` or both). A bar is hatched when what it rests on is weak for that
-#: cluster: ``//`` roads on the synthetic proxy (``illustrative``), back-slashes ecology on
-#: coarse inputs (``ecology_quality`` not ``measured``), ``xx`` both.
+#: cluster: ``//`` roads on the synthetic proxy (``illustrative``), ``..`` ecology on coarse
+#: inputs (``ecology_quality`` not ``measured``), ``//..`` both.
 KEY_METRICS: dict[str, tuple[str, str, str]] = {
     "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better", "roads"),
     "watt_mean_min": ("Mean WATT (min)", "lower is better", "roads"),
@@ -34,12 +34,36 @@ KEY_METRICS: dict[str, tuple[str, str, str]] = {
 }
 #: Hatch of a bar by (rests on weak roads, rests on coarse ecology inputs).
 HATCHES: dict[tuple[bool, bool], str] = {
-    (False, False): "", (True, False): "//", (False, True): "\\\\", (True, True): "xx",
+    (False, False): "", (True, False): "//", (False, True): "..", (True, True): "//..",
 }
 
 
+def bar_hatches(table: pd.DataFrame, basis: str) -> list[str]:
+    """Return the hatch of each cluster's bar in a panel of the given basis (:data:`HATCHES`).
+
+    Parameters
+    ----------
+    table
+        :func:`comparison_table` output (``illustrative``, ``ecology_quality`` columns).
+    basis
+        What the panel's metric rests on: ``roads``, ``ecology`` or ``roads+ecology``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"illustrative": [True, False], "ecology_quality": ["measured",
+    ...                                                                      "approximate"]})
+    >>> bar_hatches(t, "roads"), bar_hatches(t, "ecology"), bar_hatches(t, "roads+ecology")
+    (['//', ''], ['', '..'], ['//', '..'])
+    """
+    weak_roads = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
+                  else [False] * len(table))
+    weak_eco = _weak_ecology(table)
+    return [HATCHES[(r and "roads" in basis, e and "ecology" in basis)]
+            for r, e in zip(weak_roads, weak_eco, strict=True)]
+
+
 def _weak_ecology(table: pd.DataFrame) -> list[bool]:
-    """Per cluster: whether its ecology rests on coarse inputs (``ecology_quality`` / ``coarse_inputs``)."""
+    """Return, per cluster, whether its ecology rests on coarse inputs (``ecology_quality``)."""
     if "ecology_quality" in table:
         return [str(q).strip().lower() not in {"measured", "nan", ""}
                 for q in table["ecology_quality"]]
@@ -153,10 +177,7 @@ def plot_comparison(
     if not panels:
         raise DataError(f"none of the metrics {list(metrics)} is in the comparison table")
     labels = table["cluster"].astype(str).tolist()
-    illustrative = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
-                    else [False] * len(table))
-    coarse = _weak_ecology(table)
-    used: set[tuple[bool, bool]] = set()
+    used: set[str] = set()
     n_cols = min(3, len(panels))
     n_rows = math.ceil(len(panels) / n_cols)
     width = max(3.2, 0.9 * len(labels) + 1.6)
@@ -168,16 +189,13 @@ def plot_comparison(
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         x = np.arange(len(labels))
         name, hint, basis = metrics[column]
-        on_roads, on_ecology = "roads" in basis, "ecology" in basis
         bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.6, color=colours,
                       edgecolor="black", linewidth=0.6)
         ax.set_xlim(-0.5 - 0.3 * (len(labels) < 3), len(labels) - 0.5 + 0.3 * (len(labels) < 3))
-        for bar, value, weak_roads, weak_eco in zip(bars, values, illustrative, coarse,
-                                                    strict=True):
-            key = (weak_roads and on_roads, weak_eco and on_ecology)
-            if any(key):
-                bar.set_hatch(HATCHES[key])
-                used.add(key)
+        for bar, value, hatch in zip(bars, values, bar_hatches(table, basis), strict=True):
+            if hatch:
+                bar.set_hatch(hatch)
+                used.add(hatch)
             ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}",
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2),
@@ -192,14 +210,12 @@ def plot_comparison(
         ax.set_visible(False)
     fig.suptitle(title, fontsize=11)
     notes = []
-    if any(key[0] for key in used):
+    if used & {"//", "//.."}:
         notes.append("//  road-based metric on the offline synthetic proxy network (illustrative, "
                      "not real roads)")
-    if any(key[1] for key in used):
-        notes.append("\\\\  ecology metric on land cover / DEM much coarser than the grid "
+    if used & {"..", "//.."}:
+        notes.append("..  ecology metric on land cover / DEM much coarser than the grid "
                      "(approximate)")
-    if (True, True) in used:
-        notes.append("xx  both")
     if notes:
         fig.text(0.01, 0.005, "Hatched:  " + "\n".join(notes), fontsize=7, ha="left",
                  va="bottom")

@@ -98,10 +98,11 @@ def read_globe_ocean(
     if not (west < east and south < north):
         raise DataError(f"bounds {bounds_wgs84} are empty; expected (west, south, east, north)")
     n_rows, n_cols = GLOBE_SHAPE
-    row0 = max(int(math.floor((90.0 - north) / GLOBE_CELL_DEG)), 0)
-    row1 = min(int(math.ceil((90.0 - south) / GLOBE_CELL_DEG)), n_rows)
-    col0 = max(int(math.floor((west + 180.0) / GLOBE_CELL_DEG)), 0)
-    col1 = min(int(math.ceil((east + 180.0) / GLOBE_CELL_DEG)), n_cols)
+    eps = 1e-6  # bounds on the 30″ lattice must not gain a row or column from float rounding
+    row0 = max(int(math.floor((90.0 - north) / GLOBE_CELL_DEG + eps)), 0)
+    row1 = min(int(math.ceil((90.0 - south) / GLOBE_CELL_DEG - eps)), n_rows)
+    col0 = max(int(math.floor((west + 180.0) / GLOBE_CELL_DEG + eps)), 0)
+    col1 = min(int(math.ceil((east + 180.0) / GLOBE_CELL_DEG - eps)), n_cols)
     path = Path(path or globe_mask_path())
     with zipfile.ZipFile(path) as archive, archive.open("mask.npy") as fh:
         version = np.lib.format.read_magic(fh)
