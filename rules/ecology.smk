@@ -27,9 +27,37 @@ rule landcover_classes:
         "../scripts/ecology_landcover.py"
 
 
+# Open sea: written once, read by MSPA, sources, resistance, corridors, circuit and the summary.
+rule sea_mask:
+    input:
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        landcover="results/{cluster}/landcover.tif",
+    output:
+        sea_mask="resources/{cluster}/sea_mask.tif",
+        provenance="resources/{cluster}/provenance/sea_mask.json",
+    params:
+        buffer_km=config["retrieve"]["buffer_km"],
+        resolution_m=config["retrieve"]["resolution_m"],
+        source=ECOLOGY["sea_mask"]["source"],
+        connected_water_km=ECOLOGY["sea_mask"]["connected_water_km"],
+    log:
+        "logs/{cluster}/sea_mask.log",
+    benchmark:
+        "benchmarks/out/{cluster}/sea_mask.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "Open sea on the grid of {wildcards.cluster} ({params.source})"
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/ecology_sea_mask.py"
+
+
 rule mspa:
     input:
         landcover="results/{cluster}/landcover.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
     output:
         mspa="results/{cluster}/mspa.tif",
     params:
@@ -55,6 +83,7 @@ rule mspa:
 rule ecological_sources:
     input:
         mspa="results/{cluster}/mspa.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
     output:
         sources="resources/{cluster}/ecology_sources.gpkg",
         labels="resources/{cluster}/source_labels.tif",
@@ -81,6 +110,7 @@ rule resistance:
         landcover="results/{cluster}/landcover.tif",
         dem="resources/{cluster}/dem.tif",
         roads="resources/{cluster}/roads.gpkg",
+        sea_mask="resources/{cluster}/sea_mask.tif",
     output:
         resistance="results/{cluster}/resistance.tif",
     params:
@@ -102,6 +132,7 @@ rule resistance:
 rule corridors:
     input:
         resistance="results/{cluster}/resistance.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
         labels="resources/{cluster}/source_labels.tif",
         sources="resources/{cluster}/ecology_sources.gpkg",
     output:
@@ -131,6 +162,7 @@ rule corridors:
 rule circuit:
     input:
         resistance="results/{cluster}/resistance.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
         labels="resources/{cluster}/source_labels.tif",
         corridor_mask="resources/{cluster}/corridor_mask.tif",
         network="resources/{cluster}/ecology_corridors.gpkg",

@@ -122,12 +122,17 @@ rule retrieve_dem:
         resolution_m=RETRIEVE["resolution_m"],
         source=RETRIEVE["dem"]["source"],
         path=RETRIEVE["dem"]["path"],
+        # a function, so that Snakemake does not expand the template's {tile} as a wildcard
+        url_template=lambda wildcards: RETRIEVE["dem"]["url_template"],
+        cache_dir=RETRIEVE["dem"]["cache_folder"],
     log:
         "logs/{cluster}/retrieve_dem.log",
     benchmark:
         "benchmarks/out/{cluster}/retrieve_dem.tsv"
     resources:
-        mem_mb=1500,
+        mem_mb=2000,
+        http=int(RETRIEVE["dem"]["source"] == "copernicus"),
+    retries: 2 if RETRIEVE["dem"]["source"] == "copernicus" else 0
     message:
         "Elevation on the grid of {wildcards.cluster} ({params.source})"
     conda:
@@ -142,6 +147,7 @@ rule write_sources:
         "resources/{cluster}/provenance/seats.json",
         "resources/{cluster}/provenance/landcover.json",
         "resources/{cluster}/provenance/dem.json",
+        "resources/{cluster}/provenance/sea_mask.json",
     output:
         sources="resources/{cluster}/sources.json",
     log:

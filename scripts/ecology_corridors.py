@@ -6,14 +6,18 @@ an empty corridor mask and empty corridor/barrier layers, with a warning.
 
 import numpy as np
 
+from agglonet.ecology.resistance import mask_impassable
 from agglonet.ecology.summary import corridor_stage
 from agglonet.io import read_layer, read_raster, write_gpkg, write_raster
 from agglonet.logs import setup_logging
+from agglonet.retrieve.landmask import SEA
 
 setup_logging(snakemake.log[0])
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output
 resistance, profile = read_raster(inp.resistance)
+sea, _ = read_raster(inp.sea_mask)
+resistance = mask_impassable(resistance, sea == SEA)
 labels, _ = read_raster(inp.labels)
 transform, crs = profile["transform"], profile["crs"]
 cost_distance, mask, layers = corridor_stage(

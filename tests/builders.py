@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import geopandas as gpd
@@ -220,3 +223,67 @@ def synthetic_cluster(name: str = "tri") -> dict:
                 ecology_summary=ecology_summary, sources=sources, corridors=corridors,
                 pinch_points=pinch_points, road_crossings=road_crossings,
                 quality=decide_quality(roads_source="proxy"), daily_thresholds_h=[1, 2, 3])
+
+
+class RangeServer:
+    """Loopback HTTP server of files from a dict, honouring single byte ranges (COG reads).
+
+    Counts requests and bytes served; ``fail_with`` answers every request with that status.
+    """
+
+    def __init__(self, files: dict[str, bytes], fail_with: int | None = None) -> None:
+        self.files = files
+        self.bytes_served = 0
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def _serve(self, body: bool) -> None:
+                outer.requests += 1
+                if fail_with is not None:
+                    self.send_error(fail_with)
+                    return
+                data = outer.files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                rng = self.headers.get("Range")
+                start, end, status = 0, len(data) - 1, 200
+                if rng:
+                    m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
+                    if m:
+                        start = int(m.group(1))
+                        end = min(int(m.group(2)) if m.group(2) else len(data) - 1, len(data) - 1)
+                        status = 206
+                chunk = data[start: end + 1]
+                self.send_response(status)
+                self.send_header("Content-Type", "image/tiff")
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(len(chunk)))
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.end_headers()
+                if body:
+                    self.wfile.write(chunk)
+                    outer.bytes_served += len(chunk)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                self._serve(True)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._serve(False)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> RangeServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

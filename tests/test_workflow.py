@@ -99,3 +99,20 @@ def test_metrics_row_and_determinism(workflow_run):
     first = sha256(metrics_csv)
     snakemake("--cores", "2", "--forcerun", "cluster_metrics", workdir=workflow_run)
     assert sha256(metrics_csv) == first, "metrics.csv changed between two identical runs"
+
+
+@pytest.mark.workflow
+def test_coarse_inputs_flagged_and_inland_cluster_has_no_sea(workflow_run):
+    import json
+
+    quality = json.loads((workflow_run / "results" / CLUSTER / "quality.json").read_text())
+    # MODIS 0.05° (≈ 5 km) and the cnmaps DEM 0.2° (≈ 20 km) on the 1 km grid
+    assert set(quality["coarse_inputs"]) == {"landcover", "dem"}
+    assert 4_000 < quality["coarse_inputs"]["landcover"] < 6_000
+    assert 15_000 < quality["coarse_inputs"]["dem"] < 25_000
+    assert quality["ecology_quality"] == "approximate"
+    metrics = pd.read_csv(workflow_run / "results" / CLUSTER / "metrics.csv")
+    assert metrics["ecology_quality"].iloc[0] == "approximate"
+    assert "landcover" in metrics["coarse_inputs"].iloc[0]
+    with rasterio.open(workflow_run / "resources" / CLUSTER / "sea_mask.tif") as src:
+        assert not src.read(1).any()  # Henan is 500 km from the coast

@@ -209,6 +209,9 @@ RASTERS: tuple[Raster, ...] = (
            description="source land-cover code"),
     Raster("dem", "resources/{cluster}/dem.tif", "retrieve", "terrain", "m",
            description="elevation (m)"),
+    Raster("sea_mask", "resources/{cluster}/sea_mask.tif", "ecology",
+           description="open sea (1) or land (0): missing data for MSPA, outside the landscape "
+                       "area, impassable"),
     Raster("source_labels", "resources/{cluster}/source_labels.tif", "ecology",
            description="source id (0 = none)"),
     Raster("corridor_mask", "resources/{cluster}/corridor_mask.tif", "ecology",

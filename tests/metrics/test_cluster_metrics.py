@@ -53,7 +53,7 @@ def test_every_column_by_hand() -> None:
         "n_road_crossings": 2,
         "road_length_in_corridors_km": 0.5,          # (200 + 300) m
         "roads_source": "proxy", "landcover_source": "modis_igbp",
-        "illustrative": True,
+        "illustrative": True, "ecology_quality": "measured", "coarse_inputs": "",
     }
     assert list(row.index) == metric_columns([1, 2, 3])
     assert set(expected) == set(row.index)
@@ -105,6 +105,26 @@ def test_empty_ecology_layers_and_osm_roads() -> None:
     assert row["eco_n_sources"] == 0 and row["eco_source_area_km2"] == 0
     assert row["eco_corridor_length_km"] == 0 and row["n_road_crossings"] == 0
     assert row["road_length_in_corridors_km"] == 0 and not row["illustrative"]
+
+
+def test_coarse_inputs_are_flagged() -> None:
+    inputs = synthetic_cluster()
+    # MODIS 0.05° at ~35°N ≈ 5 km and the 0.2° DEM ≈ 20 km on a 1 km grid: both > 2 × 1 km
+    inputs["quality"] = decide_quality(roads_source="osm", grid_resolution_m=1000,
+                                       input_resolutions_m={"landcover": 5000.0, "dem": 20300.0,
+                                                            "other": 1500.0})
+    row = cluster_metrics(**inputs).iloc[0]
+    assert row["ecology_quality"] == "approximate"
+    assert row["coarse_inputs"] == "dem 20.3 km; landcover 5 km"  # 1.5 km is < 2 × grid: not coarse
+    assert not row["illustrative"]
+
+
+def test_sources_larger_than_the_land_are_refused() -> None:
+    inputs = synthetic_cluster()
+    # the two 4 km² sources on a landscape said to hold 6 km² of land: sea was taken for habitat
+    inputs["ecology_summary"] = {**inputs["ecology_summary"], "landscape_area_km2": 6.0}
+    with pytest.raises(DataError, match="more than the 6 km² of land"):
+        cluster_metrics(**inputs)
 
 
 def test_errors_name_the_problem() -> None:

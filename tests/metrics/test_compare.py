@@ -8,7 +8,13 @@ import pytest
 from matplotlib.image import imread
 
 from agglonet.errors import DataError
-from agglonet.metrics.compare import cities_table, comparison_table, plot_comparison
+from agglonet.metrics.compare import (
+    KEY_METRICS,
+    bar_hatches,
+    cities_table,
+    comparison_table,
+    plot_comparison,
+)
 
 
 def _metrics(cluster: str, od_min: float, crossings: int, illustrative: bool) -> pd.DataFrame:
@@ -56,3 +62,20 @@ def test_chart_is_written(tmp_path) -> None:
     assert image[..., :3].std() > 0.05
     with pytest.raises(DataError, match="none of the metrics"):
         plot_comparison(table[["cluster"]], tmp_path / "x.png")
+
+
+def test_hatches_follow_what_each_metric_rests_on(tmp_path) -> None:
+    table = comparison_table([
+        _metrics("a_proxy_fine", 75.0, 4, True).assign(ecology_quality="measured"),
+        _metrics("b_osm_coarse", 80.0, 5, False).assign(ecology_quality="approximate"),
+        _metrics("c_proxy_coarse", 85.0, 6, True).assign(ecology_quality="approximate"),
+        _metrics("d_osm_fine", 90.0, 7, False).assign(ecology_quality="measured"),
+    ])
+    assert bar_hatches(table, KEY_METRICS["od_mean_travel_time_min"][2]) == ["//", "", "//", ""]
+    assert bar_hatches(table, KEY_METRICS["eco_pc"][2]) == ["", "..", "..", ""]
+    assert bar_hatches(table, KEY_METRICS["eco_source_share"][2]) == ["", "..", "..", ""]
+    assert bar_hatches(table, KEY_METRICS["n_road_crossings"][2]) == ["//", "..", "//..", ""]
+    # an older table without the column: no ecology hatch
+    assert bar_hatches(table.drop(columns="ecology_quality"), "ecology") == [""] * 4
+    out = plot_comparison(table, tmp_path / "chart.png")
+    assert imread(out).shape[0] > 100

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import from_origin
 from scipy.interpolate import RegularGridInterpolator
@@ -20,6 +20,7 @@ from agglonet.retrieve.rasters import (
     dem_to_grid,
     modis_path,
     read_cnmaps_dem,
+    retrieve_dem,
     retrieve_landcover,
 )
 
@@ -75,7 +76,14 @@ def test_file_landcover_extent_crs_and_values(lonlat_classes):
     codes, tags, records = retrieve_landcover(grid, source="file", path=path,
                                               classification="clcd")
     assert codes.dtype == np.uint8 and codes.shape == (grid.height, grid.width)
-    assert tags == {"classification": "clcd"} and records[0].provider == "user-supplied file"
+    assert tags["classification"] == "clcd" and records[0].provider == "user-supplied file"
+    # 0.02° cells: the geodesic sides of one such cell at the grid's centre latitude
+    lat = _centres(grid, [grid.height // 2], [grid.width // 2])[1][0]
+    geod = Geod(ellps="WGS84")
+    ew = geod.inv(113.0, lat, 113.02, lat)[2]
+    ns = geod.inv(113.0, lat - 0.01, 113.0, lat + 0.01)[2]
+    assert float(tags["native_resolution_m"]) == pytest.approx((ew * ns) ** 0.5, rel=0.005)
+    assert records[0].resolution_m == pytest.approx(float(tags["native_resolution_m"]), abs=0.1)
     assert set(np.unique(codes)) <= set(np.unique(data))
     # nearest resampling (500 m target < ~2 km source): each cell takes the source cell under
     # its centre, computed here directly from the block layout
@@ -108,6 +116,9 @@ def test_modis_on_a_tiny_cluster():
     grid = cluster_grid(_box_albers(112.3, 34.9, 112.8, 35.3), buffer_m=0, resolution_m=2000)
     codes, tags, records = retrieve_landcover(grid, source="modis")
     assert tags["classification"] == "modis_igbp"
+    # 0.05° at ~35.1°N: 0.05 · 111.32 km = 5.566 km north–south, × cos 35.1° = 4.553 km
+    # east–west; geometric mean ≈ 5.03 km (> 2 × the 2 km grid: rule quality calls it coarse)
+    assert float(tags["native_resolution_m"]) == pytest.approx(5034, rel=0.003)
     assert records[0].sha256 and "10.5067/MODIS/MCD12C1.006" in records[0].citation
     assert codes.shape == (grid.height, grid.width)
     assert set(np.unique(codes)) <= set(range(17))
@@ -149,6 +160,19 @@ def test_cnmaps_dem_bilinear_matches_direct_interpolation():
     # the sample's latitudes are spaced 0.2° only to ±5e-6°: allow a few metres
     np.testing.assert_allclose(dem[r.ravel(), c.ravel()], expected, atol=25, rtol=0.02)
     assert np.nanmin(dem) > 0 and np.nanmax(dem) < 2500  # Yellow River plain to the hills
+
+
+def test_dem_tags_native_resolution():
+    grid = cluster_grid(_box_albers(111.5, 34.3, 113.5, 35.5), buffer_m=0, resolution_m=2000)
+    dem, tags, records = retrieve_dem(grid)
+    np.testing.assert_array_equal(dem, dem_to_grid(grid))
+    # 0.2° at ~34.9°N: 22.264 km north–south, × cos 34.9° = 18.26 km east–west; mean 20.16 km
+    assert float(tags["native_resolution_m"]) == pytest.approx(20163, rel=0.003)
+    assert tags["units"] == "m" and records[0].resolution_m == pytest.approx(20163, rel=0.003)
+    with pytest.raises(ConfigError, match="'srtm' is not one of"):
+        retrieve_dem(grid, source="srtm")
+    with pytest.raises(ConfigError, match="url_template is empty"):
+        retrieve_dem(grid, source="copernicus", url_template="")
 
 
 def test_cnmaps_dem_sea_is_nodata():
@@ -196,7 +220,10 @@ def test_worldcover_source_goes_through_the_ecology_reader(tmp_path):
     grid = cluster_grid(_box_albers(112.2, 34.2, 112.8, 34.8), buffer_m=0, resolution_m=1000)
     codes, tags, records = retrieve_landcover(
         grid, source="worldcover", url_template=str(tmp_path / "wc_{tile}.tif"))
-    assert tags == {"classification": "esa_worldcover"} and records[0].licence == "CC-BY-4.0"
+    assert tags["classification"] == "esa_worldcover" and records[0].licence == "CC-BY-4.0"
+    # WorldCover's native cell (1/12000°, whatever the stand-in's) at ~34.5°N: 9.277 m
+    # north–south, × cos 34.5° = 7.646 m east–west; geometric mean 8.42 m
+    assert float(tags["native_resolution_m"]) == pytest.approx(8.42, abs=0.05)
     assert set(np.unique(codes)) <= {10, 40}
     lon, lat = _centres(grid, [1, grid.height - 2], [1, grid.width - 2])
     assert lon[0] < 112.5 and lat[0] > 34.5 and codes[1, 1] == 10

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import rasterio
+from builders import RangeServer
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
@@ -35,67 +34,6 @@ def _write_tile(path: Path) -> None:
                        BLOCKSIZE=256, OVERVIEWS="AUTO", RESAMPLING="MODE",
                        COMPRESS="NONE") as dst:
         dst.write(data, 1)
-
-
-class _Server:
-    """Serves files from a dict, honouring single byte ranges; counts bytes served."""
-
-    def __init__(self, files: dict[str, bytes], fail_with: int | None = None) -> None:
-        self.files = files
-        self.bytes_served = 0
-        self.requests = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:  # keep test output quiet
-                pass
-
-            def _serve(self, body: bool) -> None:
-                outer.requests += 1
-                if fail_with is not None:
-                    self.send_error(fail_with)
-                    return
-                data = outer.files.get(self.path)
-                if data is None:
-                    self.send_error(404)
-                    return
-                rng = self.headers.get("Range")
-                start, end, status = 0, len(data) - 1, 200
-                if rng:
-                    m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
-                    if m:
-                        start = int(m.group(1))
-                        end = min(int(m.group(2)) if m.group(2) else len(data) - 1, len(data) - 1)
-                        status = 206
-                chunk = data[start: end + 1]
-                self.send_response(status)
-                self.send_header("Content-Type", "image/tiff")
-                self.send_header("Accept-Ranges", "bytes")
-                self.send_header("Content-Length", str(len(chunk)))
-                if status == 206:
-                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-                self.end_headers()
-                if body:
-                    self.wfile.write(chunk)
-                    outer.bytes_served += len(chunk)
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
-                self._serve(True)
-
-            def do_HEAD(self) -> None:  # noqa: N802
-                self._serve(False)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _grid(lon: float, lat: float, *, n: int = 20, cell_m: float = 5000.0) -> SimpleNamespace:
@@ -126,7 +64,7 @@ def test_tile_names() -> None:
 def test_windowed_read_over_http(tile_bytes: bytes, tmp_path: Path) -> None:
     files = {"/" + TEMPLATE_NAME.format(tile="N33E111"): tile_bytes}
     grid = _grid(112.3, 34.4)  # ~100 km square straddling the class boundary at 112.5°E
-    with _Server(files) as server:
+    with RangeServer(files) as server:
         out = retrieve_worldcover(grid, url_template=f"{server.url}/{TEMPLATE_NAME}",
                                   cache_dir=tmp_path / "cache", retries=0)
     lon, lat = _cell_lonlat(grid)
@@ -149,7 +87,7 @@ def test_missing_tile_is_skipped(tile_bytes: bytes) -> None:
     # Grid crossing 114°E: the eastern tile N33E114 is not served (404) -> nodata there.
     files = {"/" + TEMPLATE_NAME.format(tile="N33E111"): tile_bytes}
     grid = _grid(113.9, 34.4, n=12)
-    with _Server(files) as server:
+    with RangeServer(files) as server:
         out = retrieve_worldcover(grid, url_template=f"{server.url}/{TEMPLATE_NAME}", retries=0)
     lon, _ = _cell_lonlat(grid)
     assert (out[lon > 114.05] == NODATA).all()
@@ -158,7 +96,7 @@ def test_missing_tile_is_skipped(tile_bytes: bytes) -> None:
 
 def test_server_error_names_url() -> None:
     grid = _grid(112.3, 34.4, n=4)
-    with _Server({}, fail_with=503) as server:
+    with RangeServer({}, fail_with=503) as server:
         template = f"{server.url}/{TEMPLATE_NAME}"
         with pytest.raises(DownloadError, match=re.escape(template.format(tile="N33E111"))):
             retrieve_worldcover(grid, url_template=template, retries=2, backoff_s=0.01)

@@ -228,6 +228,8 @@ def find_barriers(
         better = score > best[win]
         best[win][better] = score[better]
         owner[win][better] = int(row.corridor_id)
+    # A restoration site is a passable cell: impassable ones (open sea) cannot be restored.
+    best[np.isnan(network.cost_distance)] = 0.0
     peak = (best > 0) & (best == disk_filter(best, radius_cells=radius_m / cell, op="max",
                                              fill=0.0))
     cand = np.flatnonzero(peak)

@@ -11,7 +11,9 @@ R = class_value(land cover) · slope_factor(slope) + road_penalty(road class)
   + 1``); cells with no DEM take factor 1;
 * road penalties by class are burnt with ``rasterio.features.rasterize(all_touched=True)``; a link
   (``motorway_link`` …) takes its parent's penalty; where roads of several classes share a cell the
-  highest penalty wins; ``road_buffer_m`` > 0 widens the roads before burning.
+  highest penalty wins; ``road_buffer_m`` > 0 widens the roads before burning;
+* ``impassable`` cells (open sea, ``resources/{cluster}/sea_mask.tif``) are NaN whatever their
+  class: they are not land an animal crosses (:func:`mask_impassable`).
 """
 
 from __future__ import annotations
@@ -114,6 +116,30 @@ def road_penalty_raster(
     return burnt
 
 
+def mask_impassable(resistance: np.ndarray, impassable: np.ndarray | None) -> np.ndarray:
+    """Return a float copy of ``resistance`` with the ``impassable`` cells set to NaN.
+
+    Raises
+    ------
+    DataError
+        If the mask's shape differs from the raster's.
+
+    Examples
+    --------
+    >>> mask_impassable(np.array([[1.0, 5.0]]), np.array([[False, True]]))
+    array([[ 1., nan]])
+    """
+    out = np.array(resistance, dtype=float)
+    if impassable is None:
+        return out
+    impassable = np.asarray(impassable, dtype=bool)
+    if impassable.shape != out.shape:
+        raise DataError(f"impassable mask shape {impassable.shape} differs from the resistance "
+                        f"raster's {out.shape}")
+    out[impassable] = np.nan
+    return out
+
+
 def resistance_surface(
     classes: np.ndarray,
     *,
@@ -126,8 +152,9 @@ def resistance_surface(
     roads: gpd.GeoDataFrame | None = None,
     road_penalty: Mapping[str, float] | None = None,
     road_buffer_m: float = 0.0,
+    impassable: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Resistance per cell: class value × slope factor + road penalty.
+    """Resistance per cell: class value × slope factor + road penalty; NaN where impassable.
 
     Parameters
     ----------
@@ -147,6 +174,8 @@ def resistance_surface(
         Road class → added resistance.
     road_buffer_m
         Widen roads by this much before burning.
+    impassable
+        Boolean cells that are NaN whatever their class (open sea); ``None`` = none.
 
     Returns
     -------
@@ -189,6 +218,8 @@ def resistance_surface(
         values = values + road_penalty_raster(roads, penalties=road_penalty, transform=transform,
                                               shape=classes.shape, crs=crs,
                                               buffer_m=road_buffer_m)
+    values = mask_impassable(values, impassable)
     if not np.isfinite(values).any():
-        raise DataError("the resistance surface has no passable cell (all land cover no data)")
+        raise DataError("the resistance surface has no passable cell (all land cover no data "
+                        "or sea)")
     return values.astype(np.float32)

@@ -3,8 +3,9 @@
 Candidate patches are the connected components of MSPA core (same connectivity as the MSPA) whose
 core area is at least ``min_area_km2``. Their connectivity (PC, IIC, ECA) is computed over the
 candidates, with edge-to-edge distances and the landscape area A_L = the area of valid land-cover
-cells; the sources are the candidates with the highest dPC — the ``top_n`` best and/or those with
-dPC ≥ ``min_dpc`` (both filters apply when both are set). Sources are numbered by rank:
+cells on land (open sea, ``sea_mask.tif``, is not part of the landscape); the sources are the
+candidates with the highest dPC — the ``top_n`` best and/or those with dPC ≥ ``min_dpc`` (both
+filters apply when both are set). Sources are numbered by rank:
 ``source_id`` = ``rank`` = 1 for the highest dPC.
 """
 
@@ -44,7 +45,8 @@ class SourceSelection:
         int32 raster, 0 = not a source, k = ``source_id`` k.
     indices
         Landscape-level figures over the candidate patches: ``pc``, ``iic``, ``eca_km2``,
-        ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2``.
+        ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2`` (A_L),
+        ``land_area_km2`` and ``sea_area_km2`` (the grid's cells off and on the sea mask).
     """
 
     sources: gpd.GeoDataFrame
@@ -123,6 +125,7 @@ def select_sources(
     top_n: int | None = None,
     min_dpc: float | None = None,
     landscape_area_km2: float | None = None,
+    sea: np.ndarray | None = None,
 ) -> SourceSelection:
     """Rank core patches by dPC and keep the most important as ecological sources.
 
@@ -143,7 +146,10 @@ def select_sources(
         Keep the ``top_n`` patches with the highest dPC and/or those with dPC ≥ ``min_dpc``;
         both ``None`` keeps every candidate.
     landscape_area_km2
-        A_L; default: the area of the cells that are not no-data in ``mspa_codes``.
+        A_L; default: the area of the cells that are neither no data in ``mspa_codes`` nor sea.
+    sea
+        Boolean open-sea cells (``sea_mask.tif``); they are outside the landscape and no core
+        patch may touch them (MSPA codes them as missing data).
 
     Returns
     -------
@@ -152,13 +158,23 @@ def select_sources(
     Raises
     ------
     DataError
-        No core patch above the threshold, or no candidate left after the dPC filter.
+        No core patch above the threshold, no candidate left after the dPC filter, or a core
+        cell in the sea.
     """
     cell = _cell_size(transform)
+    cell_km2 = cell**2 / 1e6
+    sea = np.zeros(mspa_codes.shape, bool) if sea is None else np.asarray(sea, bool)
+    if sea.shape != mspa_codes.shape:
+        raise DataError(f"sea mask shape {sea.shape} differs from the MSPA raster's "
+                        f"{mspa_codes.shape}")
+    at_sea = int((sea & np.isin(mspa_codes, MSPA_CORE_VALUES)).sum())
+    if at_sea:
+        raise DataError(f"{at_sea} MSPA core cells lie in the open sea; the MSPA must treat "
+                        "sea_mask.tif cells as missing data (code 129)")
     labels, areas = core_patches(mspa_codes, connectivity=connectivity, cell_size_m=cell,
                                  min_area_km2=min_area_km2)
     if landscape_area_km2 is None:
-        landscape_area_km2 = float((mspa_codes != MSPA_NODATA).sum()) * cell**2 / 1e6
+        landscape_area_km2 = float(((mspa_codes != MSPA_NODATA) & ~sea).sum()) * cell_km2
     n = areas.size
     if n > 400:
         logger.warning("%d candidate core patches: dPC costs O(n^3 log n); consider a larger "
@@ -202,6 +218,8 @@ def select_sources(
         "n_candidates": int(n),
         "candidate_area_km2": float(areas.sum()),
         "landscape_area_km2": float(landscape_area_km2),
+        "land_area_km2": float((~sea).sum()) * cell_km2,
+        "sea_area_km2": float(sea.sum()) * cell_km2,
     }
     logger.info("%d candidate core patches, %d sources (dPC %.3g … %.3g); PC=%.3g ECA=%.1f km²",
                 n, keep.size, res.dpc[keep].max(), res.dpc[keep].min(), res.pc, res.eca_km2)

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from agglonet.ecology.network import network_layers
 from agglonet.ecology.sources import add_mean_resistance
+from agglonet.errors import DataError
 from agglonet.graph_indices import graph_indices
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,13 @@ def ecology_summary(
         ``beta``, ``gamma`` (Kansky indices of sources = vertices, corridors = edges; null when
         undefined, e.g. fewer than 3 sources), ``mu``, ``n_components``, ``iic``, ``pc``,
         ``eca_km2``, ``n_pinch_points``, ``landcover_source``, ``n_candidate_patches``,
-        ``candidate_area_km2``, ``landscape_area_km2``, ``primary_corridors``.
+        ``candidate_area_km2``, ``landscape_area_km2``, ``land_area_km2``, ``sea_area_km2``,
+        ``primary_corridors``.
+
+    Raises
+    ------
+    DataError
+        If the sources cover more than the land of the landscape (:func:`check_source_area`).
     """
     n_sources = len(sources)
     n_corridors = len(corridors)
@@ -177,8 +184,41 @@ def ecology_summary(
         "n_candidate_patches": int(indices.get("n_candidates", n_sources)),
         "candidate_area_km2": _finite_or_none(indices.get("candidate_area_km2", math.nan)),
         "landscape_area_km2": _finite_or_none(indices.get("landscape_area_km2", math.nan)),
+        "land_area_km2": _finite_or_none(indices.get("land_area_km2", math.nan)),
+        "sea_area_km2": _finite_or_none(indices.get("sea_area_km2", math.nan)),
         "primary_corridors": int((corridors["corridor_class"] == "primary").sum())
         if n_corridors else 0,
     }
+    check_source_area(summary["source_area_km2"], summary["landscape_area_km2"],
+                      what="ecology summary")
     logger.info("ecology summary: %s", summary)
     return summary
+
+
+def check_source_area(source_area_km2: float, land_area_km2: float | None, *, what: str) -> None:
+    """Fail when ecological sources cover more than the land they sit on.
+
+    Sources are MSPA core patches, which never include open sea or cells without land cover, so
+    their area is at most the landscape's land area (up to float rounding). A larger figure means
+    sea or no-data cells were counted as habitat.
+
+    Raises
+    ------
+    DataError
+        If ``source_area_km2`` exceeds ``land_area_km2`` (beyond a relative 1e-9).
+
+    Examples
+    --------
+    >>> check_source_area(10.0, 12.0, what="test")
+    >>> check_source_area(13.0, 12.0, what="test")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    agglonet.errors.DataError: test: ecological sources cover 13 km², more than the 12 km² ...
+    """
+    if land_area_km2 is None or not math.isfinite(land_area_km2):
+        return
+    if source_area_km2 > land_area_km2 * (1 + 1e-9):
+        raise DataError(f"{what}: ecological sources cover {source_area_km2:.6g} km², more than "
+                        f"the {land_area_km2:.6g} km² of land with land cover in the landscape; "
+                        "sea or no-data cells were taken for habitat (check sea_mask.tif and the "
+                        "MSPA's missing-data cells)")

@@ -34,12 +34,33 @@ from pyproj import CRS, Transformer
 
 from agglonet.io import atomic_path, read_layer
 from agglonet.provenance import STANDARD_ATTRIBUTIONS
-from agglonet.quality import ILLUSTRATIVE, QualityFact
+from agglonet.quality import ILLUSTRATIVE, MEASURED, QualityFact
 from agglonet.styles import LANDCOVER_PALETTE
 
 logger = logging.getLogger(__name__)
 
 PROXY_NOTE = "Roads: synthetic proxy network — illustrative, not real roads"
+
+
+def coarse_input_note(quality: QualityFact) -> str | None:
+    """Caveat line of the ecology map when the ecology rests on coarse inputs, else ``None``.
+
+    Examples
+    --------
+    >>> from agglonet.quality import decide_quality
+    >>> fact = decide_quality(roads_source="osm", grid_resolution_m=1000,
+    ...                       input_resolutions_m={"landcover": 5340.0, "dem": 900.0})
+    >>> coarse_input_note(fact).split(" — ")[0]
+    'Ecology approximate: landcover native ≈ 5.34 km on a 1 km grid'
+    """
+    if quality.ecology_quality == MEASURED or not quality.coarse_inputs:
+        return None
+    inputs = ", ".join(f"{name} native ≈ {native_m / 1000:.3g} km"
+                       for name, native_m in sorted(quality.coarse_inputs.items()))
+    grid = (f" on a {quality.grid_resolution_m / 1000:.3g} km grid"
+            if quality.grid_resolution_m else "")
+    return (f"Ecology {quality.ecology_quality}: {inputs}{grid} — patterns finer than the input "
+            "are not real")
 _FIGSIZE = (9.0, 7.5)
 _DPI = 130
 
@@ -349,7 +370,8 @@ def write_maps(
     attribution
         Attribution lines (see :func:`agglonet.provenance.attributions`).
     quality
-        The run's quality fact: illustrative roads add a note to both maps.
+        The run's quality fact: illustrative roads add a note to both maps; coarse land cover or
+        DEM adds a caveat line (:func:`coarse_input_note`) to the ecology map.
 
     Returns
     -------
@@ -367,6 +389,8 @@ def write_maps(
     seats = _read_optional(transport, "seats")
     crs = next((f.crs for f in (seats, cities) if f is not None and f.crs is not None), None)
     suffix = " (synthetic proxy roads — illustrative)" if proxy else ""
+    coarse = coarse_input_note(quality)
+    eco_lines = [coarse, *lines] if coarse else lines
     paths = [
         accessibility_map(out / "accessibility.png",
                           travel_time=_raster(Path(inputs["travel_time_min"])),
@@ -378,7 +402,7 @@ def write_maps(
                     corridors=_read_optional(ecology, "corridors"),
                     pinch_points=_read_optional(ecology, "pinch_points"),
                     road_crossings=_read_optional(ecology, "road_crossings"),
-                    cities=cities, crs=crs, attribution=lines,
+                    cities=cities, crs=crs, attribution=eco_lines,
                     title=f"{cluster}: ecological network and road crossings{suffix}"),
     ]
     return paths

