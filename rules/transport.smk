@@ -29,8 +29,13 @@ rule build_proxy_roads:
         "../scripts/build_proxy_roads.py"
 
 
-# Inputs of build_road_network depend on the road source (wildcard patterns, no function).
-ROAD_INPUTS = {"boundaries": "resources/{cluster}/boundaries.gpkg"}
+# Inputs of build_road_network depend on the road source (wildcard patterns, no function). The
+# scgraph source reads a file of the installed scgraph-data package (its version and sha256 key the
+# cache and are recorded in the report), so it needs no workflow input.
+ROAD_INPUTS = {
+    "boundaries": "resources/{cluster}/boundaries.gpkg",
+    "seats": "resources/{cluster}/seats.gpkg",
+}
 if ROADS["source"] == "proxy":
     ROAD_INPUTS["proxy"] = "resources/{cluster}/roads_proxy.osm"
 elif ROADS["source"] == "file" and ROADS["file"]["path"]:
@@ -64,6 +69,11 @@ rule build_road_network:
         pbf_path=ROADS["pbf"]["path"],
         pbf_cache_dir=ROADS["pbf"]["cache_folder"],
         file_path=ROADS["file"]["path"],
+        scgraph_speed_kph=ROADS["scgraph"]["speed_kph"],
+        scgraph_cache_dir=ROADS["scgraph"]["cache_folder"],
+        max_seat_distance_km=ROADS["diagnostics"]["max_seat_distance_km"],
+        detour_ratio=ROADS["diagnostics"]["detour_ratio"],
+        core_city=TRANSPORT["core_city"],
         buffer_km=config["retrieve"]["buffer_km"],
         crs=config["crs"],
     log:
@@ -98,6 +108,7 @@ rule transport_accessibility:
         daily_thresholds_h=TRANSPORT["daily_thresholds_h"],
         potential=TRANSPORT["potential"],
         linkage=TRANSPORT["linkage"],
+        max_access_km=ROADS["diagnostics"]["max_seat_distance_km"],
         float_precision=config["metrics"]["float_precision"],
     log:
         "logs/{cluster}/transport_accessibility.log",

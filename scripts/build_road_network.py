@@ -10,6 +10,7 @@ setup_logging(snakemake.log[0])
 
 p = snakemake.params
 cluster = read_layer(snakemake.input.boundaries, "cluster").to_crs(p.crs)
+seats = read_layer(snakemake.input.seats, "seats")
 G, report = load_roads(
     source=p.source,
     area=road_area(cluster, buffer_km=p.buffer_km),
@@ -22,6 +23,12 @@ G, report = load_roads(
     pbf_cache_dir=p.pbf_cache_dir,
     file_path=p.file_path,
     proxy_path=snakemake.input.get("proxy"),
+    scgraph_speed_kph=p.scgraph_speed_kph,
+    scgraph_cache_dir=p.scgraph_cache_dir,
+    seats=seats,
+    core_city=p.core_city,
+    max_seat_distance_km=p.max_seat_distance_km,
+    detour_ratio=p.detour_ratio,
 )
 save_road_graph(G, snakemake.output.graph)
 roads, nodes = graph_to_layers(G)

@@ -22,6 +22,7 @@ out = transport_results(
     thresholds_h=p.daily_thresholds_h,
     **p.potential,
     **p.linkage,
+    max_access_km=p.max_access_km,
 )
 meta = roads_metadata(report)
 write_gpkg(snakemake.output.transport,

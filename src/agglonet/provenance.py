@@ -241,6 +241,8 @@ def metadata_for(records: Iterable[SourceRecord]) -> dict[str, Any]:
 #: Attribution lines for known inputs (matched on a source record's name/provider/url).
 STANDARD_ATTRIBUTIONS: dict[str, str] = {
     "osm": "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)",
+    "scgraph": "Roads: simplified OpenStreetMap highways of scgraph-data (no road classes, "
+               "assumed speed) — approximate",
     "proxy": "Roads: synthetic proxy network — illustrative, not real roads; results on it "
              "illustrate the method and are not findings",
     "modis": "Land cover: MODIS MCD12C1 v006 (Friedl & Sulla-Menashe), "
@@ -266,8 +268,10 @@ def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | No
         Source records (``resources/{cluster}/sources.json``): dicts with ``name``, ``provider``,
         ``version``, ``licence``, ``citation``, ``url``.
     roads_source
-        ``roads.source`` of the run (``proxy``, ``osm``, ``pbf``, ``file``); ``proxy`` adds the
-        "synthetic proxy — illustrative" line, ``osm``/``pbf`` the OSM ODbL line.
+        ``roads.source`` of the run (``scgraph``, ``proxy``, ``osm``, ``pbf``, ``file``);
+        ``proxy`` adds the "synthetic proxy — illustrative" line; ``osm``, ``pbf`` and
+        ``scgraph`` (OSM-derived highways of scgraph-data) the OSM ODbL line, and ``scgraph``
+        also its own line.
 
     Returns
     -------
@@ -278,8 +282,10 @@ def attributions(records: Iterable[Mapping[str, Any]], *, roads_source: str | No
     records = list(records)
     text = " ".join(" ".join(str(r.get(k, "")) for k in ("name", "provider", "url", "citation"))
                     for r in records).lower()
-    if roads_source in {"osm", "pbf"} or "openstreetmap" in text:
+    if roads_source in {"osm", "pbf", "scgraph"} or "openstreetmap" in text:
         lines.append(STANDARD_ATTRIBUTIONS["osm"])
+    if roads_source == "scgraph" or "scgraph" in text:
+        lines.append(STANDARD_ATTRIBUTIONS["scgraph"])
     if roads_source == "proxy" or "synthetic" in text:
         lines.append(STANDARD_ATTRIBUTIONS["proxy"])
     for key, needle in (("modis", "mcd12c1"), ("worldcover", "worldcover"),

@@ -344,6 +344,7 @@ def transport_results(
     k: float = 1.0,
     b: float = 2.0,
     threshold_quantile: float = 0.5,
+    max_access_km: float | None = None,
 ) -> dict[str, Any]:
     """OD matrices and every accessibility output of one cluster.
 
@@ -360,6 +361,9 @@ def transport_results(
         See :func:`load_masses`.
     thresholds_h, decay, a, beta_per_min, k, b, threshold_quantile
         Index parameters (config ``transport:``).
+    max_access_km
+        Seats farther than this from the road network are off it: their pairs are unreachable
+        (``roads.diagnostics.max_seat_distance_km``; ``None``: no limit).
 
     Returns
     -------
@@ -374,7 +378,8 @@ def transport_results(
 
     seats = seats.sort_values("adcode").reset_index(drop=True).to_crs(G.graph["crs"])
     M = load_masses(seats, mass=mass)
-    res = compute_od(G, seats, offroad_speed_kph=offroad_speed_kph)
+    res = compute_od(G, seats, offroad_speed_kph=offroad_speed_kph,
+                     max_access_m=None if max_access_km is None else max_access_km * 1000.0)
     T, D, E = res.time_min, res.network_km, res.euclid_km
     R = linkage_strength(T, M, k=k, b=b)
     cities = city_table(seats, T=T, masses=M, snap=res.snap, thresholds_h=thresholds_h,

@@ -73,8 +73,9 @@ def road_area(cluster: gpd.GeoDataFrame, *, buffer_km: float) -> BaseGeometry:
 
 
 def roads_metadata(report: Mapping[str, Any]) -> dict[str, Any]:
-    """Dataset metadata for the road outputs: source, licence/attribution, illustrative flag."""
-    keys = ("roads_source", "licence", "illustrative", "note", "pbf", "pbf_sha256", "roads_url")
+    """Dataset metadata for the road outputs: source, licence/attribution, quality flags."""
+    keys = ("roads_source", "licence", "illustrative", "approximate", "note", "pbf", "pbf_sha256",
+            "roads_url", "scgraph_version", "scgraph_sha256", "speed_kph_assumed")
     meta = {k: report[k] for k in keys if report.get(k) is not None}
     if meta.get("licence") == OSM_ATTRIBUTION:
         meta["attribution"] = OSM_ATTRIBUTION

@@ -1,4 +1,11 @@
-"""TODO docstring."""
+"""Road network loaders: one function per source, and :func:`load_roads` choosing among them.
+
+Sources (``roads.source``): ``osm`` (Overpass through osmnx, :mod:`.overpass`), ``pbf`` (an OSM
+PBF extract read with pyrosm), ``file`` (OSM XML, GraphML or noded lines), ``scgraph`` (the
+simplified OSM world highway graph of the ``scgraph-data`` package, offline, :mod:`.scgraph`)
+and ``proxy`` (the synthetic network of :mod:`.proxy`, read as OSM XML). Every raw graph goes
+through the same :func:`agglonet.transport.graph.prepare_road_graph`.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +28,20 @@ from agglonet.download import fetch_url
 from agglonet.errors import DataError, EmptyNetworkError
 from agglonet.osm import OSM_ATTRIBUTION
 from agglonet.provenance import sha256_file
+from agglonet.transport.diagnostics import network_diagnostics
 from agglonet.transport.graph import prepare_road_graph
 from agglonet.transport.overpass import load_graph_osm, osmnx_settings, polygon_wgs84, way_tags
+from agglonet.transport.scgraph import (
+    SCGRAPH_DISTRIBUTION,
+    SCGRAPH_HIGHWAY,
+    SCGRAPH_SOURCE,
+    clip_network,
+    length_comparison,
+    load_world_highways,
+    raw_scgraph_graph,
+    scgraph_record,
+    world_highways_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -170,15 +189,22 @@ def load_roads(
     file_path: str | Path | None = None,
     proxy_path: str | Path | None = None,
     pbf_cache_dir: str | Path = "cache/pbf",
+    scgraph_speed_kph: float | None = None,
+    scgraph_cache_dir: str | Path | None = None,
+    scgraph_path: str | Path | None = None,
+    seats: gpd.GeoDataFrame | None = None,
+    core_city: str | int | None = None,
+    max_seat_distance_km: float | None = None,
+    detour_ratio: float | None = None,
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """Load the road network of one source and turn it into the travel-time graph.
 
     Parameters
     ----------
     source
-        ``osm``, ``pbf``, ``file`` or ``proxy``.
+        ``osm``, ``pbf``, ``file``, ``scgraph`` or ``proxy``.
     area, area_crs
-        Cluster polygon plus buffer (``osm``: query area; ``pbf``: clip box).
+        Cluster polygon plus buffer (``osm``: query area; ``pbf``, ``scgraph``: clip area).
     highway_classes, speeds_kph, crs
         See :func:`prepare_road_graph`.
     osm_options
@@ -186,11 +212,27 @@ def load_roads(
     pbf_path, file_path, proxy_path
         Input of the ``pbf``, ``file`` and ``proxy`` sources (the proxy is an OSM XML written
         by :func:`agglonet.transport.proxy.write_proxy_osm`, read like ``file``).
+    scgraph_speed_kph
+        The one assumed speed of every ``scgraph`` link (``roads.scgraph.speed_kph``; its
+        config default when ``None``).
+    scgraph_cache_dir, scgraph_path
+        Folder of the cached scgraph extract (``roads.scgraph.cache_folder`` when ``None``), and
+        the module file (default: the installed package's ``world_highways.py``).
+    seats, core_city, max_seat_distance_km, detour_ratio
+        With ``seats``, the report gets the network diagnostics of
+        :func:`agglonet.transport.diagnostics.network_diagnostics` (key ``diagnostics``;
+        thresholds from ``roads.diagnostics`` when ``None``).
 
     Returns
     -------
     (graph, report)
         See :func:`prepare_road_graph`; the report also names the source and its licence.
+
+    Raises
+    ------
+    DataError
+        On an unknown source, a missing input, or ``scgraph`` without its pseudo-class in
+        ``highway_classes``.
     """
     meta: dict[str, Any] = {"roads_source": source}
     if source == "osm":
@@ -218,13 +260,36 @@ def load_roads(
             raise DataError("roads.source 'proxy' needs the proxy OSM XML path")
         raw = load_graph_file(proxy_path, crs=crs)
         label = PROXY_SOURCE
+    elif source == "scgraph":
+        if area is None:
+            raise DataError("roads.source 'scgraph' needs the cluster area polygon")
+        raw, scgraph_meta = _load_scgraph(
+            area, area_crs=area_crs, highway_classes=highway_classes, crs=crs,
+            cache_dir=(default("roads", "scgraph", "cache_folder") if scgraph_cache_dir is None
+                       else scgraph_cache_dir), path=scgraph_path)
+        meta.update(scgraph_meta)
+        speed = float(default("roads", "scgraph", "speed_kph") if scgraph_speed_kph is None
+                      else scgraph_speed_kph)
+        if speed <= 0:
+            raise DataError(f"roads.scgraph.speed_kph must be > 0, got {speed}")
+        speeds_kph = {**dict(default("roads", "speeds_kph") if speeds_kph is None
+                             else speeds_kph), SCGRAPH_HIGHWAY: speed}
+        meta["speed_kph_assumed"] = speed
+        label = SCGRAPH_SOURCE
     else:
-        raise DataError(f"unknown roads.source {source!r}; expected osm, pbf, file or proxy")
+        raise DataError(f"unknown roads.source {source!r}; expected osm, pbf, file, scgraph or "
+                        "proxy")
     G, report = prepare_road_graph(raw, highway_classes=highway_classes, speeds_kph=speeds_kph,
                                    source=label, crs=crs)
-    if source in ("osm", "pbf") or (source == "file" and Path(str(file_path)).suffix in
-                                    (".osm", ".xml", ".pbf")):
+    if source in ("osm", "pbf", "scgraph") or (
+            source == "file" and Path(str(file_path)).suffix in (".osm", ".xml", ".pbf")):
         meta["licence"] = OSM_ATTRIBUTION
+    if source == "scgraph":
+        meta["approximate"] = True
+        meta["note"] = (f"real, simplified OpenStreetMap highways from {SCGRAPH_DISTRIBUTION} "
+                        f"{meta.get('scgraph_version', '')}: no road classes (pseudo-class "
+                        f"'{SCGRAPH_HIGHWAY}'), every link at the assumed speed "
+                        f"{meta['speed_kph_assumed']:g} km/h; results are approximate")
     if source == "proxy":
         meta["licence"] = "synthetic; derived from the seats in boundaries/seats inputs"
         meta["illustrative"] = True
@@ -232,4 +297,36 @@ def load_roads(
                         "results illustrate the method and are not findings")
     G.graph.update({k: v for k, v in meta.items() if isinstance(v, (str, bool))})
     report.update(meta)
+    if seats is not None:
+        report["diagnostics"] = network_diagnostics(
+            raw, G, seats, core_city=core_city, max_seat_distance_km=max_seat_distance_km,
+            detour_ratio=detour_ratio)
     return G, report
+
+
+def _load_scgraph(
+    area: BaseGeometry, *, area_crs: Any, highway_classes: Sequence[str] | None, crs: Any,
+    cache_dir: str | Path, path: str | Path | None,
+) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """Raw scgraph graph of the area, and what the report records about it."""
+    classes = default("roads", "highway_classes") if highway_classes is None \
+        else highway_classes
+    if SCGRAPH_HIGHWAY not in classes:
+        raise DataError(f"roads.source 'scgraph' has no road classes: its links carry the "
+                        f"pseudo-class {SCGRAPH_HIGHWAY!r}, which roads.highway_classes must "
+                        f"list (given: {list(classes)})")
+    file = world_highways_path() if path is None else Path(path)
+    network = load_world_highways(cache_folder=cache_dir, path=file)
+    area_crs = area_crs if area_crs is not None else crs
+    clip = clip_network(network, area, area_crs=area_crs)
+    raw = raw_scgraph_graph(clip)
+    lengths = length_comparison(clip)
+    logger.info("scgraph clip: %d nodes, %d links, %.0f km (Albers) vs %.0f km (package), "
+                "median link ratio %.4f", len(clip.nodes), lengths["links"],
+                lengths["total_km_albers"], lengths["total_km_package"],
+                lengths["ratio_median"])
+    record = scgraph_record(file)
+    meta = {"scgraph_version": network.version, "scgraph_sha256": network.sha256,
+            "scgraph_file": file.name, "scgraph_length_check": lengths,
+            "provenance": record.to_dict()}
+    return raw, meta

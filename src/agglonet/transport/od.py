@@ -12,7 +12,9 @@ CSR matrix of edge travel times — not a networkx loop over pairs.
 * Seats are snapped to the nearest graph node (``scipy.spatial.cKDTree``) in the working CRS;
   the access leg (seat → node and node → seat) is timed at the off-road speed and included in
   ``T_ij`` and ``D_ij`` at both ends, so ``T_ij`` is seat-to-seat.
-* Unreachable pairs are NaN and flagged in ``reachable``, never 0.
+* Unreachable pairs are NaN and flagged in ``reachable``, never 0. A seat farther than
+  ``max_access_m`` from the nearest node is *off the network*: its pairs are unreachable (with a
+  warning naming it) rather than joined by a long off-road access leg.
 """
 
 from __future__ import annotations
@@ -226,6 +228,7 @@ def compute_od(
     graph_crs: Any = None,
     weight: str = "travel_time",
     length: str = "length",
+    max_access_m: float | None = None,
 ) -> OdResult:
     """Travel time and network distance between every ordered pair of seats.
 
@@ -242,6 +245,9 @@ def compute_od(
         CRS of a :class:`CsrGraph` input.
     weight, length
         Edge attributes of a networkx input.
+    max_access_m
+        A seat whose nearest node is farther than this is off the network: every pair with it
+        is unreachable (NaN). ``None``: no limit.
 
     Returns
     -------
@@ -266,6 +272,15 @@ def compute_od(
     time_min = t_s / 60.0 + access_min[:, None] + access_min[None, :]
     net_km = (l_m + snap_m[:, None] + snap_m[None, :]) / 1000.0
     reachable = np.isfinite(t_s)
+    if max_access_m is not None:
+        off = snap_m > max_access_m
+        for i in np.flatnonzero(off):
+            label = seats["adcode"].iloc[i] if "adcode" in seats.columns else i
+            logger.warning("seat %s is %.1f km from the nearest road node (more than %.1f km): "
+                           "off the network, its OD pairs are unreachable", label,
+                           snap_m[i] / 1000.0, max_access_m / 1000.0)
+        reachable[off, :] = False
+        reachable[:, off] = False
     time_min[~reachable] = np.nan
     net_km[~reachable] = np.nan
     np.fill_diagonal(time_min, 0.0)
