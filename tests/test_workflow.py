@@ -7,6 +7,7 @@ The run happens in a temporary working directory (``snakemake --directory``), so
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +72,28 @@ def test_transport_outputs(workflow_run):
 
 
 @pytest.mark.workflow
+def test_offline_roads_are_scgraph_and_approximate(workflow_run):
+    res = workflow_run / "resources" / CLUSTER
+    report = json.loads((res / "road_network_report.json").read_text(encoding="utf-8"))
+    assert report["roads_source"] == "scgraph"
+    assert "OpenStreetMap" in report["licence"]
+    assert report["provenance"]["licence"].startswith("ODbL")
+    assert report["diagnostics"]["off_network"] == []
+    quality = json.loads((workflow_run / "results" / CLUSTER / "quality.json").read_text())
+    assert quality["transport_quality"] == "approximate"
+    # real intercity driving times (navigation services, seat to seat): Zhengzhou–Kaifeng about
+    # 60 min, –Luoyang 90–120 min, –Xinxiang 60–70 min (over the Yellow River)
+    od = pd.read_csv(workflow_run / "results" / CLUSTER / "od.csv")
+    minutes = od[od["origin_name"] == "Zhengzhou"].set_index("dest_name")["travel_time_min"]
+    assert 50 <= minutes["Kaifeng"] <= 70
+    assert 90 <= minutes["Luoyang"] <= 120
+    assert 60 <= minutes["Xinxiang"] <= 70
+    meta = pyogrio.read_info(workflow_run / "results" / CLUSTER / "transport.gpkg",
+                             layer="roads")["layer_metadata"]
+    assert meta["roads_source"] == "scgraph" and "OpenStreetMap" in meta["attribution"]
+
+
+@pytest.mark.workflow
 def test_ecology_outputs(workflow_run):
     out = workflow_run / "results" / CLUSTER
     layers = {name for name, _ in pyogrio.list_layers(out / "ecology.gpkg")}
@@ -95,7 +118,8 @@ def test_metrics_row_and_determinism(workflow_run):
     row = metrics.iloc[0]
     assert row["cluster"] == CLUSTER
     assert row["n_cities"] == 9
-    assert row["roads_source"] == "proxy"
+    assert row["roads_source"] == "scgraph"
+    assert not row["illustrative"]
     first = sha256(metrics_csv)
     snakemake("--cores", "2", "--forcerun", "cluster_metrics", workdir=workflow_run)
     assert sha256(metrics_csv) == first, "metrics.csv changed between two identical runs"
