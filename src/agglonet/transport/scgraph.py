@@ -16,14 +16,17 @@ segments between junctions, without road class, name or original shape. Version 
 560,282 nodes and 822,234 undirected links (1,652,213 adjacency entries: every link from both
 ends with the same length, plus 7,745 self-loops, which are dropped).
 
-Importing the module costs about 36 s and 4.8 GB. :func:`parse_world_highways` reads the file
-by path instead, never importing it, with a streaming scanner (:class:`_LiteralScanner`): the
+Importing the module compiles 36 MB of source: ≈ 24 s and 4.7 GB peak memory (measured; 2.7 s and
+370 MB when pip's precompiled ``.pyc`` is there), and scgraph-data 2.0.0 cannot be imported at
+all beside scgraph 3.x, which pip installs with it (no ``scgraph.core``).
+:func:`parse_world_highways` reads the file by path instead, never importing it, with a
+streaming scanner (:class:`_LiteralScanner`): the
 file is read in blocks; bracket depth is tracked with a vectorised cumulative sum, so a block is
 cut only between two complete elements of a list; the numbers of a block's complete elements
 are parsed by NumPy in one call (``numpy.fromstring``), with the start of each adjacency dict
-marked by a sentinel. Python's :mod:`tokenize` gives the same answer but needs ≈ 24 s just to
-produce the 11.3 million tokens (measured); the scanner parses the file in a few seconds with a
-peak memory of a few blocks plus the output arrays.
+marked by a sentinel. Python's :mod:`tokenize` would need ≈ 24 s just to produce the 11.3
+million tokens (measured); the scanner parses the file in ≈ 1.2 s with a peak memory of a few
+blocks plus the output arrays (``benchmarks/scgraph_parse.py``).
 
 The parsed network is cached once as a compressed ``.npz`` (:func:`load_world_highways`),
 named by the package version and the first 16 hex digits of the file's SHA-256, in
