@@ -44,12 +44,22 @@ clean-results:
 	git checkout -- results/README.md resources/README.md 2>/dev/null || true
 
 # Export (rules/export.smk): self-contained HTML report, RO-Crate run archive, and its check.
+# The target name comes before SNAKEMAKE_ARGS, so that `--config k=v` or `--configfile f` (which
+# take any number of values) cannot swallow it. AGGLONET_EXPORT_ONLY makes the start-up checks
+# refuse a config whose clusters differ from those of the finished run (the report would
+# silently rebuild the comparison for other clusters).
 # `make verify` checks the newest archive, or ARCHIVE=path/to/archive.zip.
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) report
+	AGGLONET_EXPORT_ONLY=1 $(BIN)/snakemake report --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 archive: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) archive
+	AGGLONET_EXPORT_ONLY=1 $(BIN)/snakemake archive --cores $(CORES) $(SNAKEMAKE_ARGS)
 
+NEWEST_ARCHIVE = $(lastword $(sort $(wildcard results/archive/agglonet-*.zip)))
 verify: $(STAMP)
-	$(BIN)/agglonet verify --cores $(CORES) $(or $(ARCHIVE),$(lastword $(sort $(wildcard results/archive/agglonet-*.zip))))
+	@archive="$(or $(ARCHIVE),$(NEWEST_ARCHIVE))"; \
+	if [ -z "$$archive" ]; then \
+	  echo "make verify: no archive in results/archive/; run 'make archive' first, or give one: make verify ARCHIVE=path/to/agglonet-....zip" >&2; \
+	  exit 2; \
+	fi; \
+	$(BIN)/agglonet verify --cores $(CORES) "$$archive"

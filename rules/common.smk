@@ -13,4 +13,5 @@ def landcover_params():
         # a function, so that Snakemake does not expand the template's {tile} as a wildcard
         url_template=lambda wildcards: lc["url_template"],
         cache_dir=lc["cache_folder"],
+        download=config["download"],
     )

@@ -125,6 +125,7 @@ rule retrieve_dem:
         # a function, so that Snakemake does not expand the template's {tile} as a wildcard
         url_template=lambda wildcards: RETRIEVE["dem"]["url_template"],
         cache_dir=RETRIEVE["dem"]["cache_folder"],
+        download=config["download"],
     log:
         "logs/{cluster}/retrieve_dem.log",
     benchmark:

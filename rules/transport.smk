@@ -76,6 +76,7 @@ rule build_road_network:
         core_city=TRANSPORT["core_city"],
         buffer_km=config["retrieve"]["buffer_km"],
         crs=config["crs"],
+        download=config["download"],
     log:
         "logs/{cluster}/build_road_network.log",
     benchmark:
@@ -138,6 +139,8 @@ rule travel_time_surface:
         offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
         water_barrier=TRANSPORT["surface"]["water_barrier"],
         water_codes=TRANSPORT["surface"]["water_codes"],
+        # water is what the land-cover mapping calls water (presets and CSV mappings alike)
+        landcover_mapping=config["ecology"]["landcover_mapping"],
     log:
         "logs/{cluster}/travel_time_surface.log",
     benchmark:

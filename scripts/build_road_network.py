@@ -1,5 +1,6 @@
 """Rule build_road_network: road graph of one source → travel-time GraphML and roads.gpkg."""
 
+from agglonet import download
 from agglonet.io import read_layer, write_gpkg, write_json
 from agglonet.logs import setup_logging
 from agglonet.transport.graph import save_road_graph
@@ -7,6 +8,7 @@ from agglonet.transport.layers import graph_to_layers, road_area, roads_metadata
 from agglonet.transport.loaders import load_roads
 
 setup_logging(snakemake.log[0])
+download.configure(snakemake.params.download)
 
 p = snakemake.params
 cluster = read_layer(snakemake.input.boundaries, "cluster").to_crs(p.crs)

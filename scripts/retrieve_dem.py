@@ -1,5 +1,6 @@
 """Rule retrieve_dem: elevation (m) on the cluster grid, tagged with its native resolution."""
 
+from agglonet import download
 from agglonet.grid import cluster_grid
 from agglonet.io import read_layer, write_raster
 from agglonet.logs import setup_logging
@@ -7,6 +8,7 @@ from agglonet.provenance import metadata_for, write_records
 from agglonet.retrieve.rasters import DEM_NODATA, retrieve_dem
 
 setup_logging(snakemake.log[0])
+download.configure(snakemake.params.download)
 
 p = snakemake.params
 cluster = read_layer(snakemake.input.boundaries, "cluster")

@@ -1,5 +1,6 @@
 """Rule retrieve_landcover: source land-cover codes on the cluster grid."""
 
+from agglonet import download
 from agglonet.grid import cluster_grid
 from agglonet.io import read_layer, write_raster
 from agglonet.logs import setup_logging
@@ -7,6 +8,7 @@ from agglonet.provenance import metadata_for, write_records
 from agglonet.retrieve.rasters import LANDCOVER_NODATA, retrieve_landcover
 
 setup_logging(snakemake.log[0])
+download.configure(snakemake.params.download)
 
 p = snakemake.params
 cluster = read_layer(snakemake.input.boundaries, "cluster")

@@ -4,10 +4,11 @@ import json
 
 import rasterio
 
+from agglonet.ecology.landcover import resolve_mapping
 from agglonet.io import read_layer, write_raster
 from agglonet.logs import setup_logging
 from agglonet.transport.layers import roads_metadata
-from agglonet.transport.surface import core_seat, travel_time_surface, water_codes_for
+from agglonet.transport.surface import core_seat, travel_time_surface
 
 setup_logging(snakemake.log[0])
 
@@ -20,9 +21,11 @@ with open(snakemake.input.report, encoding="utf-8") as fh:
 roads = read_layer(snakemake.input.roads, "roads")
 seats = read_layer(snakemake.input.seats, "seats")
 core = core_seat(seats, p.core_city)
+mapping = resolve_mapping(p.landcover_mapping, classification=classification)
+water_codes = p.water_codes or sorted(c for c, name in mapping.items() if name == "water")
 grid = dict(shape=landcover.shape, transform=transform, crs=crs,
             offroad_speed_kph=p.offroad_speed_kph, landcover=landcover,
-            water_codes=p.water_codes or water_codes_for(classification),
+            water_codes=water_codes,
             water_barrier=p.water_barrier)
 tags = {**meta, "units": "minutes", "landcover_classification": classification,
         "water_barrier": p.water_barrier}

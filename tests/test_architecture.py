@@ -1,6 +1,7 @@
 """The house: imports run only downward, and the docs' file contract matches the catalogue.
 
-Layers, top to bottom: entry points (``cli``) → stage packages in workflow order (export, metrics,
+Layers, top to bottom: entry points (``cli``, ``preflight``) → stage packages in workflow order
+(export, metrics,
 ecology, transport, retrieve) → the shared ground (every top-level module) → third-party
 packages. A module may import from its own layer or any layer below, never above, and the import
 graph has no cycle. Imports are read from the source with :mod:`ast` (function-level imports
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "agglonet"
 #: Rank of each layer: a module may import only modules of equal or lower rank.
 STAGES = {"export": 5, "metrics": 4, "ecology": 3, "transport": 2, "retrieve": 1}
-ENTRY_POINTS = {"agglonet.cli": 9}
+ENTRY_POINTS = {"agglonet.cli": 9, "agglonet.preflight": 9}
 
 
 def module_name(path: Path) -> str:

@@ -2,7 +2,20 @@
 
 
 class AgglonetError(Exception):
-    """Base class of every error agglonet raises on purpose."""
+    """Base class of every error agglonet raises on purpose.
+
+    Parameters
+    ----------
+    *args
+        The message (naming the bad value and what was expected).
+    fix
+        What the user should do, when the message alone does not say it; shown as the ``fix:``
+        line of the block a failed rule prints (:func:`agglonet.logs.format_error`).
+    """
+
+    def __init__(self, *args: object, fix: str | None = None) -> None:
+        super().__init__(*args)
+        self.fix = fix
 
 
 class ConfigError(AgglonetError, ValueError):

@@ -7,10 +7,13 @@ place, so a failed run never leaves a half-written file in ``results/``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
-import tempfile
-from collections.abc import Iterator, Mapping
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +32,101 @@ from agglonet.outputs import LAYER_GEOMETRY_TYPES
 GPKG_VERSION = "1.2"
 
 
+#: Environment variable naming the folder for temporary files (set by the Snakefile to the
+#: working directory's ``.tmp/``); unset, temporary files go beside their target.
+TEMP_DIR_ENV = "AGGLONET_TEMP_DIR"
+#: Name of the working directory's temporary folder.
+TEMP_FOLDER = ".tmp"
+#: Temporary names of earlier versions, beside their target: ``.<stem>.<8 chars><suffix>``
+#: (``tempfile.mkstemp``), plus GDAL's ``-journal`` and ``.aux.xml`` side files.
+_LEGACY_TEMP = re.compile(r"^\.[^/]+\.[a-z0-9_]{8}\.[A-Za-z0-9]+(-journal|-wal|-shm|\.aux\.xml)?$")
+_PID_PREFIX = re.compile(r"^(\d+)-")
+
+
+def temp_dir(root: str | Path = ".") -> Path:
+    """Return the temporary folder of a working directory (``<root>/.tmp``)."""
+    return Path(root) / TEMP_FOLDER
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path; move it onto ``path`` only if the block succeeds.
+
+    The temporary file lies in the folder named by :data:`TEMP_DIR_ENV` (the workflow sets the
+    working directory's ``.tmp/``, which the next run clears of files whose process is gone), else
+    beside ``path``. Its name starts with this process's id (``<pid>-<random>-<name>``), so that
+    files a killed run leaves behind can be told from those of a run still going.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    tmp_path = Path(tmp)
+    folder = Path(os.environ[TEMP_DIR_ENV]) if os.environ.get(TEMP_DIR_ENV) else path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp_path = folder / f"{os.getpid()}-{secrets.token_hex(4)}-{path.name}"
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        _replace(tmp_path, path)
     finally:
-        for leftover in (tmp_path, Path(f"{tmp_path}-journal"), Path(f"{tmp_path}.aux.xml")):
-            if leftover.exists():
-                leftover.unlink()
+        for leftover in folder.glob(f"{tmp_path.name}*"):
+            _remove(leftover)
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """``os.replace``; across file systems, copy beside the target first (then rename)."""
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        beside = target.with_name(f".{tmp.name}")
+        shutil.copy2(tmp, beside)
+        os.replace(beside, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def clean_stale_temp(folder: str | Path, *, legacy_roots: Iterable[str | Path] = ()) -> list[Path]:
+    """Remove temporary files that killed runs left; return what was removed.
+
+    Parameters
+    ----------
+    folder
+        The temporary folder (:func:`temp_dir`): every entry whose name starts with the id of a
+        process that no longer runs is removed; entries of live processes are kept (a
+        concurrent run, or a job of a killed run still finishing).
+    legacy_roots
+        Folders (``results``, ``resources``) searched for temporary files of earlier versions,
+        written beside their target (``.<stem>.<random><suffix>`` and GDAL side files).
+    """
+    removed: list[Path] = []
+    folder = Path(folder)
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            match = _PID_PREFIX.match(entry.name)
+            if match and not _pid_alive(int(match.group(1))):
+                _remove(entry)
+                removed.append(entry)
+    for root in legacy_roots:
+        if Path(root).is_dir():
+            for entry in Path(root).rglob(".*"):
+                if entry.is_file() and _LEGACY_TEMP.match(entry.name):
+                    entry.unlink(missing_ok=True)
+                    removed.append(entry)
+    return removed
 
 
 def write_gpkg(

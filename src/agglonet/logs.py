@@ -1,14 +1,38 @@
-"""Logging set-up for rule scripts."""
+"""Logging set-up for rule scripts, and the one message a user sees when a rule stops.
+
+:func:`setup_logging` also installs :func:`report_error` as the script's exception hook: an
+expected error (the :class:`~agglonet.errors.AgglonetError` family: a bad value or input) is
+reported as one block naming the rule, its wildcards and inputs, the problem and the fix, with
+no traceback; anything else (a bug) keeps Python's traceback. The block goes to the rule's log,
+to stderr, and to the run's temporary folder, from which the Snakefile's ``onerror`` handler
+prints it again as the last thing of the run.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from agglonet.errors import AgglonetError
+
+logger = logging.getLogger("agglonet")
+
+#: What a user does after an expected error, unless the error names its own fix.
+DEFAULT_FIX = ("correct the value or file named above and run the same command again; finished "
+               "steps are kept, and this one starts over (nothing half-written was kept)")
+#: Files holding the blocks of failed jobs, in the run's temporary folder.
+ERROR_FILE_GLOB = "*-error.txt"
 
 
 def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO) -> None:
-    """Send agglonet's log records to ``log_path`` (a rule's ``log:``) and to stderr."""
+    """Send agglonet's log records to ``log_path`` (a rule's ``log:``) and to stderr.
+
+    Also installs :func:`report_error` as :data:`sys.excepthook`.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -20,3 +44,70 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
         force=True,
     )
     logging.captureWarnings(True)
+    sys.excepthook = report_error
+
+
+def _job() -> Any:
+    """Return the ``snakemake`` object of a rule script (a global of ``__main__``), or None."""
+    return getattr(sys.modules.get("__main__"), "snakemake", None)
+
+
+def _text(value: Any) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _named(items: Any) -> str:
+    """``name=value, ...`` of a Snakemake named list (its unnamed items when it has no names)."""
+    if items is None:
+        return ""
+    pairs = list(items.items()) if hasattr(items, "items") else []
+    if pairs:
+        return ", ".join(f"{k}={_text(v)}" for k, v in pairs)
+    return ", ".join(map(str, items))
+
+
+def format_error(exc: BaseException, *, job: Any = None) -> str:
+    """Return the block a user sees for an expected error: rule, wildcards, inputs, problem, fix."""
+    lines = []
+    if job is not None:
+        wildcards = _named(getattr(job, "wildcards", None))
+        lines.append(f"agglonet: rule {job.rule}" + (f" ({wildcards})" if wildcards else "")
+                     + " stopped")
+    else:
+        lines.append("agglonet: stopped")
+    problem = str(exc).strip().replace("\n", "\n           ")
+    lines.append(f"  problem: {problem}")
+    if job is not None:
+        inputs = _named(getattr(job, "input", None))
+        if inputs:
+            lines.append(f"  input:   {inputs}")
+        if getattr(job, "log", None):
+            lines.append(f"  log:     {', '.join(map(str, job.log))}")
+    lines.append(f"  fix:     {getattr(exc, 'fix', None) or DEFAULT_FIX}")
+    return "\n".join(lines)
+
+
+def report_error(
+    kind: type[BaseException], exc: BaseException, tb: TracebackType | None,
+) -> None:
+    """Exception hook: one block for an :class:`AgglonetError`, Python's traceback otherwise."""
+    if not isinstance(exc, AgglonetError):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    job = _job()
+    block = format_error(exc, job=job)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.stream.write(block + "\n")
+            handler.flush()
+    print(block, file=sys.stderr, flush=True)
+    folder = os.environ.get("AGGLONET_TEMP_DIR")
+    if folder and job is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{os.getpid()}-error.txt").write_text(block + "\n", encoding="utf-8")
+
+
+def collect_error_blocks(folder: str | Path) -> list[str]:
+    """Return the blocks failed jobs of this run left in the temporary folder (oldest first)."""
+    files = sorted(Path(folder).glob(ERROR_FILE_GLOB), key=lambda p: p.stat().st_mtime)
+    return [p.read_text(encoding="utf-8").rstrip() for p in files]

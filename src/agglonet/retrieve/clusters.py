@@ -14,6 +14,7 @@ import copy
 import difflib
 import functools
 import logging
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,8 +30,17 @@ from agglonet.retrieve.boundaries import county_belongs_to, prefecture_table, re
 logger = logging.getLogger(__name__)
 
 _ROOT = Path(__file__).resolve().parents[3]
-#: The catalogue shipped with the workflow.
+#: The catalogue shipped with the package.
 DEFAULT_CATALOGUE = _ROOT / "config" / "clusters.yaml"
+#: Environment variable naming the catalogue to use instead (the Snakefile sets it to the
+#: workflow's own ``config/clusters.yaml``, so rule scripts read the catalogue the run was
+#: checked against, not the installed package's copy).
+CATALOGUE_ENV = "AGGLONET_CATALOGUE"
+
+
+def default_catalogue() -> Path:
+    """Return the catalogue used when none is given: :data:`CATALOGUE_ENV`, else the package's."""
+    return Path(os.environ.get(CATALOGUE_ENV) or DEFAULT_CATALOGUE)
 
 _MEMBER_KEYS = {"name_zh", "name_en", "adcode", "province", "partial", "aliases"}
 #: Administrative suffixes stripped when matching Chinese names (市 first: 郑州市 → 郑州).
@@ -57,7 +67,7 @@ def load_catalogue(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
         If the file's structure is wrong (names the cluster and member). The parsed file is
         cached per path and modification time; callers get a deep copy.
     """
-    path = Path(path or DEFAULT_CATALOGUE)
+    path = Path(path or default_catalogue())
     return copy.deepcopy(_load_catalogue_cached(str(path), path.stat().st_mtime_ns))
 
 
@@ -170,7 +180,7 @@ def city_index(*, catalogue_path: str | Path | None = None) -> pd.DataFrame:
     Columns ``adcode``, ``name_zh``, ``province_zh``, ``kind``, ``name_en`` (pinyin from the
     catalogue, else empty), ``aliases`` (list).
     """
-    return _city_index_cached(str(Path(catalogue_path or DEFAULT_CATALOGUE))).copy()
+    return _city_index_cached(str(Path(catalogue_path or default_catalogue()))).copy()
 
 
 def _describe(row: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from rasterio.windows import Window, from_bounds
 
 from agglonet.download import with_retries
 from agglonet.errors import ConfigError, DataError
+from agglonet.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +177,11 @@ def tile_pieces(
             continue
         logger.info("tile %s: read %s cells", tile, piece[0].shape)
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            with rasterio.open(cached, "w", driver="GTiff", height=piece[0].shape[0],
-                               width=piece[0].shape[1], count=1, dtype=piece[0].dtype,
-                               crs=piece[2], transform=piece[1], nodata=piece[3],
-                               compress="deflate") as dst:
+            # written under a temporary name: a killed run never leaves a partial tile
+            with atomic_path(cached) as tmp, rasterio.open(
+                    tmp, "w", driver="GTiff", height=piece[0].shape[0],
+                    width=piece[0].shape[1], count=1, dtype=piece[0].dtype, crs=piece[2],
+                    transform=piece[1], nodata=piece[3], compress="deflate") as dst:
                 dst.write(piece[0], 1)
         yield tile, piece
 

@@ -10,6 +10,7 @@ through the same :func:`agglonet.transport.graph.prepare_road_graph`.
 from __future__ import annotations
 
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pandas as pd
+import pyogrio.errors
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -85,8 +87,13 @@ def load_graph_pbf(
     if not path.exists():
         raise DataError(f"PBF file {path} does not exist; set roads.pbf.path to an .osm.pbf")
     bbox = None if polygon is None else polygon_wgs84(polygon, polygon_crs)
-    osm = OSM(str(path), bounding_box=bbox)
-    nodes, edges = osm.get_network(network_type="driving", nodes=True)
+    try:
+        osm = OSM(str(path), bounding_box=bbox)
+        nodes, edges = osm.get_network(network_type="driving", nodes=True)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise DataError(f"PBF {path} cannot be read as an OSM PBF extract ({type(exc).__name__}: "
+                        f"{str(exc)[:200]})", fix="download the extract again (roads.pbf.path)"
+                        ) from None
     highway_classes = default("roads", "highway_classes") if highway_classes is None \
         else highway_classes
     keep = set(highway_classes)
@@ -133,15 +140,44 @@ def load_graph_file(path: str | Path, *, crs: Any = CHINA_ALBERS) -> nx.MultiDiG
     if suffix in (".osm", ".xml", ".osm.bz2"):
         node_tags = sorted(set(ox.settings.useful_tags_node) | {"place"})
         with osmnx_settings(useful_tags_way=way_tags(), useful_tags_node=node_tags):
-            G = ox.graph_from_xml(path, simplify=False, retain_all=True)
-        return G
+            G = _read_road_file(path, "OSM XML", ox.graph_from_xml, path, simplify=False,
+                                retain_all=True)
+        return _require_edges(G, path, ("highway",))
     if suffix == ".graphml":
-        return ox.load_graphml(path)
+        G = _read_road_file(path, "a GraphML written by osmnx.save_graphml", ox.load_graphml,
+                            path)
+        return _require_edges(G, path, ("highway", "length"))
     if suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
-        return _graph_from_lines(gpd.read_file(path), crs=crs, name=path.name)
+        lines = _read_road_file(path, "a vector file of road lines", gpd.read_file, path)
+        return _graph_from_lines(lines, crs=crs, name=path.name)
     raise DataError(
         f"road file {path} has unknown type {suffix!r}; expected .osm/.xml, .graphml or a "
         f"vector file of lines (.gpkg, .geojson, .shp)")
+
+
+def _read_road_file(path: Path, expected: str, reader: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``reader``; a parse failure becomes a :class:`DataError` naming the file."""
+    try:
+        return reader(*args, **kwargs)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ET.ParseError,
+            pyogrio.errors.DataSourceError) as exc:
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise DataError(f"road file {path} cannot be read as {expected} ({detail}); the file "
+                        "is empty, truncated or of another kind", fix="replace the file with "
+                        f"complete {expected} (roads.file.path)") from None
+
+
+def _require_edges(G: nx.MultiDiGraph, path: Path, attributes: Sequence[str]) -> nx.MultiDiGraph:
+    """Raise :class:`DataError` if ``G`` has no edge, or edges lacking ``attributes``."""
+    if G.number_of_edges() == 0:
+        raise EmptyNetworkError(f"road file {path} holds no road (0 edges)")
+    for name in attributes:
+        lacking = sum(1 for _, _, value in G.edges(data=name) if value is None)
+        if lacking:
+            raise DataError(f"road file {path}: {lacking} of {G.number_of_edges()} edges have "
+                            f"no {name!r} attribute; expected every edge to carry "
+                            f"{', '.join(attributes)} (as osmnx writes them)")
+    return G
 
 
 def _graph_from_lines(lines: gpd.GeoDataFrame, *, crs: Any, name: str) -> nx.MultiDiGraph:
