@@ -25,10 +25,14 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# `agglonet check-args` first: Snakemake itself answers a missing or broken --configfile with a
+# traceback, before the workflow's own start-up checks run.
 run: $(STAMP)
+	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 dryrun: $(STAMP)
+	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
 
 test: $(STAMP)
@@ -50,9 +54,11 @@ clean-results:
 # silently rebuild the comparison for other clusters).
 # `make verify` checks the newest archive, or ARCHIVE=path/to/archive.zip.
 report: $(STAMP)
+	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
 	AGGLONET_EXPORT_ONLY=1 $(BIN)/snakemake report --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 archive: $(STAMP)
+	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
 	AGGLONET_EXPORT_ONLY=1 $(BIN)/snakemake archive --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 NEWEST_ARCHIVE = $(lastword $(sort $(wildcard results/archive/agglonet-*.zip)))

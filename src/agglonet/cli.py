@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--clusters", nargs="+", default=None, help="default: config 'clusters'")
     a.add_argument("--out", type=Path, default=None, help="default: results/archive/<name>.zip")
     a.add_argument("--no-inputs", action="store_true", help="record inputs without copying them")
+    k = sub.add_parser("check-args", help="check the --configfile files of a Snakemake command "
+                       "line (make run calls it before Snakemake)")
+    k.add_argument("args", nargs=argparse.REMAINDER, help="the Snakemake arguments")
     c = sub.add_parser("circuitscape", help="run a Circuitscape .ini job (raster pairwise, "
                        "one-to-all, all-to-one) and write Circuitscape's output files")
     c_sub = c.add_subparsers(dest="circuitscape_command", required=True)
@@ -49,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     cores=args.cores)
             print(format_checks(checks))
             return 1 if any(c.status in {"mismatch", "missing"} for c in checks) else 0
+        if args.command == "check-args":
+            from agglonet.preflight import check_configfiles
+
+            check_configfiles([a for a in args.args if a != "--"])
+            return 0
         if args.command == "circuitscape":
             from agglonet.ecology.circuitscape import run_ini
 

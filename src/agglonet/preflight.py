@@ -196,7 +196,7 @@ def check_run(
     _check_inputs(config, workdir=workdir, findings=findings)
     _check_cross_fields(config, members=members, workdir=workdir, findings=findings)
     if not findings.problems and members:
-        _check_extent(config, members=members, findings=findings)
+        _check_extent(config, members=members, workdir=workdir, findings=findings)
     _check_run_folder(workdir, findings=findings)
     _check_export_only(keys, workdir=workdir, findings=findings)
     return findings
@@ -525,8 +525,38 @@ def member_groups(polygons: Any, *, max_gap_km: float) -> tuple[list[list[int]],
     return groups, gaps
 
 
+def _check_raster_coverage(config: Mapping[str, Any], cluster: str, polygons: Any, *,
+                           workdir: Path, findings: Findings) -> None:
+    """Refuse a land-cover or DEM file that misses the cluster; warn when it covers a part."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    minx, miny, maxx, maxy = polygons.total_bounds
+    for name in ("landcover", "dem"):
+        section = config["retrieve"][name]
+        if section["source"] != "file" or not section["path"]:
+            continue
+        path = _resolve(section["path"], workdir)
+        with rasterio.open(path) as src:
+            left, bottom, right, top = transform_bounds(polygons.crs, src.crs, minx, miny, maxx,
+                                                        maxy, densify_pts=21)
+            have = src.bounds
+        overlap_x = min(right, have.right) - max(left, have.left)
+        overlap_y = min(top, have.top) - max(bottom, have.bottom)
+        shown = (f"{have.left:.4g}, {have.bottom:.4g}, {have.right:.4g}, {have.top:.4g} (in its "
+                 f"CRS); the cluster's cities span {left:.4g}, {bottom:.4g}, {right:.4g}, "
+                 f"{top:.4g}")
+        if overlap_x <= 0 or overlap_y <= 0:
+            findings.problem(f"retrieve.{name}.path {section['path']!r} does not cover cluster "
+                             f"{cluster!r}: it spans {shown}; expected a raster covering the "
+                             "cluster")
+        elif overlap_x * overlap_y < 0.99 * (right - left) * (top - bottom):
+            findings.warn(f"retrieve.{name}.path {section['path']!r} covers only part of cluster "
+                          f"{cluster!r} ({shown}); cells outside it are nodata")
+
+
 def _check_extent(config: Mapping[str, Any], *, members: Mapping[str, pd.DataFrame],
-                  findings: Findings) -> None:
+                  workdir: Path, findings: Findings) -> None:
     retrieve = config["retrieve"]
     max_gap_km = retrieve["max_member_gap_km"]
     limit_mb = (retrieve["max_memory_gb"] * 1024.0 if retrieve["max_memory_gb"]
@@ -559,6 +589,7 @@ def _check_extent(config: Mapping[str, Any], *, members: Mapping[str, pd.DataFra
             findings.warn(f"cluster {key!r} is not contiguous: nearest other member from "
                           f"{', '.join(apart)} (within retrieve.max_member_gap_km = "
                           f"{max_gap_km:g} km)")
+        _check_raster_coverage(config, key, polygons, workdir=workdir, findings=findings)
         side = min(grid.width, grid.height)
         if side < MIN_GRID_SIDE_CELLS:
             finest = min(grid.width, grid.height) * retrieve["resolution_m"] / MIN_GRID_SIDE_CELLS
@@ -643,3 +674,62 @@ def _check_export_only(keys: Sequence[str], *, workdir: Path, findings: Findings
             f"the finished results cover clusters {done} but this config asks for {list(keys)}: "
             "a report or archive would rebuild them. Pass the run's config again, e.g. "
             f"make report SNAKEMAKE_ARGS=\"--config 'clusters=[{','.join(done)}]'\"")
+
+
+# --------------------------------------------------------------------------- command line
+def check_configfiles(args: Sequence[str], *, workdir: str | Path = ".") -> list[Path]:
+    """Check the ``--configfile``/``--configfiles`` files of a Snakemake command line.
+
+    Snakemake reads them before the Snakefile, and answers a missing file with a traceback and
+    a YAML error without the file or line; ``make run`` calls this first (``agglonet
+    check-args``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The config files named.
+
+    Raises
+    ------
+    ConfigError
+        A file that does not exist, or is not valid YAML (with the line and column), or whose
+        top level is not a mapping.
+    """
+    import yaml
+
+    files: list[Path] = []
+    taking = False
+    for arg in args:
+        if arg in ("--configfile", "--configfiles"):
+            taking = True
+            continue
+        if arg.startswith("--configfile=") or arg.startswith("--configfiles="):
+            files.append(Path(arg.split("=", 1)[1]))
+            taking = False
+            continue
+        if taking and not arg.startswith("-") and "=" not in arg:
+            files.append(Path(arg))
+            continue
+        taking = False
+    for path in files:
+        full = _resolve(path, Path(workdir))
+        if not full.is_file():
+            raise ConfigError(f"--configfile {str(path)!r} does not exist; expected a YAML file "
+                              "of configuration keys (relative paths start at the working "
+                              "directory)")
+        try:
+            data = yaml.safe_load(full.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+            raise ConfigError(f"--configfile {str(path)!r} is not valid YAML at {where}: "
+                              f"{exc.problem or exc}; expected keys of config/config.yaml, "
+                              "e.g. 'clusters: [central_plains_core]'") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--configfile {str(path)!r} is not valid UTF-8 YAML ({exc})"
+                              ) from None
+        if data is not None and not isinstance(data, Mapping):
+            raise ConfigError(f"--configfile {str(path)!r} holds a {type(data).__name__}; "
+                              "expected a mapping of configuration keys (key: value lines)")
+    return files
+

@@ -58,6 +58,47 @@ WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config", "envs", "pyproject.
 NOT_COMPARED_SUFFIXES = (".png", ".html", ".log")
 
 
+#: Config keys that may name a local input file. Such files are stored in the crate under
+#: ``config/inputs/<key>/<name>``, so that :func:`verify_archive` can re-run the archive anywhere.
+LOCAL_INPUT_KEYS: tuple[tuple[str, ...], ...] = (
+    ("retrieve", "landcover", "path"), ("retrieve", "dem", "path"), ("roads", "file", "path"),
+    ("roads", "pbf", "path"), ("transport", "mass_table"), ("ecology", "landcover_mapping"),
+)
+
+
+def _get(config: Mapping[str, Any], key: Sequence[str]) -> Any:
+    node: Any = config
+    for part in key:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _set(config: dict[str, Any], key: Sequence[str], value: Any) -> None:
+    node = config
+    for part in key[:-1]:
+        node = node[part]
+    node[key[-1]] = value
+
+
+def local_inputs(config: Mapping[str, Any], root: str | Path) -> dict[str, Path]:
+    """Local files the config names (``retrieve.landcover.path`` ...): dotted key → path.
+
+    URLs, preset names and values that name no existing file (relative to ``root``) are skipped.
+    """
+    found = {}
+    for key in LOCAL_INPUT_KEYS:
+        value = _get(config, key)
+        if not value or str(value).startswith(("http://", "https://")) \
+                or not _source_reads(config, key):
+            continue
+        path = Path(value) if Path(value).is_absolute() else Path(root) / value
+        if path.is_file():
+            found[".".join(key)] = path
+    return found
+
+
 def archive_name(clusters: Sequence[str], *, date: _dt.date | None = None) -> str:
     """``agglonet-<cluster>[-<cluster>...]-<YYYYMMDD>.zip``."""
     day = (date or _dt.date.today()).strftime("%Y%m%d")
@@ -193,6 +234,10 @@ def build_archive(
             "sha256": sha256_file(cfg_path)})
 
         objects = [cfg_entity]
+        for dotted, path in local_inputs(config, root).items():
+            objects.append(crate.add_file(path, dest_path=f"config/inputs/{dotted}/{path.name}",
+                                          properties={"name": f"local input file ({dotted})",
+                                                      "sha256": sha256_file(path)}))
         objects += [_file_entity(crate, root, rel, embed=include_inputs, kind="input")
                     for rel in inputs]
         for cluster in clusters:
@@ -359,10 +404,14 @@ def verify_archive(
         One per archived output, sorted by path.
     """
     archive, repo = Path(archive), Path(repo)
+    check_archive_file(archive)
     with tempfile.TemporaryDirectory() as tmp:
         unpacked = Path(tmp) / "crate"
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(unpacked)
+        if not (unpacked / "ro-crate-metadata.json").is_file():
+            raise DataError(f"{archive} is a zip file but not an agglonet run archive (it has no "
+                            "ro-crate-metadata.json); expected a zip written by make archive")
         meta = json.loads((unpacked / "ro-crate-metadata.json").read_text(encoding="utf-8"))
         graph = {e["@id"]: e for e in meta["@graph"]}
         run = graph.get("#run")
@@ -373,7 +422,7 @@ def verify_archive(
         if recorded.split("+")[0] != current.split("+")[0]:
             logger.warning("archive made at commit %s, re-running commit %s", recorded, current)
         results = [r["@id"] for r in _as_list(run.get("result"))]
-        configfile = unpacked / "config" / "config_used.yaml"
+        configfile = restore_local_inputs(unpacked, archive=archive)
         run_dir = Path(workdir) if workdir else Path(tmp) / "rerun"
         run_dir.mkdir(parents=True, exist_ok=True)
         (rerun or (lambda w, c: snakemake_rerun(w, c, repo=repo, cores=cores)))(run_dir,
@@ -388,6 +437,67 @@ def verify_archive(
             check = compare_file(archived, run_dir / rel)
             checks.append(dataclasses.replace(check, path=rel))
     return checks
+
+
+def check_archive_file(archive: Path) -> None:
+    """Raise :class:`DataError` unless ``archive`` is an existing zip file."""
+    if not archive.exists():
+        raise DataError(f"archive {str(archive)!r} does not exist; expected a zip written by "
+                        "make archive (results/archive/agglonet-<clusters>-<date>.zip)")
+    if archive.is_dir():
+        raise DataError(f"archive {str(archive)!r} is a folder; expected the zip file itself")
+    if not zipfile.is_zipfile(archive):
+        raise DataError(f"archive {str(archive)!r} is not a zip file; expected a zip written by "
+                        "make archive (results/archive/agglonet-<clusters>-<date>.zip)")
+
+
+def restore_local_inputs(unpacked: Path, *, archive: Path) -> Path:
+    """Point the archived config at the local input files stored in the crate.
+
+    Returns the config file to re-run (``config/config_verify.yaml`` in ``unpacked``).
+
+    Raises
+    ------
+    DataError
+        If the run read a local file that the archive does not hold (an archive written before
+        inputs were stored), naming the key and the file.
+    """
+    from agglonet.ecology.landcover import PRESETS
+
+    used = unpacked / "config" / "config_used.yaml"
+    if not used.is_file():
+        raise DataError(f"{archive} holds no config/config_used.yaml; not an agglonet run archive")
+    config = yaml.safe_load(used.read_text(encoding="utf-8")) or {}
+    for key in LOCAL_INPUT_KEYS:
+        value = _get(config, key)
+        dotted = ".".join(key)
+        if (not value or str(value).startswith(("http://", "https://"))
+                or (dotted == "ecology.landcover_mapping" and value in {*PRESETS, "auto"})):
+            continue
+        if not _source_reads(config, key):
+            continue
+        stored = unpacked / "config" / "inputs" / dotted / Path(str(value)).name
+        if not stored.is_file():
+            raise DataError(f"the archived run read {dotted} = {value!r}, a local file that "
+                            f"{archive.name} does not hold; it cannot be re-run elsewhere",
+                            fix="archive the run again with this version (make archive stores "
+                                "local input files), or re-run it by hand where the file is")
+        _set(config, key, str(stored))
+    out = unpacked / "config" / "config_verify.yaml"
+    out.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return out
+
+
+def _source_reads(config: Mapping[str, Any], key: Sequence[str]) -> bool:
+    """Whether the configured source actually reads the file under ``key``."""
+    sources = {("retrieve", "landcover", "path"): (("retrieve", "landcover", "source"), "file"),
+               ("retrieve", "dem", "path"): (("retrieve", "dem", "source"), "file"),
+               ("roads", "file", "path"): (("roads", "source"), "file"),
+               ("roads", "pbf", "path"): (("roads", "source"), "pbf")}
+    if tuple(key) not in sources:
+        return True
+    source_key, value = sources[tuple(key)]
+    return _get(config, source_key) == value
 
 
 def _as_list(value: Any) -> list:
