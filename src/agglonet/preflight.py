@@ -240,21 +240,23 @@ def _check_inputs(config: Mapping[str, Any], *, workdir: Path, findings: Finding
                 findings.problem(f"{key} is null but retrieve.{name}.source is 'file'; set it "
                                  "to a GeoTIFF (or choose another source)")
             else:
-                findings.guard(check_raster_file, _resolve(section["path"], workdir), key=key)
+                findings.guard(check_raster_file, _resolve(section["path"], workdir), key=key,
+                               shown=str(section["path"]))
     if roads["source"] == "file":
         if not roads["file"]["path"]:
             findings.problem("roads.file.path is null but roads.source is 'file'; set it to an "
                              "OSM XML, GraphML or GeoPackage of road lines")
         else:
             findings.guard(check_road_file, _resolve(roads["file"]["path"], workdir),
-                           key="roads.file.path")
+                           key="roads.file.path", shown=str(roads["file"]["path"]))
     if roads["source"] == "pbf":
         path = roads["pbf"]["path"]
         if not path:
             findings.problem("roads.pbf.path is null but roads.source is 'pbf'; set it to a "
                              "local .osm.pbf or its URL (e.g. a Geofabrik extract)")
         elif not _is_url(path):
-            findings.guard(check_pbf_file, _resolve(path, workdir), key="roads.pbf.path")
+            findings.guard(check_pbf_file, _resolve(path, workdir), key="roads.pbf.path",
+                           shown=str(path))
     if roads["source"] == "osm" and not _is_url(roads["osm"]["overpass_url"]):
         findings.problem(f"roads.osm.overpass_url {roads['osm']['overpass_url']!r} is not an "
                          "http(s):// URL; expected e.g. https://overpass-api.de/api")
@@ -262,12 +264,12 @@ def _check_inputs(config: Mapping[str, Any], *, workdir: Path, findings: Finding
     if mapping != "auto":
         from agglonet.ecology.landcover import PRESETS, load_mapping
 
-        if mapping not in PRESETS:
+        if mapping not in PRESETS and _resolve(mapping, workdir).exists():
             mapping = str(_resolve(mapping, workdir))
         findings.guard(load_mapping, mapping)
 
 
-def check_raster_file(path: Path, *, key: str) -> None:
+def check_raster_file(path: Path, *, key: str, shown: str | None = None) -> None:
     """Raise :class:`ConfigError` unless ``path`` is a single-band raster with a CRS.
 
     Only the header is read (rasterio/GDAL), whatever the file's size.
@@ -275,30 +277,32 @@ def check_raster_file(path: Path, *, key: str) -> None:
     import rasterio
     import rasterio.errors
 
-    _check_file(path, key=key)
+    shown = shown or str(path)
+    _check_file(path, key=key, shown=shown)
     try:
         with rasterio.open(path) as src:
             crs, count = src.crs, src.count
     except rasterio.errors.RasterioError as exc:
-        raise ConfigError(f"{key} {str(path)!r} is not a raster GDAL can read "
+        raise ConfigError(f"{key} {shown!r} is not a raster GDAL can read "
                           f"({str(exc).splitlines()[0]}); expected a GeoTIFF") from None
     if crs is None:
-        raise ConfigError(f"{key} {str(path)!r} has no CRS; expected a georeferenced GeoTIFF "
+        raise ConfigError(f"{key} {shown!r} has no CRS; expected a georeferenced GeoTIFF "
                           "(set one with `gdal_edit.py -a_srs EPSG:4326 file.tif`)")
     if count < 1:
-        raise ConfigError(f"{key} {str(path)!r} has no band; expected a single-band GeoTIFF")
+        raise ConfigError(f"{key} {shown!r} has no band; expected a single-band GeoTIFF")
 
 
-def _check_file(path: Path, *, key: str) -> None:
+def _check_file(path: Path, *, key: str, shown: str | None = None) -> None:
+    shown = shown or str(path)
     if not path.exists():
-        raise ConfigError(f"{key} {str(path)!r} does not exist; expected the path of an "
+        raise ConfigError(f"{key} {shown!r} does not exist; expected the path of an "
                           "existing file (relative paths start at the working directory)")
     if not path.is_file():
-        raise ConfigError(f"{key} {str(path)!r} is a folder; expected a file")
+        raise ConfigError(f"{key} {shown!r} is a folder; expected a file")
     if not os.access(path, os.R_OK):
-        raise ConfigError(f"{key} {str(path)!r} is not readable")
+        raise ConfigError(f"{key} {shown!r} is not readable")
     if path.stat().st_size == 0:
-        raise ConfigError(f"{key} {str(path)!r} is empty (0 bytes)")
+        raise ConfigError(f"{key} {shown!r} is empty (0 bytes)")
 
 
 #: Files up to this size are parsed in full at start-up (truncation, missing keys); larger ones
@@ -307,52 +311,54 @@ FULL_PARSE_MAX_BYTES = 20 * 2**20
 ROAD_VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
 
-def check_road_file(path: Path, *, key: str = "roads.file.path") -> None:
+def check_road_file(path: Path, *, key: str = "roads.file.path",
+                    shown: str | None = None) -> None:
     """Raise :class:`ConfigError` unless ``path`` is a road file ``roads.source: file`` reads.
 
     OSM XML must have an ``<osm>`` root (and, up to :data:`FULL_PARSE_MAX_BYTES`, parse to its
     end); a GraphML must be osmnx's (node ``x``/``y``, edge ``length`` and ``highway``, graph
     ``crs``); a vector file must hold lines with a ``highway`` column.
     """
-    _check_file(path, key=key)
+    shown = shown or str(path)
+    _check_file(path, key=key, shown=shown)
     suffix = path.suffix.lower()
     if suffix in (".osm", ".xml"):
         _check_xml(path, key=key, root="osm", expected="OSM XML (an <osm> document, as written "
-                   "by JOSM, osmium or the Overpass API)")
+                   "by JOSM, osmium or the Overpass API)", shown=shown)
     elif suffix == ".graphml":
         _check_xml(path, key=key, root="graphml", expected="a GraphML written by "
-                   "osmnx.save_graphml")
-        _check_graphml_keys(path, key=key)
+                   "osmnx.save_graphml", shown=shown)
+        _check_graphml_keys(path, key=key, shown=shown)
     elif suffix in ROAD_VECTOR_SUFFIXES:
-        _check_road_lines(path, key=key)
+        _check_road_lines(path, key=key, shown=shown)
     elif suffix == ".pbf":
-        raise ConfigError(f"{key} {str(path)!r} is a PBF file; PBF extracts are read with "
+        raise ConfigError(f"{key} {shown!r} is a PBF file; PBF extracts are read with "
                           "roads.source: pbf and roads.pbf.path")
     elif not path.name.lower().endswith(".osm.bz2"):
-        raise ConfigError(f"{key} {str(path)!r} has unknown type {suffix!r}; expected .osm/.xml "
+        raise ConfigError(f"{key} {shown!r} has unknown type {suffix!r}; expected .osm/.xml "
                           "(OSM XML), .graphml (osmnx) or a vector file of lines (.gpkg, "
                           ".geojson, .shp, .fgb)")
 
 
-def _check_xml(path: Path, *, key: str, root: str, expected: str) -> None:
+def _check_xml(path: Path, *, key: str, root: str, expected: str, shown: str) -> None:
     import xml.etree.ElementTree as ET
 
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<") or f"<{root}".encode() not in head:
         shown = head[:40].decode("utf-8", "replace")
-        raise ConfigError(f"{key} {str(path)!r} is not {expected}: it starts with {shown!r}")
+        raise ConfigError(f"{key} {shown!r} is not {expected}: it starts with {shown!r}")
     if path.stat().st_size > FULL_PARSE_MAX_BYTES:
         return
     try:
         for _ in ET.iterparse(path, events=("end",)):
             pass
     except ET.ParseError as exc:
-        raise ConfigError(f"{key} {str(path)!r} is not well-formed XML ({exc}); the file is "
+        raise ConfigError(f"{key} {shown!r} is not well-formed XML ({exc}); the file is "
                           f"truncated or damaged: expected complete {expected}") from None
 
 
-def _check_graphml_keys(path: Path, *, key: str) -> None:
+def _check_graphml_keys(path: Path, *, key: str, shown: str) -> None:
     import xml.etree.ElementTree as ET
 
     if path.stat().st_size > FULL_PARSE_MAX_BYTES:
@@ -366,36 +372,38 @@ def _check_graphml_keys(path: Path, *, key: str) -> None:
               ("graph", "crs")]
     missing = [f"{kind} {name}" for kind, name in needed if (kind, name) not in declared]
     if missing:
-        raise ConfigError(f"{key} {str(path)!r} is a GraphML without {', '.join(missing)}; "
+        raise ConfigError(f"{key} {shown!r} is a GraphML without {', '.join(missing)}; "
                           "expected a road graph written by osmnx.save_graphml (nodes with x, y; "
                           "edges with length in metres and highway; the graph's crs)")
 
 
-def _check_road_lines(path: Path, *, key: str) -> None:
+def _check_road_lines(path: Path, *, key: str, shown: str) -> None:
     import pyogrio
     import pyogrio.errors
 
     try:
         info = pyogrio.read_info(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ConfigError(f"{key} {str(path)!r} is not a vector file GDAL can read "
+        raise ConfigError(f"{key} {shown!r} is not a vector file GDAL can read "
                           f"({str(exc).splitlines()[0]}); expected lines with a highway "
                           "column") from None
     if "highway" not in list(info["fields"]):
-        raise ConfigError(f"{key} {str(path)!r} has no 'highway' column (columns: "
+        raise ConfigError(f"{key} {shown!r} has no 'highway' column (columns: "
                           f"{list(info['fields'])}); expected road lines with OSM highway "
                           "classes in a 'highway' column")
     if info["crs"] is None:
-        raise ConfigError(f"{key} {str(path)!r} has no CRS; expected georeferenced road lines")
+        raise ConfigError(f"{key} {shown!r} has no CRS; expected georeferenced road lines")
 
 
-def check_pbf_file(path: Path, *, key: str = "roads.pbf.path") -> None:
+def check_pbf_file(path: Path, *, key: str = "roads.pbf.path",
+                   shown: str | None = None) -> None:
     """Raise :class:`ConfigError` unless ``path`` starts like an OSM PBF (an OSMHeader blob)."""
-    _check_file(path, key=key)
+    shown = shown or str(path)
+    _check_file(path, key=key, shown=shown)
     with open(path, "rb") as fh:
         head = fh.read(64)
     if b"OSMHeader" not in head:
-        raise ConfigError(f"{key} {str(path)!r} is not an OSM PBF file (it does not start with "
+        raise ConfigError(f"{key} {shown!r} is not an OSM PBF file (it does not start with "
                           "an OSMHeader block); expected a .osm.pbf extract, e.g. Geofabrik's "
                           "henan-latest.osm.pbf")
 
@@ -428,7 +436,8 @@ def _check_cross_fields(
         _check_core_city(transport["core_city"], members=members, findings=findings)
     table = None
     if transport["mass_table"]:
-        table = _check_mass_table(_resolve(transport["mass_table"], workdir), members=members,
+        table = _check_mass_table(_resolve(transport["mass_table"], workdir),
+                                  shown=str(transport["mass_table"]), members=members,
                                   findings=findings)
     if transport["mass"] in ("gdp", "sqrt_pop_gdp") and members:
         _check_gdp(transport["mass"], members=members, table=table, findings=findings)
@@ -449,12 +458,12 @@ def _check_core_city(value: Any, *, members: Mapping[str, pd.DataFrame],
                              f"one of {names}, or null for the most populous")
 
 
-def _check_mass_table(path: Path, *, members: Mapping[str, pd.DataFrame],
+def _check_mass_table(path: Path, *, shown: str, members: Mapping[str, pd.DataFrame],
                       findings: Findings) -> pd.DataFrame | None:
     from agglonet.retrieve.census import load_mass_table
 
     try:
-        _check_file(path, key="transport.mass_table")
+        _check_file(path, key="transport.mass_table", shown=shown)
     except ConfigError as exc:
         findings.problem(str(exc))
         return None
@@ -580,7 +589,7 @@ def _check_extent(config: Mapping[str, Any], *, members: Mapping[str, pd.DataFra
                 f"pair across groups, {names[a[i]]} and {names[b[j]]}, is {sub[i, j]:,.0f} km "
                 f"apart. The grid would cover {grid.grid_km2:,.0f} km² for "
                 f"{grid.cities_km2:,.0f} km² of cities ({grid.cells:,} cells, about "
-                f"{grid.memory_mb / 1024:.1f} GB). Expected neighbouring cities: drop the far "
+                f"{_size(grid.memory_mb)}). Expected neighbouring cities: drop the far "
                 "members, or raise retrieve.max_member_gap_km if they belong together")
             continue
         nearest = np.where(np.eye(len(names), dtype=bool), np.inf, gaps).min(axis=1)
@@ -601,17 +610,25 @@ def _check_extent(config: Mapping[str, Any], *, members: Mapping[str, pd.DataFra
         elif grid.memory_mb > limit_mb:
             cells_ok = (limit_mb - MEMORY_BASE_MB) * 1e6 / MEMORY_PER_CELL_BYTES
             coarser = retrieve["resolution_m"] * math.sqrt(grid.cells / max(cells_ok, 1.0))
+            fix = (f"expected retrieve.resolution_m of at least {math.ceil(coarser / 10) * 10:g},"
+                   " or a larger retrieve.max_memory_gb" if cells_ok > 1000 else
+                   f"expected retrieve.max_memory_gb above {_size(MEMORY_BASE_MB)}, what "
+                   "any run needs")
             findings.problem(
                 f"cluster {key!r} needs a grid of {grid.width:,} × {grid.height:,} = "
                 f"{grid.cells:,} cells at retrieve.resolution_m {retrieve['resolution_m']:g} "
                 f"({grid.grid_km2:,.0f} km² with the {retrieve['buffer_km']:g} km buffer); its "
-                f"heaviest step needs about {grid.memory_mb / 1024:.1f} GB, more than the "
-                f"{limit_mb / 1024:.1f} GB allowed (retrieve.max_memory_gb; null: this "
-                f"machine's memory). Expected retrieve.resolution_m of at least "
-                f"{math.ceil(coarser / 10) * 10:g}, or a larger retrieve.max_memory_gb")
+                f"heaviest step needs about {_size(grid.memory_mb)}, more than the "
+                f"{_size(limit_mb)} allowed (retrieve.max_memory_gb; null: this "
+                f"machine's memory); {fix}")
         elif grid.grid_km2 > 20 * grid.cities_km2:
             findings.warn(f"cluster {key!r}: the grid covers {grid.grid_km2:,.0f} km² for "
                           f"{grid.cities_km2:,.0f} km² of cities ({grid.cells:,} cells)")
+
+
+def _size(mb: float) -> str:
+    """Return a memory size for messages: MB below 10 GB, else GB."""
+    return f"{mb:,.0f} MB" if mb < 10240 else f"{mb / 1024:,.1f} GB"
 
 
 def _round_down(value: float) -> float:
@@ -712,24 +729,26 @@ def check_configfiles(args: Sequence[str], *, workdir: str | Path = ".") -> list
             continue
         taking = False
     for path in files:
-        full = _resolve(path, Path(workdir))
+        full, shown = _resolve(path, Path(workdir)), str(path)
         if not full.is_file():
-            raise ConfigError(f"--configfile {str(path)!r} does not exist; expected a YAML file "
+            hint = ("; a target named after --configfile is read as a config file: put targets "
+                    "first (snakemake report --configfile my.yaml)" if not path.suffix else "")
+            raise ConfigError(f"--configfile {shown!r} does not exist; expected a YAML file "
                               "of configuration keys (relative paths start at the working "
-                              "directory)")
+                              f"directory){hint}")
         try:
             data = yaml.safe_load(full.read_text(encoding="utf-8"))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-            raise ConfigError(f"--configfile {str(path)!r} is not valid YAML at {where}: "
+            raise ConfigError(f"--configfile {shown!r} is not valid YAML at {where}: "
                               f"{exc.problem or exc}; expected keys of config/config.yaml, "
                               "e.g. 'clusters: [central_plains_core]'") from None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--configfile {str(path)!r} is not valid UTF-8 YAML ({exc})"
+            raise ConfigError(f"--configfile {shown!r} is not valid UTF-8 YAML ({exc})"
                               ) from None
         if data is not None and not isinstance(data, Mapping):
-            raise ConfigError(f"--configfile {str(path)!r} holds a {type(data).__name__}; "
+            raise ConfigError(f"--configfile {shown!r} holds a {type(data).__name__}; "
                               "expected a mapping of configuration keys (key: value lines)")
     return files
 

@@ -80,6 +80,7 @@ def load_graph_pbf(
         If the clip area holds no road of the chosen classes.
     """
     from pyrosm import OSM  # imported here: heavy, and only the pbf source needs it
+    from pyrosm.exceptions import PBFException
 
     text = str(path_or_url)
     path = (fetch_url(text, cache_dir=cache_dir, timeout_s=timeout_s)
@@ -90,7 +91,7 @@ def load_graph_pbf(
     try:
         osm = OSM(str(path), bounding_box=bbox)
         nodes, edges = osm.get_network(network_type="driving", nodes=True)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, PBFException) as exc:
         raise DataError(f"PBF {path} cannot be read as an OSM PBF extract ({type(exc).__name__}: "
                         f"{str(exc)[:200]})", fix="download the extract again (roads.pbf.path)"
                         ) from None
