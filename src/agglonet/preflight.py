@@ -150,7 +150,47 @@ def start_up(
         raise ConfigError(format_problems(findings.problems))
     os.environ[TEMP_DIR_ENV] = str(temp_dir(workdir).resolve())
     clean_stale_temp(temp_dir(workdir), legacy_roots=[workdir / "results", workdir / "resources"])
-    return StartUp(resolve_cluster_keys(config, catalogue_path=catalogue), findings.warnings)
+    warnings = list(findings.warnings)
+    if clear_stale_locks(workdir):
+        warnings.append("removed the locks a killed run left in .snakemake/locks (no Snakemake "
+                        "process works in this folder); the run resumes where it stopped")
+    return StartUp(resolve_cluster_keys(config, catalogue_path=catalogue), warnings)
+
+
+def clear_stale_locks(workdir: str | Path) -> list[Path]:
+    """Remove Snakemake's locks of ``workdir`` when no Snakemake process works there.
+
+    A run killed with SIGKILL keeps its locks, and the next run stops with "Directory cannot
+    be locked". A lock is stale when no other process whose command line mentions snakemake
+    (a Snakemake run or one of its job scripts) has ``workdir`` as its working directory, read
+    from ``/proc``; where ``/proc`` is missing (not Linux), nothing is removed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The lock files removed.
+    """
+    locks = Path(workdir) / ".snakemake" / "locks"
+    proc = Path("/proc")
+    if not locks.is_dir() or not proc.is_dir():
+        return []
+    files = [p for p in locks.iterdir() if p.is_file()]
+    if not files:
+        return []
+    here, me = Path(workdir).resolve(), os.getpid()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) in (me, os.getppid()):
+            continue
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cwd == here and b"snakemake" in cmdline:
+            return []  # a live run, or a job of a killed run still finishing
+    for path in files:
+        path.unlink(missing_ok=True)
+    return files
 
 
 def format_problems(problems: Sequence[str]) -> str:
