@@ -468,7 +468,10 @@ def _check_cross_fields(
     if not first > second:
         findings.problem(f"ecology.corridors.class_quantiles {[first, second]}: the first "
                          "(primary) must be above the second (secondary), e.g. [0.667, 0.333]")
-    no_speed = [c for c in roads["highway_classes"] if c not in roads["speeds_kph"]]
+    from agglonet.transport.scgraph import SCGRAPH_HIGHWAY  # its speed: roads.scgraph.speed_kph
+
+    no_speed = [c for c in roads["highway_classes"]
+                if c not in roads["speeds_kph"] and c != SCGRAPH_HIGHWAY]
     if no_speed:
         findings.problem(f"roads.highway_classes {no_speed} have no speed in roads.speeds_kph; "
                          "add a default speed (km/h) for each analysed class")
