@@ -55,4 +55,4 @@ include: "rules/export.smk"
 # repeat it as the last thing the run prints.
 onerror:
     for block in collect_error_blocks(temp_dir(Path.cwd())):
-        print("\n" + block, file=sys.stderr)
+        print(f"\n{block}", file=sys.stderr)

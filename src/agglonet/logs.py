@@ -97,7 +97,7 @@ def report_error(
     job = _job()
     block = format_error(exc, job=job)
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
+        if isinstance(handler, logging.FileHandler) and handler.stream is not None:
             handler.stream.write(block + "\n")
             handler.flush()
     print(block, file=sys.stderr, flush=True)

@@ -573,7 +573,7 @@ def member_groups(polygons: Any, *, max_gap_km: float) -> tuple[list[list[int]],
     from scipy.sparse.csgraph import connected_components
 
     _, labels = connected_components(gaps <= max_gap_km, directed=False)
-    groups = [list(np.flatnonzero(labels == k)) for k in range(labels.max() + 1)]
+    groups = [[int(i) for i in np.flatnonzero(labels == k)] for k in range(labels.max() + 1)]
     return groups, gaps
 
 

@@ -489,11 +489,12 @@ def restore_local_inputs(unpacked: Path, *, archive: Path) -> Path:
 
 
 def _source_reads(config: Mapping[str, Any], key: Sequence[str]) -> bool:
-    """Whether the configured source actually reads the file under ``key``."""
-    sources = {("retrieve", "landcover", "path"): (("retrieve", "landcover", "source"), "file"),
-               ("retrieve", "dem", "path"): (("retrieve", "dem", "source"), "file"),
-               ("roads", "file", "path"): (("roads", "source"), "file"),
-               ("roads", "pbf", "path"): (("roads", "source"), "pbf")}
+    """Tell whether the configured source actually reads the file under ``key``."""
+    sources: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {
+        ("retrieve", "landcover", "path"): (("retrieve", "landcover", "source"), "file"),
+        ("retrieve", "dem", "path"): (("retrieve", "dem", "source"), "file"),
+        ("roads", "file", "path"): (("roads", "source"), "file"),
+        ("roads", "pbf", "path"): (("roads", "source"), "pbf")}
     if tuple(key) not in sources:
         return True
     source_key, value = sources[tuple(key)]
