@@ -97,6 +97,10 @@ rule transport_accessibility:
         roads="resources/{cluster}/roads.gpkg",
         report="resources/{cluster}/road_network_report.json",
         seats="resources/{cluster}/seats.gpkg",
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        surface="results/{cluster}/travel_time_min.tif",
+        core_surface="results/{cluster}/travel_time_core_min.tif",
+        quality="results/{cluster}/quality.json",
     output:
         transport="results/{cluster}/transport.gpkg",
         od="results/{cluster}/od.csv",
@@ -123,6 +127,8 @@ rule transport_accessibility:
         "../scripts/transport_accessibility.py"
 
 
+# Off-road speeds by the common land-cover classes (rule landcover_classes, whatever mapping
+# made them) and the open sea of rule sea_mask; band 2 flags the cells inside the cluster.
 rule travel_time_surface:
     message:
         "Travel-time surfaces (nearest seat, core city) for {wildcards.cluster}"
@@ -130,17 +136,16 @@ rule travel_time_surface:
         roads="resources/{cluster}/roads.gpkg",
         report="resources/{cluster}/road_network_report.json",
         seats="resources/{cluster}/seats.gpkg",
-        landcover="resources/{cluster}/landcover_source.tif",
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        landcover="results/{cluster}/landcover.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
+        quality="results/{cluster}/quality.json",
     output:
         surface="results/{cluster}/travel_time_min.tif",
         core_surface="results/{cluster}/travel_time_core_min.tif",
     params:
         core_city=TRANSPORT["core_city"],
-        offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
-        water_barrier=TRANSPORT["surface"]["water_barrier"],
-        water_codes=TRANSPORT["surface"]["water_codes"],
-        # water is what the land-cover mapping calls water (presets and CSV mappings alike)
-        landcover_mapping=config["ecology"]["landcover_mapping"],
+        offroad_speeds_kph=TRANSPORT["surface"]["offroad_speeds_kph"],
     log:
         "logs/{cluster}/travel_time_surface.log",
     benchmark:
@@ -154,8 +159,10 @@ rule travel_time_surface:
 
 
 # The run's one quality fact (measured / approximate / illustrative): decided here, once, from the
-# road source the network was built from and the inputs' native resolutions; read by metrics,
-# maps, report and QGIS project.
+# road source the network was built from and the inputs' native resolutions; read by the
+# transport tables and surfaces (their roads_source and quality labels), metrics, maps, report
+# and QGIS project. It depends on the road report and the input rasters only, so every road-based
+# output can read it.
 rule quality:
     message:
         "Quality of the inputs of {wildcards.cluster}"

@@ -26,6 +26,7 @@ table = cluster_metrics(
     ecology_summary=json.loads(Path(inp.ecology_summary).read_text(encoding="utf-8")),
     quality=read_quality(inp.quality),
     daily_thresholds_h=snakemake.params.daily_thresholds_h,
+    float_precision=snakemake.params.float_precision,
     **ecology,
 )
 write_csv(snakemake.output.metrics, table, float_precision=snakemake.params.float_precision)

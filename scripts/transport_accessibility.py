@@ -2,35 +2,45 @@
 
 import json
 
-from agglonet.io import read_layer, write_csv, write_gpkg, write_json
+from agglonet.io import read_layer, read_raster, write_csv, write_gpkg, write_json
 from agglonet.logs import setup_logging
+from agglonet.quality import read_quality
 from agglonet.retrieve.census import exact_text
 from agglonet.transport.accessibility import transport_results
 from agglonet.transport.graph import load_road_graph
 from agglonet.transport.layers import roads_metadata
+from agglonet.transport.surface import city_cell_times
 
 setup_logging(snakemake.log[0])
 
-p = snakemake.params
-with open(snakemake.input.report, encoding="utf-8") as fh:
+inp, p = snakemake.input, snakemake.params
+with open(inp.report, encoding="utf-8") as fh:
     report = json.load(fh)
+labels = read_quality(inp.quality).transport_labels()
+to_seat, profile = read_raster(inp.surface)
+to_core, _ = read_raster(inp.core_surface)
+cell_times = city_cell_times(read_layer(inp.boundaries, "cities"), to_seat_min=to_seat,
+                             to_core_min=to_core, transform=profile["transform"],
+                             crs=profile["crs"])
 out = transport_results(
-    load_road_graph(snakemake.input.graph),
-    read_layer(snakemake.input.seats, "seats").drop(columns="fid"),
+    load_road_graph(inp.graph),
+    read_layer(inp.seats, "seats").drop(columns="fid"),
     offroad_speed_kph=p.offroad_speed_kph,
     mass=p.mass,
     thresholds_h=p.daily_thresholds_h,
     **p.potential,
     **p.linkage,
     max_access_km=p.max_access_km,
+    cell_times=cell_times,
+    labels=labels,
 )
 meta = roads_metadata(report)
+roads = read_layer(inp.roads, "roads").drop(columns="fid").assign(**labels)
 write_gpkg(snakemake.output.transport,
-           {"roads": read_layer(snakemake.input.roads, "roads").drop(columns="fid"),
-            "seats": out["seats"], "od_links": out["od_links"]}, metadata=meta)
+           {"roads": roads, "seats": out["seats"], "od_links": out["od_links"]}, metadata=meta)
 write_csv(snakemake.output.od, out["od"], float_precision=p.float_precision)
 # GDP is a fact: written as read, not rounded to the precision of the indices
 cities = out["cities"]
 write_csv(snakemake.output.accessibility, cities.assign(gdp=exact_text(cities["gdp"])),
           float_precision=p.float_precision)
-write_json(snakemake.output.summary, {**out["summary"], **meta, "road_network": report})
+write_json(snakemake.output.summary, {**out["summary"], **meta, **labels, "road_network": report})

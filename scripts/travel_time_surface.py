@@ -2,38 +2,43 @@
 
 import json
 
-import rasterio
+import numpy as np
 
-from agglonet.ecology.landcover import resolve_mapping
-from agglonet.io import read_layer, write_raster
+from agglonet.ecology.landcover import CLASS_CODES, NODATA
+from agglonet.io import read_layer, read_raster, write_raster
 from agglonet.logs import setup_logging
+from agglonet.quality import read_quality
+from agglonet.retrieve.landmask import SEA
 from agglonet.transport.layers import roads_metadata
-from agglonet.transport.surface import core_seat, travel_time_surface
+from agglonet.transport.surface import cluster_cells, core_seat, travel_time_surface
 
 setup_logging(snakemake.log[0])
 
-p = snakemake.params
-with rasterio.open(snakemake.input.landcover) as src:
-    landcover, transform, crs = src.read(1), src.transform, src.crs
-    classification = src.tags().get("classification")
-with open(snakemake.input.report, encoding="utf-8") as fh:
+inp, p = snakemake.input, snakemake.params
+landcover, profile = read_raster(inp.landcover)
+sea, _ = read_raster(inp.sea_mask)
+transform, crs = profile["transform"], profile["crs"]
+with open(inp.report, encoding="utf-8") as fh:
     meta = roads_metadata(json.load(fh))
-roads = read_layer(snakemake.input.roads, "roads")
-seats = read_layer(snakemake.input.seats, "seats")
+quality = read_quality(inp.quality)
+speeds = {NODATA if name == "nodata" else CLASS_CODES[name]: kph
+          for name, kph in p.offroad_speeds_kph.items()}
+seats = read_layer(inp.seats, "seats")
 core = core_seat(seats, p.core_city)
-mapping = resolve_mapping(p.landcover_mapping, classification=classification)
-water_codes = p.water_codes or sorted(c for c, name in mapping.items() if name == "water")
-grid = dict(shape=landcover.shape, transform=transform, crs=crs,
-            offroad_speed_kph=p.offroad_speed_kph, landcover=landcover,
-            water_codes=water_codes,
-            water_barrier=p.water_barrier)
-tags = {**meta, "units": "minutes", "landcover_classification": classification,
-        "water_barrier": p.water_barrier}
+in_cluster = cluster_cells(read_layer(inp.boundaries, "cluster"), shape=landcover.shape,
+                           transform=transform, crs=crs).astype(np.float32)
+tags = {**meta, "roads_source": quality.roads_source, "quality": quality.transport_quality,
+        "units": "minutes", "offroad_speeds_kph": dict(p.offroad_speeds_kph),
+        "band_2": "1 = cell inside the cluster, 0 = buffer (colour ramps span band-1 cells "
+                  "with band 2 = 1)"}
 for path, targets, what in (
     (snakemake.output.surface, seats, "the nearest city seat"),
     (snakemake.output.core_surface, core,
      f"the seat of the core city {core['name_en'].iloc[0]} ({core['adcode'].iloc[0]})"),
 ):
-    write_raster(path, travel_time_surface(roads, targets, **grid), transform=transform, crs=crs,
-                 nodata=-9999.0, tags={**tags, "destination": what},
-                 band_description=f"travel time to {what} (min)", resampling="average")
+    minutes = travel_time_surface(read_layer(inp.roads, "roads"), targets, transform=transform,
+                                  crs=crs, landcover=landcover, speed_by_code=speeds,
+                                  impassable=sea == SEA)
+    write_raster(path, np.stack([minutes, in_cluster]), transform=transform, crs=crs,
+                 nodata=-9999.0, tags={**tags, "destination": what}, resampling="average",
+                 band_description=[f"travel time to {what} (min)", "inside the cluster (1/0)"])

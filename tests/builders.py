@@ -143,8 +143,12 @@ def _write_outputs(root: Path, cluster: str) -> None:
     yy, xx = np.mgrid[0:NY, 0:NX]
     travel = np.hypot(xx - 5, yy - 10).astype("float32") * 1.5
     travel[0, 0] = np.nan
-    write_raster(res / "travel_time_min.tif", travel, transform=transform, crs=crs,
-                 nodata=-9999.0, resampling="average")
+    # band 2: the cells inside the cluster (a 2-cell buffer all round is outside)
+    in_cluster = ((xx >= 2) & (xx < NX - 2) & (yy >= 2) & (yy < NY - 2)).astype("float32")
+    write_raster(res / "travel_time_min.tif", np.stack([travel, in_cluster]),
+                 transform=transform, crs=crs, nodata=-9999.0, resampling="average",
+                 band_description=["travel time to the nearest city seat (min)",
+                                   "inside the cluster (1/0)"])
     land = np.where(xx < 10, 1, np.where(yy > 20, 5, 6)).astype("uint8")
     land[0, :3] = 255
     write_raster(res / "landcover.tif", land, transform=transform, crs=crs, nodata=255)

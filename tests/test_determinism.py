@@ -40,10 +40,10 @@ def test_written_text_is_plain_and_round_trips(tmp_path) -> None:
     assert values["area_km2"] == "300"
     assert values["population"] == "600"
     assert values["od_mean_travel_time_min"] == "75"
-    assert values["network_efficiency"] == "0.544444"
+    assert values["mean_straightness"] == "0.544444"
     assert values["harmonic_efficiency"] == "0.00925926"   # no exponent
     assert values["eco_gamma"] == ""                        # NaN
-    assert values["illustrative"] == "True"
+    assert values["quality"] == "illustrative"
     assert "e-0" not in text and "\r" not in text
     # re-writing the table read back gives the same bytes (the comparison rule relies on it)
     again = tmp_path / "again.csv"

@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,17 +194,17 @@ def write_raster(
     crs: Any,
     nodata: float | int | None,
     tags: Mapping[str, Any] | None = None,
-    band_description: str | None = None,
+    band_description: str | Sequence[str] | None = None,
     resampling: str = "nearest",
 ) -> Path:
-    """Write a single-band Cloud-Optimized GeoTIFF (DEFLATE, internal overviews), atomically.
+    """Write a Cloud-Optimized GeoTIFF (DEFLATE, internal overviews), atomically.
 
     Parameters
     ----------
     path
         Target ``.tif``.
     array
-        2-D array (rows, cols).
+        2-D array (rows, cols), or 3-D (bands, rows, cols) for several bands of one dtype.
     transform, crs
         Georeferencing of the array.
     nodata
@@ -212,15 +212,20 @@ def write_raster(
     tags
         Dataset metadata (source, licence, units, ...); non-strings are JSON-encoded.
     band_description
-        Human-readable band name (e.g. ``"travel time to nearest seat (min)"``).
+        Human-readable band name (e.g. ``"travel time to nearest seat (min)"``), or one per band.
     resampling
         Overview resampling: ``nearest`` for classes, ``average`` for continuous values.
     """
-    if array.ndim != 2:
-        raise ValueError(f"write_raster expects a 2-D array, got shape {array.shape}")
-    data = array
-    if nodata is not None and np.issubdtype(array.dtype, np.floating):
-        data = np.where(np.isfinite(array), array, nodata).astype(array.dtype)
+    if array.ndim not in (2, 3):
+        raise ValueError(f"write_raster expects a 2-D or 3-D array, got shape {array.shape}")
+    bands = array[np.newaxis] if array.ndim == 2 else array
+    descriptions = ([band_description] if isinstance(band_description, str)
+                    else list(band_description or []))
+    if descriptions and len(descriptions) != bands.shape[0]:
+        raise ValueError(f"{len(descriptions)} band descriptions for {bands.shape[0]} bands")
+    data = bands
+    if nodata is not None and np.issubdtype(bands.dtype, np.floating):
+        data = np.where(np.isfinite(bands), bands, nodata).astype(bands.dtype)
     text_tags = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
                  for k, v in (tags or {}).items()}
     with atomic_path(path) as tmp:
@@ -228,9 +233,9 @@ def write_raster(
             tmp,
             "w",
             driver="COG",
-            height=data.shape[0],
-            width=data.shape[1],
-            count=1,
+            height=data.shape[1],
+            width=data.shape[2],
+            count=data.shape[0],
             dtype=data.dtype,
             crs=crs,
             transform=transform,
@@ -241,11 +246,11 @@ def write_raster(
             OVERVIEW_RESAMPLING=resampling.upper(),
             RESAMPLING=resampling.upper(),
         ) as dst:
-            dst.write(data, 1)
+            dst.write(data)
             if text_tags:
                 dst.update_tags(**text_tags)
-            if band_description:
-                dst.set_band_description(1, band_description)
+            for band, description in enumerate(descriptions, start=1):
+                dst.set_band_description(band, description)
         qml = styles.raster_qml(tmp, Path(path).stem)
     with atomic_path(Path(path).with_suffix(".qml")) as tmp_qml:
         tmp_qml.write_text(qml, encoding="utf-8")

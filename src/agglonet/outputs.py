@@ -97,6 +97,10 @@ class Raster:
         Switched on when the project opens.
     description
         What a cell holds.
+    stretch_band
+        Band (1-based) flagging with 1 the cells a continuous colour ramp is stretched on (the
+        cells inside the cluster); the QML style (:func:`agglonet.styles.raster_qml`) and the
+        maps read it. ``None``: band 1 is the only band and the ramp spans all its cells.
     """
 
     key: str
@@ -107,6 +111,7 @@ class Raster:
     group: str | None = None
     visible: bool = False
     description: str = ""
+    stretch_band: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,6 +144,13 @@ CROSSING_COLUMNS = ("corridor_id", "corridor_class", "road_class", "road_name", 
 ROAD_COLUMNS = ("u", "v", "key", "osmid", "highway", "name", "maxspeed", "speed_kph",
                 "speed_source", "travel_time_s", "length_m", "oneway", "source")
 ROAD_NODE_COLUMNS = ("osmid", "x", "y", "street_count")
+#: Labels of every road-based table and layer of the results: ``roads.source`` and the transport
+#: quality of ``quality.json`` (measured / approximate / illustrative).
+QUALITY_LABEL_COLUMNS = ("roads_source", "quality")
+OD_LINK_COLUMNS = ("a_adcode", "b_adcode", "a_name", "b_name", "travel_time_ab_min",
+                   "travel_time_ba_min", "travel_time_min", "network_km", "detour_index",
+                   "linkage_strength", "euclid_km", "in_linkage_network", "reachable",
+                   *QUALITY_LABEL_COLUMNS)
 
 
 def _network_layers(*, with_roads: bool, project: bool) -> tuple[Layer, ...]:
@@ -191,11 +203,13 @@ VECTOR_FILES: tuple[VectorFile, ...] = (
         Layer("seats", "Point", group="Boundaries", description="seat of a member city"),
     ), "retrieve", "member cities with seats and populations"),
     VectorFile("transport", "results/{cluster}/transport.gpkg", (
-        Layer("roads", "LineString", ROAD_COLUMNS, "Transport", True, "road link"),
+        Layer("roads", "LineString", (*ROAD_COLUMNS, *QUALITY_LABEL_COLUMNS), "Transport", True,
+              "road link"),
         Layer("seats", "Point", (), "Transport", True,
-              "city seat with its accessibility indices"),
-        Layer("od_links", "LineString", (), "Transport", True,
-              "origin–destination pair of seats"),
+              "city seat with its accessibility indices (the columns of accessibility.csv and "
+              "snap_node)"),
+        Layer("od_links", "LineString", OD_LINK_COLUMNS, "Transport", True,
+              "unordered pair of seats (means of both directions)"),
     ), "transport", "roads, seats with accessibility and OD links"),
     VectorFile("ecology", "results/{cluster}/ecology.gpkg", (
         *_network_layers(with_roads=True, project=True),
@@ -217,9 +231,11 @@ RASTERS: tuple[Raster, ...] = (
     Raster("corridor_mask", "resources/{cluster}/corridor_mask.tif", "ecology",
            description="corridor id (0 = none)"),
     Raster("travel_time_min", "results/{cluster}/travel_time_min.tif", "transport", "viridis",
-           "min", "Transport", description="travel time to the nearest seat (min)"),
+           "min", "Transport", description="travel time to the nearest seat (min); band 2: 1 "
+           "inside the cluster, 0 in the buffer", stretch_band=2),
     Raster("travel_time_core_min", "results/{cluster}/travel_time_core_min.tif", "transport",
-           "viridis", "min", "Transport", description="travel time to the core city (min)"),
+           "viridis", "min", "Transport", description="travel time to the core city (min); "
+           "band 2: 1 inside the cluster, 0 in the buffer", stretch_band=2),
     Raster("current_density", "results/{cluster}/current_density.tif", "ecology", "inferno",
            "A", "Ecology", description="cumulative current density (A)"),
     Raster("cost_distance", "results/{cluster}/cost_distance.tif", "ecology", "magma_r",

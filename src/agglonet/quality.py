@@ -92,6 +92,13 @@ class QualityFact:
         """Whether any result rests on the synthetic proxy."""
         return self.quality == ILLUSTRATIVE
 
+    def transport_labels(self) -> dict[str, str]:
+        """Columns that label every road-based table and layer: ``roads_source`` and ``quality``.
+
+        ``quality`` is the transport level (the roads decide it), not the overall one.
+        """
+        return {"roads_source": self.roads_source, "quality": self.transport_quality}
+
     def to_dict(self) -> dict[str, Any]:
         """Return the fact as JSON-ready data (with the overall ``quality``)."""
         data = dataclasses.asdict(self)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
+import rasterio.enums
 
 from agglonet import outputs
 from agglonet.errors import DataError
@@ -449,6 +450,33 @@ def raster_style(name: str, values: np.ndarray) -> ET.Element:
     return pseudocolor_style(values, cmap=cmap, unit=unit)
 
 
+def stretch_values(raster_path: str | Path, name: str) -> np.ndarray:
+    """Values of band 1 a raster's colour ramp is stretched on (NaN for nodata).
+
+    When the raster's catalogue entry names a ``stretch_band`` (:class:`agglonet.outputs.Raster`),
+    only the cells flagged 1 in that band count (e.g. the cells inside the cluster of the
+    travel-time surfaces, so far buffer corners do not stretch the ramp); else every cell.
+
+    Parameters
+    ----------
+    raster_path
+        The raster to read.
+    name
+        Its file stem (the catalogue key).
+    """
+    entry = outputs.raster(name)
+    band = entry.stretch_band if entry is not None else None
+    with rasterio.open(raster_path) as src:
+        # Overviews keep this cheap on large rasters; class rasters need no values at all.
+        factor = max(1, max(src.width, src.height) // 2048)
+        shape = (max(1, src.height // factor), max(1, src.width // factor))
+        values = np.ma.filled(src.read(1, masked=True, out_shape=shape).astype(float), np.nan)
+        if band is not None and band <= src.count:
+            flag = src.read(band, out_shape=shape, resampling=rasterio.enums.Resampling.nearest)
+            values = values[flag == 1]
+    return values.ravel()
+
+
 def raster_qml(raster_path: str | Path, name: str) -> str:
     """QML style of a raster, chosen by its file stem ``name`` (the sidecar's text).
 
@@ -462,15 +490,10 @@ def raster_qml(raster_path: str | Path, name: str) -> str:
     Returns
     -------
     str
-        The QML document; :func:`agglonet.io.write_raster` writes it beside the raster.
+        The QML document; :func:`agglonet.io.write_raster` writes it beside the raster. A
+        continuous ramp has its stops at quantiles of :func:`stretch_values`.
     """
-    with rasterio.open(raster_path) as src:
-        # Overviews keep this cheap on large rasters; class rasters need no values at all.
-        factor = max(1, max(src.width, src.height) // 2048)
-        values = src.read(1, masked=True, out_shape=(max(1, src.height // factor),
-                                                     max(1, src.width // factor)))
-    data = np.ma.filled(values.astype(float), np.nan)
-    return to_qml(raster_style(name, data))
+    return to_qml(raster_style(name, stretch_values(raster_path, name)))
 
 
 # ------------------------------------------------------------------- GeoPackage layer_styles

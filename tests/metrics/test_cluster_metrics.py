@@ -34,8 +34,10 @@ def test_every_column_by_hand() -> None:
         "daily_access_1h_share": 0.2 / 3,            # (0 + 0.2 + 0) / 3
         "daily_access_2h_share": 1.3 / 3,            # (0.5 + 0.6 + 0.2) / 3
         "daily_access_3h_share": 1.8 / 3,            # (1.0 + 0.6 + 0.2) / 3
-        # (10/12 + 10/12 + 12/15 + 12/15 + 0 + 0) / 6 = 3.266667 / 6
-        "network_efficiency": 0.544444,
+        # mean straightness: (10/12 + 10/12 + 12/15 + 12/15 + 0 + 0) / 6 = 3.266667 / 6
+        "mean_straightness": 0.544444,
+        # Latora–Marchiori: (2/12 + 2/15 + 0) / (2/10 + 2/12 + 2/14.142) = 0.3 / 0.508089
+        "global_efficiency": 0.590447,
         # (2/60 + 2/90 + 0 + 0) / 6 = 0.0555556 / 6
         "harmonic_efficiency": 0.00925926,
         "detour_index_mean": 1.225,                  # (1.2 + 1.2 + 1.25 + 1.25) / 4
@@ -53,7 +55,8 @@ def test_every_column_by_hand() -> None:
         "n_road_crossings": 2,
         "road_length_in_corridors_km": 0.5,          # (200 + 300) m
         "roads_source": "proxy", "landcover_source": "modis_igbp",
-        "illustrative": True, "ecology_quality": "measured", "coarse_inputs": "",
+        "quality": "illustrative", "transport_quality": "illustrative",
+        "ecology_quality": "measured", "coarse_inputs": "",
     }
     assert list(row.index) == metric_columns([1, 2, 3])
     assert set(expected) == set(row.index)
@@ -87,7 +90,7 @@ def test_population_provenance_summarised_per_cluster() -> None:
 def test_required_issue_columns_present() -> None:
     required = [
         "cluster", "n_cities", "area_km2", "population", "od_mean_travel_time_min",
-        "watt_mean_min", "access_coef_cv", "daily_access_2h_share", "network_efficiency",
+        "watt_mean_min", "access_coef_cv", "daily_access_2h_share", "global_efficiency",
         "detour_index_mean", "road_alpha", "road_beta", "road_gamma", "eco_n_sources",
         "eco_source_area_km2", "eco_n_corridors", "eco_corridor_length_km", "eco_alpha",
         "eco_beta", "eco_gamma", "eco_iic", "eco_pc", "eco_eca_km2", "eco_n_pinch_points",
@@ -104,7 +107,8 @@ def test_empty_ecology_layers_and_osm_roads() -> None:
     row = cluster_metrics(**inputs).iloc[0]
     assert row["eco_n_sources"] == 0 and row["eco_source_area_km2"] == 0
     assert row["eco_corridor_length_km"] == 0 and row["n_road_crossings"] == 0
-    assert row["road_length_in_corridors_km"] == 0 and not row["illustrative"]
+    assert row["road_length_in_corridors_km"] == 0
+    assert row["quality"] == row["transport_quality"] == "measured"
 
 
 def test_coarse_inputs_are_flagged() -> None:
@@ -116,7 +120,7 @@ def test_coarse_inputs_are_flagged() -> None:
     row = cluster_metrics(**inputs).iloc[0]
     assert row["ecology_quality"] == "approximate"
     assert row["coarse_inputs"] == "dem 20.3 km; landcover 5 km"  # 1.5 km is < 2 × grid: not coarse
-    assert not row["illustrative"]
+    assert row["transport_quality"] == "measured" and row["quality"] == "approximate"
 
 
 def test_sources_larger_than_the_land_are_refused() -> None:
@@ -241,3 +245,66 @@ def test_rule_scripts_on_files(tmp_path) -> None:
     assert cities["cluster"].tolist() == ["tri"] * 3 and cities["adcode"].iloc[0] == "410100"
     assert (out / "cluster_comparison.png").stat().st_size > 10_000
     assert json.loads((out / "ecology_summary.json").read_text())["n_corridors"] == 1
+
+
+def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
+    """Values as a table written with ``digits`` significant digits holds them (Python's %g)."""
+    return np.array([float(f"{v:.{digits}g}") if np.isfinite(v) else v for v in values])
+
+
+def _od_and_exact_summary() -> tuple[pd.DataFrame, dict]:
+    """Twelve ordered pairs with unrounded values, and the summary figures computed exactly."""
+    rng = np.random.default_rng(7)
+    n = 12
+    euclid = rng.uniform(20.0, 150.0, n) / 3.0
+    network = euclid * rng.uniform(1.05, 1.6, n)
+    time = network / rng.uniform(0.7, 1.4, n)
+    od = pd.DataFrame({"origin_adcode": [f"a{i}" for i in range(n)],
+                       "dest_adcode": [f"b{i}" for i in range(n)],
+                       "travel_time_min": time, "network_km": network, "euclid_km": euclid,
+                       "detour_index": network / euclid, "reachable": [True] * n})
+    exact = {"od_mean_travel_time_min": time.mean(),
+             "mean_straightness": (euclid / network).mean(),
+             "global_efficiency": (1 / network).sum() / (1 / euclid).sum(),
+             "harmonic_efficiency": (1 / time).mean(),
+             "detour_index_mean": (network / euclid).mean(),
+             "road_alpha": 0.2, "road_beta": 1.2, "road_gamma": 0.5}
+    return od, exact
+
+
+def _warnings(caplog, od: pd.DataFrame, summary: dict, precision: int) -> list[str]:
+    from agglonet.metrics.cluster import transport_metrics
+
+    access = pd.DataFrame({"watt_min": [60.0, 70.0], "access_coef": [0.9, 1.1],
+                           "daily_access_2h_share": [0.5, 0.5]})
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="agglonet.metrics.cluster"):
+        transport_metrics(accessibility=access, od=od, transport_summary=summary,
+                          daily_thresholds_h=[2], float_precision=precision)
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_self_check_compares_at_the_precision_of_the_tables(caplog) -> None:
+    od, exact = _od_and_exact_summary()
+    columns = ["travel_time_min", "network_km", "euclid_km", "detour_index"]
+    # tables written with 6 significant digits against the exact summary: a clean run, no warning
+    six = od.assign(**{c: _rounded(od[c].to_numpy(), 6) for c in columns})
+    assert _warnings(caplog, six, exact, precision=6) == []
+    # worst case: times just below a rounding step lose 4.9e-6 of their value when written with
+    # 6 digits (100.00049 → 100); a tolerance of 1e-6 warned on such a clean run, this one not
+    worst = od.iloc[:2].assign(travel_time_min=[100.00049, 300.00049])
+    exact_worst = {**exact, "od_mean_travel_time_min": 200.00049,
+                   "harmonic_efficiency": (1 / 100.00049 + 1 / 300.00049) / 2}
+    written = worst.assign(travel_time_min=_rounded(worst["travel_time_min"].to_numpy(), 6))
+    assert written["travel_time_min"].tolist() == [100.0, 300.0]
+    assert not np.isclose(200.0, exact_worst["od_mean_travel_time_min"], rtol=1e-6, atol=0)
+    messages = _warnings(caplog, written, exact_worst, precision=6)
+    assert not [m for m in messages if "od_mean_travel_time_min" in m]
+    # a real disagreement (one figure 0.1 % off) still warns, naming the figure
+    off = {**exact, "global_efficiency": exact["global_efficiency"] * 1.001}
+    messages = _warnings(caplog, six, off, precision=6)
+    assert len(messages) == 1 and "global_efficiency" in messages[0]
+    # tables written with 3 digits: clean at float_precision 3, warnings if taken for 6 digits
+    three = od.assign(**{c: _rounded(od[c].to_numpy(), 3) for c in columns})
+    assert _warnings(caplog, three, exact, precision=3) == []
+    assert _warnings(caplog, three, exact, precision=6) != []

@@ -17,18 +17,19 @@ from agglonet.metrics.compare import (
 )
 
 
-def _metrics(cluster: str, od_min: float, crossings: int, illustrative: bool) -> pd.DataFrame:
+def _metrics(cluster: str, od_min: float, crossings: int, transport_quality: str
+             ) -> pd.DataFrame:
     return pd.DataFrame([{
         "cluster": cluster, "n_cities": 3, "od_mean_travel_time_min": od_min,
-        "watt_mean_min": od_min - 5, "daily_access_2h_share": 0.5, "network_efficiency": 0.8,
+        "watt_mean_min": od_min - 5, "daily_access_2h_share": 0.5, "global_efficiency": 0.8,
         "detour_index_mean": 1.25, "road_gamma": 0.4, "eco_source_share": 0.1, "eco_pc": 1e-4,
-        "n_road_crossings": crossings, "illustrative": illustrative,
+        "n_road_crossings": crossings, "transport_quality": transport_quality,
     }])
 
 
 def test_comparison_table_sorted_and_unioned() -> None:
-    b = _metrics("yangtze_delta", 90.0, 12, False)
-    a = _metrics("central_plains_core", 75.0, 4, True).assign(extra_km=1.5)
+    b = _metrics("yangtze_delta", 90.0, 12, "measured")
+    a = _metrics("central_plains_core", 75.0, 4, "illustrative").assign(extra_km=1.5)
     table = comparison_table([b, a])
     assert table["cluster"].tolist() == ["central_plains_core", "yangtze_delta"]
     # columns of the first table, then the extra one; missing values NaN
@@ -54,7 +55,8 @@ def test_cities_table() -> None:
 
 
 def test_chart_is_written(tmp_path) -> None:
-    table = comparison_table([_metrics("a", 75.0, 4, True), _metrics("b", 90.0, 12, False)])
+    table = comparison_table([_metrics("a", 75.0, 4, "illustrative"),
+                              _metrics("b", 90.0, 12, "measured")])
     path = plot_comparison(table, tmp_path / "cmp.png")
     image = imread(path)
     assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 600
@@ -66,16 +68,21 @@ def test_chart_is_written(tmp_path) -> None:
 
 def test_hatches_follow_what_each_metric_rests_on(tmp_path) -> None:
     table = comparison_table([
-        _metrics("a_proxy_fine", 75.0, 4, True).assign(ecology_quality="measured"),
-        _metrics("b_osm_coarse", 80.0, 5, False).assign(ecology_quality="approximate"),
-        _metrics("c_proxy_coarse", 85.0, 6, True).assign(ecology_quality="approximate"),
-        _metrics("d_osm_fine", 90.0, 7, False).assign(ecology_quality="measured"),
+        _metrics("a_proxy_fine", 75.0, 4, "illustrative").assign(ecology_quality="measured"),
+        _metrics("b_osm_coarse", 80.0, 5, "measured").assign(ecology_quality="approximate"),
+        _metrics("c_proxy_coarse", 85.0, 6, "illustrative").assign(ecology_quality="approximate"),
+        _metrics("d_osm_fine", 90.0, 7, "measured").assign(ecology_quality="measured"),
+        _metrics("e_scgraph_fine", 95.0, 8, "approximate").assign(ecology_quality="measured"),
     ])
-    assert bar_hatches(table, KEY_METRICS["od_mean_travel_time_min"][2]) == ["//", "", "//", ""]
-    assert bar_hatches(table, KEY_METRICS["eco_pc"][2]) == ["", "..", "..", ""]
-    assert bar_hatches(table, KEY_METRICS["eco_source_share"][2]) == ["", "..", "..", ""]
-    assert bar_hatches(table, KEY_METRICS["n_road_crossings"][2]) == ["//", "..", "//..", ""]
-    # an older table without the column: no ecology hatch
-    assert bar_hatches(table.drop(columns="ecology_quality"), "ecology") == [""] * 4
+    # road metrics are hatched unless the roads are measured (approximate scgraph roads too)
+    assert bar_hatches(table, KEY_METRICS["od_mean_travel_time_min"][2]) == [
+        "//", "", "//", "", "//"]
+    assert bar_hatches(table, KEY_METRICS["eco_pc"][2]) == ["", "..", "..", "", ""]
+    assert bar_hatches(table, KEY_METRICS["eco_source_share"][2]) == ["", "..", "..", "", ""]
+    assert bar_hatches(table, KEY_METRICS["n_road_crossings"][2]) == [
+        "//", "..", "//..", "", "//"]
+    # an older table without the columns: no hatch
+    assert bar_hatches(table.drop(columns="ecology_quality"), "ecology") == [""] * 5
+    assert bar_hatches(table.drop(columns="transport_quality"), "roads") == [""] * 5
     out = plot_comparison(table, tmp_path / "chart.png")
     assert imread(out).shape[0] > 100

@@ -44,6 +44,16 @@ def test_daily_accessibility():
     assert da == pytest.approx([0.0, 0.0, 0.0])
 
 
+def test_daily_share_divides_by_the_other_cities_mass():
+    # within 60 min city 1 (mass 100) reaches both others (500 of the cluster's 600): its share
+    # is 500 / (600 − 100) = 1, every other city in reach — not 500 / 600 of the cluster total
+    _, share = acc.daily_accessibility(T, M, 60.0)
+    assert share[0] == 1.0
+    assert share[0] != pytest.approx(500 / 600)
+    # city 3 (mass 300) reaches city 1 only: 100 / (100 + 200)
+    assert share[2] == pytest.approx(100 / 300)
+
+
 def test_potential_accessibility():
     # power, a = 1: P_1 = 200/30 + 300/60 = 20/3 + 5; P_2 = 100/30 + 300/90 = 20/3;
     # P_3 = 100/60 + 200/90 = 5/3 + 20/9
@@ -76,8 +86,11 @@ def test_detour_and_efficiencies():
     assert C[0, 1] == pytest.approx(1.2)
     assert C[1, 2] == pytest.approx(1.25)
     assert np.isnan(C[0, 0])
-    # efficiency: mean of E/D over the 6 ordered pairs = (1/1.2 + 0.8 + 0.8) / 3
-    assert acc.network_efficiency(D, E) == pytest.approx((1 / 1.2 + 1.6) / 3)
+    # straightness: mean of E/D over the 6 ordered pairs = (1/1.2 + 0.8 + 0.8) / 3
+    assert acc.mean_straightness(D, E) == pytest.approx((1 / 1.2 + 1.6) / 3)
+    # Latora–Marchiori: (1/12 + 1/20 + 1/30) / (1/10 + 1/16 + 1/24) = (10/60) / (49/240)
+    # = 40/49 (the factor 2 of the ordered pairs cancels)
+    assert acc.global_efficiency(D, E) == pytest.approx(40 / 49)
     # harmonic: (1/30 + 1/60 + 1/90) * 2 / 6
     assert acc.harmonic_efficiency(T) == pytest.approx((1 / 30 + 1 / 60 + 1 / 90) / 3)
     assert acc.mean_travel_time(T) == pytest.approx(60.0)
@@ -95,8 +108,10 @@ def test_unreachable_pairs_are_nan_and_flagged():
     assert acc.watt(Tu, M)[1] == pytest.approx(30.0)
     R = acc.linkage_strength(Tu, M)
     assert np.isnan(R[1, 2]) and np.isfinite(R[2, 1])
-    # efficiency: the missing pair counts 0 -> (1/1.2*2 + 0.8*2 + 0.8 + 0) / 6
-    assert acc.network_efficiency(Du, E) == pytest.approx((2 / 1.2 + 2.4) / 6)
+    # straightness: the missing pair counts 0 -> (1/1.2*2 + 0.8*2 + 0.8 + 0) / 6
+    assert acc.mean_straightness(Du, E) == pytest.approx((2 / 1.2 + 2.4) / 6)
+    # efficiency: 1/∞ = 0 for 2 -> 3 only: (2/12 + 2/20 + 1/30) / (2/10 + 2/16 + 2/24)
+    assert acc.global_efficiency(Du, E) == pytest.approx((0.3) / (49 / 120))
     seats = pd.DataFrame({"adcode": ["410100", "410200", "410300"], "name_en": ["A", "B", "C"],
                           "name_zh": ["甲", "乙", "丙"], "population": [100, 200, 300]})
     snap = pd.DataFrame({"snap_distance_m": [0.0] * 3, "access_leg_min": [0.0] * 3})
@@ -208,3 +223,67 @@ def test_transport_results_on_a_three_city_graph():
     assert s["road_beta"] == pytest.approx(2 / 3) and s["road_mu"] == 0
     assert s["road_length_km"] == pytest.approx(30.0)
     assert len(out["od_links"]) == 3 and len(out["seats"]) == 3
+
+
+def _rectangle_graph():
+    """Four seats on the corners of a 4 km × 3 km rectangle, roads along its sides only.
+
+    A (0, 0) — B (4, 0) — C (4, 3) — D (0, 3) — A; every link two-way at 60 km/h.
+    """
+    import geopandas as gpd
+    import networkx as nx
+    from shapely.geometry import LineString, Point
+
+    crs = "EPSG:32650"
+    xy = {1: (0.0, 0.0), 2: (4000.0, 0.0), 3: (4000.0, 3000.0), 4: (0.0, 3000.0)}
+    G = nx.MultiDiGraph(crs=crs)
+    for n, (x, y) in xy.items():
+        G.add_node(n, x=x, y=y)
+    for a, b in ((1, 2), (2, 3), (3, 4), (4, 1)):
+        length = math.dist(xy[a], xy[b])
+        for u, v in ((a, b), (b, a)):
+            G.add_edge(u, v, key=0, length=length, travel_time=length / 1000 * 60,
+                       highway="primary", geometry=LineString([xy[u], xy[v]]))
+    seats = gpd.GeoDataFrame({"adcode": ["410100", "410200", "410300", "410400"],
+                              "name_en": list("ABCD"), "name_zh": list("甲乙丙丁"),
+                              "population": [100, 200, 300, 400]},
+                             geometry=[Point(xy[n]) for n in (1, 2, 3, 4)], crs=crs)
+    return G, seats
+
+
+def test_latora_marchiori_efficiency_on_a_four_node_graph_by_hand():
+    G, seats = _rectangle_graph()
+    out = acc.transport_results(G, seats, thresholds_h=(1,))
+    s = out["summary"]
+    # road distances: the sides 4, 3, 4, 3 km; the diagonals A–C and B–D 7 km (round a corner).
+    # straight lines: the sides, and 5 km diagonals. Over unordered pairs (the ordered sums are
+    # twice both): Σ 1/d = 1/4 + 1/3 + 1/4 + 1/3 + 1/7 + 1/7 = 61/42,
+    # Σ 1/d_ideal = 1/4 + 1/3 + 1/4 + 1/3 + 1/5 + 1/5 = 47/30 → E = (61/42) / (47/30) = 305/329
+    assert s["global_efficiency"] == pytest.approx(305 / 329)
+    # mean straightness weighs every pair alike: (1 + 1 + 1 + 1 + 5/7 + 5/7) / 6 = 19/21
+    assert s["mean_straightness"] == pytest.approx(19 / 21)
+    # harmonic efficiency on times (1 km/min): mean of 1/T = (61/42) / 6 per minute
+    assert s["harmonic_efficiency"] == pytest.approx(61 / 42 / 6)
+
+
+def test_quality_labels_on_every_table_and_layer():
+    G, seats = _rectangle_graph()
+    labels = {"roads_source": "scgraph", "quality": "approximate"}
+    out = acc.transport_results(G, seats, thresholds_h=(1,), labels=labels)
+    for key in ("od", "cities", "seats", "od_links"):
+        frame = out[key]
+        assert list(frame.columns[-2:] if key != "seats" else
+                    frame.drop(columns="geometry").columns[-2:]) == ["roads_source", "quality"]
+        assert (frame["roads_source"] == "scgraph").all(), key
+        assert (frame["quality"] == "approximate").all(), key
+
+
+def test_cell_times_join_the_city_table_by_adcode():
+    G, seats = _rectangle_graph()
+    cell_times = pd.DataFrame({"adcode": ["410400", "410100", "410300", "410200"],
+                               "cells_to_core_mean_min": [4.0, 1.0, 3.0, 2.0]})
+    out = acc.transport_results(G, seats, thresholds_h=(1,), cell_times=cell_times)
+    cities = out["cities"].set_index("adcode")
+    assert cities["cells_to_core_mean_min"].to_dict() == {"410100": 1.0, "410200": 2.0,
+                                                         "410300": 3.0, "410400": 4.0}
+    assert out["seats"].set_index("adcode").loc["410300", "cells_to_core_mean_min"] == 3.0

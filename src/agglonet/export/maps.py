@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS, Transformer
 
+from agglonet import outputs
 from agglonet.io import atomic_path, read_layer
 from agglonet.provenance import STANDARD_ATTRIBUTIONS
 from agglonet.quality import ILLUSTRATIVE, MEASURED, QualityFact
@@ -156,6 +157,17 @@ def _raster(path: Path) -> tuple[np.ndarray, tuple[float, float, float, float]] 
     return np.ma.filled(data.astype(float), np.nan), (b.left, b.right, b.bottom, b.top)
 
 
+def _stretch_mask(path: Path) -> np.ndarray | None:
+    """Cells the colours of a raster span: its catalogue ``stretch_band`` equal to 1, if any."""
+    entry = outputs.raster(path.stem)
+    if not path.exists() or entry is None or entry.stretch_band is None:
+        return None
+    with rasterio.open(path) as src:
+        if src.count < entry.stretch_band:
+            return None
+        return src.read(entry.stretch_band) == 1
+
+
 def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequence[str],
             path: Path) -> Path:
     ax.set_aspect("equal")
@@ -191,6 +203,7 @@ def accessibility_map(
     path: str | Path,
     *,
     travel_time: tuple[np.ndarray, tuple[float, float, float, float]] | None,
+    stretch: np.ndarray | None = None,
     seats: gpd.GeoDataFrame | None,
     od_links: gpd.GeoDataFrame | None,
     cities: gpd.GeoDataFrame | None,
@@ -206,6 +219,9 @@ def accessibility_map(
         Output PNG.
     travel_time
         ``(array, (left, right, bottom, top))`` of ``travel_time_min.tif``, or ``None``.
+    stretch
+        Boolean grid of the cells the colours span (band 2 of ``travel_time_min.tif``: the cells
+        inside the cluster, as the QML style); ``None``: the cells inside ``cities``.
     seats, od_links, cities
         Layers (any may be ``None``); od_links line width follows the first numeric column
         among ``linkage``, ``linkage_strength``, ``r_ij``, ``gravity``.
@@ -221,9 +237,11 @@ def accessibility_map(
         arr, ext = travel_time
         finite = arr[np.isfinite(arr)]
         # Far off-road corners of the grid reach days: the colours span the cells inside the
-        # member cities (95th percentile), the rest shows as "more".
+        # cluster (95th percentile), the rest shows as "more".
         inside = arr
-        if cities is not None and not cities.empty:
+        if stretch is not None and stretch.shape == arr.shape:
+            inside = arr[stretch]
+        elif cities is not None and not cities.empty:
             transform = rasterio.transform.from_bounds(ext[0], ext[2], ext[1], ext[3],
                                                        arr.shape[1], arr.shape[0])
             mask = rasterio.features.geometry_mask(cities.geometry, out_shape=arr.shape,
@@ -235,6 +253,12 @@ def accessibility_map(
         im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
         fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
                      label="travel time to nearest seat (min)")
+        if stretch is not None and stretch.shape == arr.shape and not stretch.all():
+            # buffer cells stay visible but faded: the colours and figures are the cluster's
+            ax.imshow(np.where(stretch, np.nan, 1.0), extent=ext, cmap=ListedColormap(["white"]),
+                      alpha=0.55, interpolation="nearest")
+            handles.append(Patch(facecolor="white", edgecolor="#999999", alpha=0.8,
+                                 label="buffer (outside the cluster)"))
     if cities is not None and not cities.empty:
         cities.boundary.plot(ax=ax, color="#f0f0f0", linewidth=0.8)
         handles.append(Line2D([], [], color="#999999", lw=0.8, label="city boundaries"))
@@ -394,6 +418,7 @@ def write_maps(
     paths = [
         accessibility_map(out / "accessibility.png",
                           travel_time=_raster(Path(inputs["travel_time_min"])),
+                          stretch=_stretch_mask(Path(inputs["travel_time_min"])),
                           seats=seats, od_links=_read_optional(transport, "od_links"),
                           cities=cities, crs=crs, attribution=lines,
                           title=f"{cluster}: travel time and linkage{suffix}"),

@@ -168,9 +168,8 @@ def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, st
         if sidecar.exists():
             root = ET.fromstring(sidecar.read_text(encoding="utf-8").split("\n", 1)[1])
         else:
-            with rasterio.open(pl.path) as src:
-                data = src.read(1, masked=True).astype(float).filled(float("nan"))
-            root = styles.raster_style(pl.path.stem, data)
+            root = styles.raster_style(pl.path.stem,
+                                       styles.stretch_values(pl.path, pl.path.stem))
         return [el for el in root if el.tag in {"pipe", "blendMode"}]
     qml = gpkg_styles.get(pl.path, {}).get(pl.layer or "")
     if qml:

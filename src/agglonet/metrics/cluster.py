@@ -45,14 +45,15 @@ def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]
         "population_year", "population_source", "od_mean_travel_time_min", "watt_mean_min",
         "access_coef_cv",
         *[daily_share_column(h) for h in hours],
-        "network_efficiency", "harmonic_efficiency", "detour_index_mean", "n_od_pairs",
-        "n_unreachable_pairs",
+        "mean_straightness", "global_efficiency", "harmonic_efficiency", "detour_index_mean",
+        "n_od_pairs", "n_unreachable_pairs",
         "road_alpha", "road_beta", "road_gamma", "road_n_nodes", "road_n_edges",
         "eco_n_sources", "eco_source_area_km2", "eco_source_share", "eco_n_corridors",
         "eco_corridor_length_km", "eco_alpha", "eco_beta", "eco_gamma", "eco_iic", "eco_pc",
         "eco_eca_km2", "eco_n_pinch_points",
         "n_road_crossings", "road_length_in_corridors_km",
-        "roads_source", "landcover_source", "illustrative", "ecology_quality", "coarse_inputs",
+        "roads_source", "landcover_source", "quality", "transport_quality", "ecology_quality",
+        "coarse_inputs",
     ]
 
 
@@ -63,14 +64,34 @@ def _get(summary: Mapping[str, Any], key: str, *, what: str) -> Any:
     return math.nan if value is None else value
 
 
-def _check(name: str, ours: float, summary: Mapping[str, Any], key: str, *, what: str) -> None:
+def table_rtol(float_precision: int) -> float:
+    """Relative tolerance of a figure recomputed from tables written with ``float_precision``.
+
+    A value written with p significant digits is off by at most half a unit in its last digit,
+    a relative h = 0.5·10^(1−p); a ratio of two such values (E/D), a sum of such ratios and a
+    ratio of such sums (global efficiency) by at most 2h/(1 − h), just above 10^(1−p). The
+    tolerance is 2·10^(1−p): a clean run never warns, a real disagreement (a figure computed
+    differently in two places) still does.
+
+    Examples
+    --------
+    >>> table_rtol(6)
+    2e-05
+    """
+    if float_precision < 1:
+        raise DataError(f"metrics.float_precision must be >= 1, got {float_precision}")
+    return 2.0 * 10.0 ** (1 - float_precision)
+
+
+def _check(name: str, ours: float, summary: Mapping[str, Any], key: str, *, what: str,
+           rtol: float) -> None:
     """Warn when a stage summary disagrees with the value recomputed from the tables."""
     theirs = summary.get(key)
     if theirs is None or not isinstance(theirs, (int, float)):
         return
-    if not np.isclose(float(theirs), float(ours), rtol=1e-6, atol=1e-9, equal_nan=True):
-        logger.warning("%s: %s says %s = %r, recomputed %r from the tables", name, what, key,
-                       theirs, ours)
+    if not np.isclose(float(theirs), float(ours), rtol=rtol, atol=0.0, equal_nan=True):
+        logger.warning("%s: %s says %s = %r, recomputed %r from the tables (relative "
+                       "tolerance %g)", name, what, key, theirs, ours, rtol)
 
 
 def _metric_area_km2(gdf: gpd.GeoDataFrame, *, what: str) -> float:
@@ -96,6 +117,7 @@ def transport_metrics(
     od: pd.DataFrame,
     transport_summary: Mapping[str, Any],
     daily_thresholds_h: Sequence[float],
+    float_precision: int = 6,
 ) -> dict[str, Any]:
     """Cluster-level transport figures from ``accessibility.csv``, ``od.csv`` and the summary.
 
@@ -112,6 +134,10 @@ def transport_metrics(
         ``road_n_edges`` optional).
     daily_thresholds_h
         Thresholds whose share columns to average.
+    float_precision
+        Significant digits the tables were written with (``metrics.float_precision``): figures
+        the summary also reports are compared at :func:`table_rtol` of it, and a mismatch is
+        logged as a warning.
 
     Returns
     -------
@@ -135,13 +161,18 @@ def transport_metrics(
     network_km = pd.to_numeric(od["network_km"], errors="coerce").to_numpy(dtype=float)
     euclid_km = pd.to_numeric(od["euclid_km"], errors="coerce").to_numpy(dtype=float)
     detour = pd.to_numeric(od["detour_index"], errors="coerce").to_numpy(dtype=float)
-    # Unreachable pairs contribute 0 to both efficiencies (E/∞ = 1/∞ = 0), as in Latora–Marchiori.
+    # Unreachable pairs contribute 0 to straightness and efficiencies (E/∞ = 1/∞ = 0), as
+    # Latora & Marchiori (2001) count disconnected pairs.
     with np.errstate(divide="ignore", invalid="ignore"):
         straightness = np.where(ok & (network_km > 0), euclid_km / network_km, 0.0)
+        inverse_km = np.where(ok & (network_km > 0), 1.0 / network_km, 0.0)
+        ideal_km = np.where(euclid_km > 0, 1.0 / euclid_km, 0.0)
         inverse_time = np.where(ok & (time_min > 0), 1.0 / time_min, 0.0)
     out: dict[str, Any] = {
         "od_mean_travel_time_min": float(np.mean(time_min[ok])) if ok.any() else math.nan,
-        "network_efficiency": float(np.mean(straightness)),
+        "mean_straightness": float(np.mean(straightness)),
+        "global_efficiency": float(inverse_km.sum() / ideal_km.sum()) if ideal_km.sum() > 0
+        else math.nan,
         "harmonic_efficiency": float(np.mean(inverse_time)),
         "detour_index_mean": float(np.nanmean(detour[ok])) if ok.any() else math.nan,
         "n_od_pairs": len(od),
@@ -173,9 +204,10 @@ def transport_metrics(
     for key in ("road_n_nodes", "road_n_edges"):
         value = transport_summary.get(key)
         out[key] = int(value) if value is not None else math.nan
-    for key in ("od_mean_travel_time_min", "network_efficiency", "harmonic_efficiency",
-                "detour_index_mean"):
-        _check(key, out[key], transport_summary, key, what=what)
+    rtol = table_rtol(float_precision)
+    for key in ("od_mean_travel_time_min", "mean_straightness", "global_efficiency",
+                "harmonic_efficiency", "detour_index_mean"):
+        _check(key, out[key], transport_summary, key, what=what, rtol=rtol)
     return out
 
 
@@ -244,7 +276,8 @@ def ecology_metrics(
     out["landcover_source"] = str(_get(ecology_summary, "landcover_source", what=what))
     for key in ("n_sources", "source_area_km2", "n_corridors", "corridor_length_km",
                 "n_pinch_points"):
-        _check(f"eco_{key}", out[f"eco_{key}"], ecology_summary, key, what=what)
+        # read from the layers, not from rounded tables: compared at floating-point precision
+        _check(f"eco_{key}", out[f"eco_{key}"], ecology_summary, key, what=what, rtol=1e-6)
     return out
 
 
@@ -264,6 +297,7 @@ def cluster_metrics(
     road_crossings: gpd.GeoDataFrame,
     quality: QualityFact,
     daily_thresholds_h: Sequence[float] = (1, 2, 3),
+    float_precision: int = 6,
 ) -> pd.DataFrame:
     """Return the one-row metrics table of a cluster (columns of :func:`metric_columns`).
 
@@ -285,10 +319,12 @@ def cluster_metrics(
     ecology_summary, sources, corridors, pinch_points, road_crossings
         See :func:`ecology_metrics`.
     quality
-        The run's quality fact (``roads_source``, ``illustrative``, ``ecology_quality`` and
-        ``coarse_inputs`` columns).
+        The run's quality fact (``roads_source``, ``quality``, ``transport_quality``,
+        ``ecology_quality`` and ``coarse_inputs`` columns).
     daily_thresholds_h
         ``transport.daily_thresholds_h``.
+    float_precision
+        ``metrics.float_precision``, the precision of the tables (see :func:`transport_metrics`).
 
     Returns
     -------
@@ -311,12 +347,14 @@ def cluster_metrics(
     }
     row.update(transport_metrics(accessibility=accessibility, od=od,
                                  transport_summary=transport_summary,
-                                 daily_thresholds_h=daily_thresholds_h))
+                                 daily_thresholds_h=daily_thresholds_h,
+                                 float_precision=float_precision))
     row.update(ecology_metrics(cluster_polygon=cluster_polygon, sources=sources,
                                corridors=corridors, pinch_points=pinch_points,
                                road_crossings=road_crossings, ecology_summary=ecology_summary))
     row["roads_source"] = quality.roads_source
-    row["illustrative"] = quality.illustrative
+    row["quality"] = quality.quality
+    row["transport_quality"] = quality.transport_quality
     row["ecology_quality"] = quality.ecology_quality
     row["coarse_inputs"] = coarse_inputs_text(quality)
     columns = metric_columns(daily_thresholds_h)

@@ -18,21 +18,22 @@ from agglonet.io import atomic_path
 logger = logging.getLogger(__name__)
 
 #: Metrics drawn in ``cluster_comparison.png``: column → (panel title, how to read it, what it rests
-#: on: ``roads``, ``ecology`` or both). A bar is hatched when what it rests on is weak for that
-#: cluster: ``//`` roads on the synthetic proxy (``illustrative``), ``..`` ecology on coarse
-#: inputs (``ecology_quality`` not ``measured``), ``//..`` both.
+#: on: ``roads``, ``ecology`` or both). A bar is hatched when what it rests on is not measured for
+#: that cluster: ``//`` roads (``transport_quality`` approximate or illustrative), ``..`` ecology
+#: on coarse inputs (``ecology_quality`` not ``measured``), ``//..`` both.
 KEY_METRICS: dict[str, tuple[str, str, str]] = {
     "od_mean_travel_time_min": ("Mean OD travel time (min)", "lower is better", "roads"),
     "watt_mean_min": ("Mean WATT (min)", "lower is better", "roads"),
     "daily_access_2h_share": ("Population within 2 h (share)", "higher is better", "roads"),
-    "network_efficiency": ("Network efficiency", "higher is better (max 1)", "roads"),
+    "global_efficiency": ("Global efficiency (Latora–Marchiori)", "higher is better (max 1)",
+                          "roads"),
     "detour_index_mean": ("Mean detour index", "lower is better (min 1)", "roads"),
     "road_gamma": ("Road γ index", "higher = more connected", "roads"),
     "eco_source_share": ("Ecological source share of area", "higher is better", "ecology"),
     "eco_pc": ("Probability of connectivity PC", "higher is better", "ecology"),
     "n_road_crossings": ("Road–corridor crossings", "lower = fewer conflicts", "roads+ecology"),
 }
-#: Hatch of a bar by (rests on weak roads, rests on coarse ecology inputs).
+#: Hatch of a bar by (rests on roads not measured, rests on coarse ecology inputs).
 HATCHES: dict[tuple[bool, bool], str] = {
     (False, False): "", (True, False): "//", (False, True): "..", (True, True): "//..",
 }
@@ -44,29 +45,34 @@ def bar_hatches(table: pd.DataFrame, basis: str) -> list[str]:
     Parameters
     ----------
     table
-        :func:`comparison_table` output (``illustrative``, ``ecology_quality`` columns).
+        :func:`comparison_table` output (``transport_quality``, ``ecology_quality`` columns).
     basis
         What the panel's metric rests on: ``roads``, ``ecology`` or ``roads+ecology``.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"illustrative": [True, False], "ecology_quality": ["measured",
-    ...                                                                      "approximate"]})
+    >>> t = pd.DataFrame({"transport_quality": ["illustrative", "measured"],
+    ...                   "ecology_quality": ["measured", "approximate"]})
     >>> bar_hatches(t, "roads"), bar_hatches(t, "ecology"), bar_hatches(t, "roads+ecology")
     (['//', ''], ['', '..'], ['//', '..'])
     """
-    weak_roads = (table["illustrative"].map(_truthy).tolist() if "illustrative" in table
-                  else [False] * len(table))
+    weak_roads = _not_measured(table, "transport_quality")
     weak_eco = _weak_ecology(table)
     return [HATCHES[(r and "roads" in basis, e and "ecology" in basis)]
             for r, e in zip(weak_roads, weak_eco, strict=True)]
 
 
+def _not_measured(table: pd.DataFrame, column: str) -> list[bool]:
+    """Return, per cluster, whether a quality column says anything but ``measured``."""
+    if column not in table:
+        return [False] * len(table)
+    return [str(q).strip().lower() not in {"measured", "nan", ""} for q in table[column]]
+
+
 def _weak_ecology(table: pd.DataFrame) -> list[bool]:
     """Return, per cluster, whether its ecology rests on coarse inputs (``ecology_quality``)."""
     if "ecology_quality" in table:
-        return [str(q).strip().lower() not in {"measured", "nan", ""}
-                for q in table["ecology_quality"]]
+        return _not_measured(table, "ecology_quality")
     if "coarse_inputs" in table:
         return [bool(str(c).strip()) and str(c) != "nan" for c in table["coarse_inputs"]]
     return [False] * len(table)
@@ -168,9 +174,10 @@ def plot_comparison(
     Notes
     -----
     Uses matplotlib's object API with the Agg canvas (no pyplot, no display needed). Bars whose
-    basis is weak for their cluster are hatched (:data:`HATCHES`): road metrics of clusters on
-    the synthetic proxy (``illustrative``), ecology metrics of clusters whose land cover or DEM is
-    much coarser than the grid (``ecology_quality``); a footnote explains each hatch used.
+    basis is not measured for their cluster are hatched (:data:`HATCHES`): road metrics of
+    clusters whose ``transport_quality`` is approximate (``scgraph``: assumed speed) or
+    illustrative (synthetic proxy), ecology metrics of clusters whose land cover or DEM is much
+    coarser than the grid (``ecology_quality``); a footnote explains each hatch used.
     """
     metrics = dict(KEY_METRICS if metrics is None else metrics)
     panels = [c for c in metrics if c in table.columns]
@@ -211,8 +218,8 @@ def plot_comparison(
     fig.suptitle(title, fontsize=11)
     notes = []
     if used & {"//", "//.."}:
-        notes.append("//  road-based metric on the offline synthetic proxy network (illustrative, "
-                     "not real roads)")
+        notes.append("//  road-based metric on roads that are not measured: approximate "
+                     "(scgraph, assumed speed) or illustrative (synthetic proxy)")
     if used & {"..", "//.."}:
         notes.append("..  ecology metric on land cover / DEM much coarser than the grid "
                      "(approximate)")
@@ -227,6 +234,3 @@ def plot_comparison(
                 path)
     return Path(path)
 
-
-def _truthy(value: object) -> bool:
-    return str(value).strip().lower() in {"true", "1", "1.0", "yes"}

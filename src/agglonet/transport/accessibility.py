@@ -8,15 +8,19 @@ row = origin, NaN = unreachable), ``D`` the network distance and ``E`` the strai
 * WATT, potential accessibility and linkage use the reachable destinations only, and the city's
   ``reachable_all`` flag is False;
 * daily accessibility counts an unreachable city as not within reach;
-* network efficiency and harmonic efficiency count the pair as 0 (1/∞, Latora–Marchiori);
+* mean straightness, global efficiency and harmonic efficiency count the pair as 0 (E/∞ = 1/∞ =
+  0, as Latora & Marchiori 2001 do for disconnected pairs);
 * detour index and mean OD time skip the pair.
+
+Every formula, with units, is in ``docs/metrics.md`` ("Per-city indices", "Per-pair indices",
+``metrics.csv``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -118,7 +122,11 @@ def access_coefficient(watt_min: np.ndarray) -> np.ndarray:
 
 def daily_accessibility(T: np.ndarray, M: np.ndarray, threshold_min: float) -> tuple[np.ndarray,
                                                                                       np.ndarray]:
-    """DA_i(τ) = Σ_{j≠i} M_j [T_ij ≤ τ], and its share of Σ_{j≠i} M_j."""
+    """DA_i(τ) = Σ_{j≠i} M_j [T_ij ≤ τ], and its share of the *other* cities' mass Σ_{j≠i} M_j.
+
+    The share's denominator leaves the city's own mass out, like the numerator: 1 means every
+    other city of the cluster lies within τ, whatever the city's own size (docs/metrics.md).
+    """
     T = np.asarray(T, dtype=float)
     off = _offdiag(len(T))
     within = off & np.isfinite(T) & (np.nan_to_num(T, nan=np.inf) <= threshold_min)
@@ -175,8 +183,13 @@ def detour_index(D: np.ndarray, E: np.ndarray) -> np.ndarray:
     return C
 
 
-def network_efficiency(D: np.ndarray, E: np.ndarray) -> float:
-    """Eff = Σ_{i≠j} E_ij / D_ij / (n(n−1)); unreachable pairs contribute 0."""
+def mean_straightness(D: np.ndarray, E: np.ndarray) -> float:
+    """Mean straightness Σ_{i≠j} E_ij / D_ij / (n(n−1)); unreachable pairs contribute 0.
+
+    The mean over ordered pairs of straight-line over network distance (Porta et al. 2006 call
+    the per-node version straightness centrality); 1 = straight roads between every pair. Not
+    Latora–Marchiori efficiency (:func:`global_efficiency`).
+    """
     n = len(D)
     off = _offdiag(n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -184,8 +197,32 @@ def network_efficiency(D: np.ndarray, E: np.ndarray) -> float:
     return float(r[off].sum() / (n * (n - 1))) if n > 1 else float("nan")
 
 
+def global_efficiency(D: np.ndarray, E: np.ndarray) -> float:
+    """Latora–Marchiori global efficiency of the seats, normalised by the ideal network.
+
+    E_glob = Σ_{i≠j} 1/D_ij / Σ_{i≠j} 1/E_ij (Latora & Marchiori 2001, Phys. Rev. Lett. 87,
+    198701): the efficiency (1/(n(n−1))) Σ 1/d_ij of the road network over the efficiency of
+    the ideal network that joins every pair by a straight line of length E_ij (the
+    1/(n(n−1)) factors cancel). Unreachable pairs contribute 1/∞ = 0 to the numerator. 1 =
+    every pair joined by a straight road; unlike :func:`mean_straightness` the short pairs
+    weigh most.
+    """
+    n = len(D)
+    off = _offdiag(n)
+    D = np.asarray(D, dtype=float)
+    E = np.asarray(E, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        network = np.where(np.isfinite(D) & off & (D > 0), 1.0 / D, 0.0)
+        ideal = np.where(off & (E > 0), 1.0 / E, 0.0)
+    return float(network[off].sum() / ideal[off].sum()) if ideal[off].sum() > 0 \
+        else float("nan")
+
+
 def harmonic_efficiency(T: np.ndarray) -> float:
-    """Σ_{i≠j} 1/T_ij / (n(n−1)), per minute; unreachable pairs contribute 0."""
+    """Σ_{i≠j} 1/T_ij / (n(n−1)), per minute; unreachable pairs contribute 0.
+
+    Latora–Marchiori efficiency on travel times, not normalised (no ideal network in time).
+    """
     n = len(T)
     off = _offdiag(n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -322,7 +359,8 @@ def cluster_summary(*, T: np.ndarray, D: np.ndarray, E: np.ndarray) -> dict[str,
     off = _offdiag(n)
     return {
         "od_mean_travel_time_min": mean_travel_time(T),
-        "network_efficiency": network_efficiency(D, E),
+        "mean_straightness": mean_straightness(D, E),
+        "global_efficiency": global_efficiency(D, E),
         "harmonic_efficiency": harmonic_efficiency(T),
         "detour_index_mean": float(np.nanmean(C[off])) if np.isfinite(C[off]).any()
         else float("nan"),
@@ -345,6 +383,8 @@ def transport_results(
     b: float = 2.0,
     threshold_quantile: float = 0.5,
     max_access_km: float | None = None,
+    cell_times: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """OD matrices and every accessibility output of one cluster.
 
@@ -364,6 +404,13 @@ def transport_results(
     max_access_km
         Seats farther than this from the road network are off it: their pairs are unreachable
         (``roads.diagnostics.max_seat_distance_km``; ``None``: no limit).
+    cell_times
+        Per-city travel times over the city's cells
+        (:func:`agglonet.transport.surface.city_cell_times`), joined on ``adcode`` to the city
+        table and the seats layer; ``None``: none.
+    labels
+        Columns added with one value to every table and layer (``roads_source`` and
+        ``quality``: :meth:`agglonet.quality.QualityFact.transport_labels`); ``None``: none.
 
     Returns
     -------
@@ -384,11 +431,16 @@ def transport_results(
     R = linkage_strength(T, M, k=k, b=b)
     cities = city_table(seats, T=T, masses=M, snap=res.snap, thresholds_h=thresholds_h,
                         decay=decay, a=a, beta_per_min=beta_per_min, k=k, b=b)
+    if cell_times is not None:
+        cities = cities.merge(cell_times.assign(adcode=cell_times["adcode"].astype(str)),
+                              on="adcode", how="left", validate="one_to_one")
     od = od_table(seats, T=T, D=D, E=E, R=R, threshold_quantile=threshold_quantile)
-    seat_layer = gpd.GeoDataFrame(
-        cities.assign(snap_node=res.snap["node"].to_numpy()),
-        geometry=seats.geometry.to_numpy(), crs=seats.crs)
     links = od_links(seats, od)
+    labels = dict(labels or {})
+    seat_layer = gpd.GeoDataFrame(
+        cities.assign(snap_node=res.snap["node"].to_numpy(), **labels),
+        geometry=seats.geometry.to_numpy(), crs=seats.crs)
+    cities, od, links = (frame.assign(**labels) for frame in (cities, od, links))
     gi = road_graph_indices(G)
     summary = cluster_summary(T=T, D=D, E=E)
     summary.update({

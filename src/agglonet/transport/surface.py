@@ -1,9 +1,15 @@
-"""Travel-time surface: minutes from every raster cell to the nearest city seat.
+"""Travel-time surface: minutes from every raster cell to the nearest city seat (or the core city).
 
-Roads are burnt into the cluster grid at their speed (the fastest road wins in a cell; lines are
-rasterised with ``all_touched`` so they stay 8-connected), every other cell is crossed at the
-off-road speed, and water cells (land-cover classes given by ``water_codes``; IGBP 0 on the
-offline MODIS grid) are barriers when ``water_barrier`` — unless a road crosses them (a bridge).
+The speed of a cell (:func:`speed_grid`) is
+
+* the speed of the fastest road crossing it, roads burnt in at their graph speed (``speed_kph``
+  of the road layer; lines rasterised with ``all_touched`` so they stay 8-connected); a road
+  also crosses an impassable cell (a bridge);
+* else the off-road speed of its land-cover class (``speed_by_code``: km/h per land-cover code,
+  0 = impassable). The workflow uses the common classes of ``results/{cluster}/landcover.tif``
+  and the walking speeds of ``transport.surface.offroad_speeds_kph`` (docs/metrics.md,
+  "Travel-time surface");
+* impassable where ``impassable`` is set (open sea), unless a road crosses it.
 
 Solver: ``skimage.graph.MCP_Geometric`` with all seat cells as starts, one pass. It runs the
 grid Dijkstra in C directly on the cost array (a step costs the mean of the two cells' costs
@@ -11,16 +17,21 @@ times the step length, √2 on diagonals, so costs in minutes per metre give min
 impassable cells are simply ``inf``. A ``scipy.sparse.csgraph`` grid graph would give the same
 answer but needs an explicit 8-neighbour CSR (~8 stored edges per cell) built first; MCP avoids
 that memory and build time (peers.md: 0.43 s on 1 M cells for 9 sources).
+
+The grid covers the cluster plus ``retrieve.buffer_km`` (and the corners of its bounding box);
+:func:`cluster_cells` flags the cells inside the cluster, on which the per-city figures
+(:func:`city_cell_times`) and the colour ramps are computed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from affine import Affine
 from rasterio.features import rasterize
 from rasterio.transform import rowcol
@@ -32,67 +43,84 @@ from agglonet.names import normalise_alias, strip_suffix
 
 logger = logging.getLogger(__name__)
 
-#: IGBP class 0 is water on MODIS MCD12 grids.
-IGBP_WATER_CODES: tuple[int, ...] = (0,)
-#: Water codes by the ``classification`` tag of ``landcover_source.tif``.
-WATER_CODES_BY_CLASSIFICATION: dict[str, tuple[int, ...]] = {
-    "modis_igbp": (0,),
-    "esa_worldcover": (80,),
-    "clcd": (5,),
-    "globeland30": (60,),
-}
+#: Columns :func:`city_cell_times` adds to the per-city table (``accessibility.csv``).
+CITY_CELL_COLUMNS: tuple[str, ...] = (
+    "n_cells", "n_cells_unreachable", "cells_to_seat_mean_min", "cells_to_seat_median_min",
+    "cells_to_core_mean_min", "cells_to_core_median_min",
+)
 
 
-def water_codes_for(classification: str | None) -> tuple[int, ...]:
-    """Water class codes of a land-cover classification (IGBP when unknown or ``None``)."""
-    if classification is None:
-        return IGBP_WATER_CODES
-    if classification not in WATER_CODES_BY_CLASSIFICATION:
-        logger.warning("unknown land-cover classification %r: treating IGBP code 0 as water",
-                       classification)
-    return WATER_CODES_BY_CLASSIFICATION.get(classification, IGBP_WATER_CODES)
+def offroad_speed_grid(landcover: np.ndarray, *, speed_by_code: Mapping[int, float]) -> np.ndarray:
+    """Return the off-road speed (km/h) of every cell from its land-cover code.
+
+    Parameters
+    ----------
+    landcover
+        Integer land-cover codes on the grid.
+    speed_by_code
+        Speed in km/h per code; 0 makes the code impassable.
+
+    Raises
+    ------
+    DataError
+        If a speed is negative or a code on the grid has no speed (the codes are named).
+    """
+    if bad := {code: kph for code, kph in speed_by_code.items() if not kph >= 0}:
+        raise DataError(f"off-road speeds must be >= 0 km/h (0 = impassable); got {bad}")
+    codes = np.asarray(landcover)
+    present = {int(c) for c in np.unique(codes)}
+    if missing := sorted(present - {int(c) for c in speed_by_code}):
+        raise DataError(f"land-cover codes {missing} on the grid have no off-road speed; "
+                        f"speeds are given for codes {sorted(int(c) for c in speed_by_code)}")
+    lookup = np.zeros(max(present | {int(c) for c in speed_by_code}) + 1, dtype=np.float64)
+    for code, kph in speed_by_code.items():
+        lookup[int(code)] = float(kph)
+    return lookup[codes.astype(np.int64)]
 
 
 def speed_grid(
     roads: gpd.GeoDataFrame,
     *,
-    shape: tuple[int, int],
     transform: Affine,
-    offroad_speed_kph: float,
-    landcover: np.ndarray | None = None,
-    water_codes: Iterable[int] = IGBP_WATER_CODES,
-    water_barrier: bool = True,
+    landcover: np.ndarray,
+    speed_by_code: Mapping[int, float],
+    impassable: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Speed (km/h) of every cell: roads burnt in, off-road speed elsewhere, water 0 (barrier).
+    """Speed (km/h) of every cell: roads burnt in, else the land-cover speed; 0 = impassable.
 
     Parameters
     ----------
     roads
         Lines with ``speed_kph``, in the raster's CRS.
-    shape, transform
-        Grid.
-    offroad_speed_kph
-        Speed of cells without a road.
-    landcover
-        Land-cover codes on the grid (optional); cells whose code is in ``water_codes`` become
-        barriers (speed 0) when ``water_barrier``.
+    transform
+        Grid transform (the grid's shape is ``landcover.shape``).
+    landcover, speed_by_code
+        Land-cover codes on the grid and the off-road speed of each code
+        (:func:`offroad_speed_grid`).
+    impassable
+        Boolean grid of cells no one crosses off-road (open sea); a road still crosses them.
+
+    Raises
+    ------
+    DataError
+        On a missing or negative speed, or a mask whose shape differs from the land cover.
     """
-    if offroad_speed_kph <= 0:
-        raise DataError(f"offroad_speed_kph must be > 0, got {offroad_speed_kph}")
-    speed = np.full(shape, float(offroad_speed_kph), dtype=np.float64)
-    if landcover is not None and water_barrier:
-        if landcover.shape != tuple(shape):
-            raise DataError(f"land-cover grid shape {landcover.shape} differs from {shape}")
-        speed[np.isin(landcover, list(water_codes))] = 0.0
+    speed = offroad_speed_grid(landcover, speed_by_code=speed_by_code)
+    if impassable is not None:
+        if impassable.shape != speed.shape:
+            raise DataError(f"impassable mask shape {impassable.shape} differs from the land-cover "
+                            f"grid {speed.shape}")
+        speed[np.asarray(impassable, dtype=bool)] = 0.0
     if len(roads):
         ordered = roads.sort_values("speed_kph")  # rasterize: later shapes overwrite earlier
         burnt = rasterize(
             ((geom, float(s)) for geom, s in zip(ordered.geometry, ordered["speed_kph"],
                                                  strict=True) if geom is not None),
-            out_shape=shape, transform=transform, fill=0.0, all_touched=True, dtype="float64",
+            out_shape=speed.shape, transform=transform, fill=0.0, all_touched=True,
+            dtype="float64",
         )
         on_road = burnt > 0
-        speed[on_road] = np.maximum(burnt[on_road], offroad_speed_kph)
+        speed[on_road] = np.maximum(burnt[on_road], speed[on_road])
     return speed
 
 
@@ -100,13 +128,11 @@ def travel_time_surface(
     roads: gpd.GeoDataFrame,
     seats: gpd.GeoDataFrame,
     *,
-    shape: tuple[int, int],
     transform: Affine,
     crs: Any,
-    offroad_speed_kph: float = 5.0,
-    landcover: np.ndarray | None = None,
-    water_codes: Iterable[int] = IGBP_WATER_CODES,
-    water_barrier: bool = True,
+    landcover: np.ndarray,
+    speed_by_code: Mapping[int, float],
+    impassable: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minutes from every cell to the nearest seat (float32; NaN where no seat can be reached).
 
@@ -116,21 +142,22 @@ def travel_time_surface(
         Road lines with ``speed_kph`` (any CRS; reprojected to ``crs``).
     seats
         Seat points (any CRS); seats outside the grid are ignored with a warning.
-    shape, transform, crs
-        The cluster grid (metric CRS, square or rectangular cells).
-    offroad_speed_kph, landcover, water_codes, water_barrier
+    transform, crs
+        The cluster grid (metric CRS, square or rectangular cells); its shape is
+        ``landcover.shape``.
+    landcover, speed_by_code, impassable
         See :func:`speed_grid`.
 
     Raises
     ------
     DataError
-        If no seat lies on the grid.
+        If no seat lies on the grid, or on a missing or negative speed.
     """
     roads = require_crs(roads, what="roads").to_crs(crs)
     seats = require_crs(seats, what="seats").to_crs(crs)
-    speed = speed_grid(roads, shape=shape, transform=transform,
-                       offroad_speed_kph=offroad_speed_kph, landcover=landcover,
-                       water_codes=water_codes, water_barrier=water_barrier)
+    speed = speed_grid(roads, transform=transform, landcover=landcover,
+                       speed_by_code=speed_by_code, impassable=impassable)
+    shape = speed.shape
     rows, cols = rowcol(transform, seats.geometry.x.to_numpy(), seats.geometry.y.to_numpy())
     rows, cols = np.asarray(rows), np.asarray(cols)
     inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
@@ -139,9 +166,10 @@ def travel_time_surface(
     if (~inside).any():
         logger.warning("%d seats lie outside the grid and are ignored", int((~inside).sum()))
     starts = sorted({(int(r), int(c)) for r, c in zip(rows[inside], cols[inside], strict=True)})
-    for r, c in starts:  # a seat on a water cell still starts there
+    passable = speed[speed > 0]
+    for r, c in starts:  # a seat on an impassable cell still starts there, at the slowest speed
         if speed[r, c] <= 0:
-            speed[r, c] = offroad_speed_kph
+            speed[r, c] = float(passable.min()) if passable.size else 1.0
     with np.errstate(divide="ignore"):
         cost_min_per_m = np.where(speed > 0, 60.0 / (speed * 1000.0), np.inf)
     res_x, res_y = abs(transform.a), abs(transform.e)
@@ -150,6 +178,77 @@ def travel_time_surface(
     out = np.asarray(minutes, dtype=np.float32)
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def cluster_cells(cluster: gpd.GeoDataFrame, *, shape: tuple[int, int],
+                  transform: Affine, crs: Any) -> np.ndarray:
+    """Boolean grid of the cells whose centre lies inside the cluster polygon(s).
+
+    Parameters
+    ----------
+    cluster
+        The cluster polygon (layer ``cluster`` of ``boundaries.gpkg``) or its member cities.
+    shape, transform, crs
+        The grid.
+    """
+    polygons = require_crs(cluster, what="cluster polygon").to_crs(crs)
+    return rasterize(((geom, 1) for geom in polygons.geometry if geom is not None),
+                     out_shape=shape, transform=transform, fill=0, dtype="uint8").astype(bool)
+
+
+def city_cell_times(
+    cities: gpd.GeoDataFrame,
+    *,
+    to_seat_min: np.ndarray,
+    to_core_min: np.ndarray,
+    transform: Affine,
+    crs: Any,
+) -> pd.DataFrame:
+    """Mean and median travel time over each city's cells, to the nearest seat and to the core.
+
+    A cell belongs to the city whose polygon holds its centre. Means and medians are over the
+    city's cells with a finite time; cells no seat can reach (cut off by water or sea) are
+    counted in ``n_cells_unreachable``.
+
+    Parameters
+    ----------
+    cities
+        Member city polygons with ``adcode`` (layer ``cities`` of ``boundaries.gpkg``).
+    to_seat_min, to_core_min
+        The two surfaces (:func:`travel_time_surface` to all seats and to the core seat).
+    transform, crs
+        Their grid.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``adcode`` and :data:`CITY_CELL_COLUMNS`, one row per city in the input order (a city
+        smaller than one cell has 0 cells and empty times).
+    """
+    polygons = require_crs(cities, what="cities").to_crs(crs)
+    if to_seat_min.shape != to_core_min.shape:
+        raise DataError(f"surface shapes differ: {to_seat_min.shape} and {to_core_min.shape}")
+    labels = rasterize(((geom, i + 1) for i, geom in enumerate(polygons.geometry)
+                        if geom is not None),
+                       out_shape=to_seat_min.shape, transform=transform, fill=0, dtype="int32")
+    rows = []
+    for i, adcode in enumerate(polygons["adcode"].astype(str)):
+        mine = labels == i + 1
+        seat, core = to_seat_min[mine].astype(float), to_core_min[mine].astype(float)
+        ok_seat, ok_core = np.isfinite(seat), np.isfinite(core)
+        rows.append({
+            "adcode": adcode, "n_cells": int(mine.sum()),
+            "n_cells_unreachable": int((~ok_seat).sum()),
+            "cells_to_seat_mean_min": _stat(np.mean, seat[ok_seat]),
+            "cells_to_seat_median_min": _stat(np.median, seat[ok_seat]),
+            "cells_to_core_mean_min": _stat(np.mean, core[ok_core]),
+            "cells_to_core_median_min": _stat(np.median, core[ok_core]),
+        })
+    return pd.DataFrame(rows, columns=["adcode", *CITY_CELL_COLUMNS])
+
+
+def _stat(func: Any, values: np.ndarray) -> float:
+    return float(func(values)) if values.size else float("nan")
 
 
 def core_seat(seats: gpd.GeoDataFrame, core_city: str | int | None = None) -> gpd.GeoDataFrame:
