@@ -119,7 +119,10 @@ def test_metrics_row_and_determinism(workflow_run):
     assert row["cluster"] == CLUSTER
     assert row["n_cities"] == 9
     assert row["roads_source"] == "scgraph"
-    assert not row["illustrative"]
+    assert row["transport_quality"] == "approximate" and row["quality"] == "approximate"
+    # the self-check compares at the precision of the tables: a clean run logs no warning
+    log = (workflow_run / "logs" / CLUSTER / "cluster_metrics.log").read_text(encoding="utf-8")
+    assert "WARNING" not in log, log
     first = sha256(metrics_csv)
     snakemake("--cores", "2", "--forcerun", "cluster_metrics", workdir=workflow_run)
     assert sha256(metrics_csv) == first, "metrics.csv changed between two identical runs"
@@ -140,3 +143,46 @@ def test_coarse_inputs_flagged_and_inland_cluster_has_no_sea(workflow_run):
     assert "landcover" in metrics["coarse_inputs"].iloc[0]
     with rasterio.open(workflow_run / "resources" / CLUSTER / "sea_mask.tif") as src:
         assert not src.read(1).any()  # Henan is 500 km from the coast
+
+
+@pytest.mark.workflow
+def test_road_tables_and_layers_are_labelled(workflow_run):
+    out = workflow_run / "results"
+    for table in (out / CLUSTER / "od.csv", out / CLUSTER / "accessibility.csv",
+                  out / "cities_accessibility.csv"):
+        frame = pd.read_csv(table)
+        assert (frame["roads_source"] == "scgraph").all(), table.name
+        assert (frame["quality"] == "approximate").all(), table.name
+    for layer in ("roads", "seats", "od_links"):
+        frame = pyogrio.read_dataframe(out / CLUSTER / "transport.gpkg", layer=layer,
+                                       read_geometry=False)
+        assert set(frame["roads_source"]) == {"scgraph"}, layer
+        assert set(frame["quality"]) == {"approximate"}, layer
+
+
+@pytest.mark.workflow
+def test_travel_time_surface_flags_the_cluster_and_stretches_on_it(workflow_run):
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    out = workflow_run / "results" / CLUSTER
+    for name in ("travel_time_min", "travel_time_core_min"):
+        with rasterio.open(out / f"{name}.tif") as src:
+            assert src.count == 2
+            minutes = src.read(1, masked=True).astype(float).filled(np.nan)
+            inside = src.read(2) == 1
+            assert src.tags()["quality"] == "approximate"
+        assert 0.3 < inside.mean() < 0.9  # the buffer (and bounding-box corners) is flagged, kept
+        assert np.isfinite(minutes[~inside]).any()
+        qml = ET.parse(out / f"{name}.qml").getroot()
+        stops = [float(i.get("value")) for i in qml.iter("item")]
+        # the ramp ends at the slowest cell of the cluster, not at the far buffer corners
+        assert max(stops) == pytest.approx(np.nanmax(minutes[inside]), rel=1e-6)
+        assert np.nanmax(minutes[~inside]) > max(stops)
+    access = pd.read_csv(out / "accessibility.csv").set_index("name_en")
+    # Zhengzhou holds the core seat: its cells are closer to the core than Luoyang's
+    assert access.loc["Zhengzhou", "cells_to_core_median_min"] < \
+        access.loc["Luoyang", "cells_to_core_median_min"]
+    assert (access["cells_to_seat_mean_min"] <= access["cells_to_core_mean_min"] + 1e-6).all()
+    assert access["n_cells"].sum() > 50_000  # about 58,000 km² of 1 km cells
