@@ -130,3 +130,26 @@ def test_empty_layer_of_unknown_geometry_is_skipped(tmp_path):
     # an empty layer of unknown name has geometry type Unknown: written, but left unstyled
     path = write_gpkg(tmp_path / "u.gpkg", {"scratch": empty, "barriers": pts})
     assert set(read_styles(path)) == {"barriers"}
+
+
+def test_travel_time_ramp_is_stretched_on_the_cluster_cells(tmp_path):
+    # 20 × 20 cells: the cluster is the inner 10 × 10 block (band 2 = 1), times 0..99 there;
+    # the buffer holds times up to 5000 min that must not stretch the ramp
+    inside = np.zeros((20, 20), dtype="float32")
+    inside[5:15, 5:15] = 1.0
+    minutes = np.full((20, 20), 5000.0, dtype="float32")
+    minutes[5:15, 5:15] = np.arange(100, dtype="float32").reshape(10, 10)
+    path = write_raster(tmp_path / "travel_time_min.tif", np.stack([minutes, inside]),
+                        transform=Affine(1000, 0, 0, 0, -1000, 20_000), crs=CHINA_ALBERS,
+                        nodata=-9999.0, band_description=["minutes", "inside"])
+    with rasterio.open(path) as src:
+        assert src.count == 2 and src.descriptions == ("minutes", "inside")
+    root = ET.parse(path.with_suffix(".qml")).getroot()
+    stops = [float(item.get("value")) for item in root.iter("item")]
+    # 9 stops at the quantiles 0, 1/8, …, 1 of the values 0..99: 0, 12.375, …, 99
+    assert stops == pytest.approx(list(np.linspace(0, 99, 9)))
+    # a raster without a stretch band in the catalogue spans all its cells
+    path = write_raster(tmp_path / "resistance.tif", minutes, transform=Affine(
+        1000, 0, 0, 0, -1000, 20_000), crs=CHINA_ALBERS, nodata=-9999.0)
+    stops = [float(i.get("value")) for i in ET.parse(path.with_suffix(".qml")).iter("item")]
+    assert max(stops) == 5000.0

@@ -213,6 +213,9 @@ def test_proxy_network_design_and_loading(tmp_path):
     G, report = load_roads(source="proxy", proxy_path=tmp_path / "a.osm", crs=UTM)
     roads, _ = graph_to_layers(G)
     assert (roads["source"] == PROXY_SOURCE).all()
+    # the road source has one spelling everywhere; the edges keep their provenance label
+    assert G.graph["roads_source"] == report["roads_source"] == "proxy"
+    assert G.graph["edge_source"] == PROXY_SOURCE
     assert report["illustrative"] is True
     assert report["components"]["nodes_dropped"] == 0  # Gabriel graph is connected
     assert set(roads["highway"]) <= {"motorway", "trunk", "primary", "secondary", "tertiary"}

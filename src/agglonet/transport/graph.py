@@ -201,7 +201,9 @@ def prepare_road_graph(
     report["components"] = comp
     nx.set_node_attributes(H, ox.stats.count_streets_per_node(H), name="street_count")
     H = ox.project_graph(H, to_crs=working_crs(crs))
-    H.graph["roads_source"] = source
+    # the provenance label of the links; the road source itself (`roads_source`: scgraph, proxy,
+    # osm, pbf, file) is set by agglonet.transport.loaders.load_roads
+    H.graph["edge_source"] = source
     report["nodes"] = H.number_of_nodes()
     report["edges"] = H.number_of_edges()
     return H, report
