@@ -235,3 +235,15 @@ def test_time_to_core_is_never_shorter_than_to_the_nearest_seat():
     assert (to_core >= nearest - 1e-6).all()
     # 8 cells from Zhengzhou's seat at (2, 0) to Kaifeng's at (2, 8): 8 minutes at 100 m/min
     assert to_core[2, 8] == pytest.approx(8.0) and nearest[2, 8] == 0.0
+
+
+def test_a_seat_on_an_impassable_cell_still_starts_there():
+    # the seat's own cell is water (speed 0): it is crossed at the slowest passable speed of the
+    # grid (3 km/h in the far corner = 50 m/min, 2 min per cell) so the seat still reaches out
+    landcover = PLAIN.copy()
+    landcover[2, 0] = 1
+    landcover[4, 8] = 2
+    t = _surface(NO_ROADS, _seats((2, 0)), landcover, {0: 6.0, 1: 0.0, 2: 3.0})
+    # one step off the seat's cell: the mean of 2 and 1 min per cell = 1.5 min
+    assert t[2, 1] == pytest.approx(1.5)
+    assert np.isfinite(t).all()
