@@ -12,8 +12,8 @@ row = origin, NaN = unreachable), ``D`` the network distance and ``E`` the strai
   0, as Latora & Marchiori 2001 do for disconnected pairs);
 * detour index and mean OD time skip the pair.
 
-Every formula, with units, is in ``docs/metrics.md`` ("Per-city indices", "Per-pair indices",
-``metrics.csv``).
+Every formula, with units, is in ``docs/metrics.md`` (sections ``od.csv``, ``accessibility.csv``
+and ``metrics.csv``).
 """
 
 from __future__ import annotations
