@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 SNAKEMAKE_ARGS ?=
 # Tests selected by `make test`: the fast suite by default; `make test MARKERS=` runs every test
-# (the full offline workflow and the real-QGIS checks too), as CI does.
-MARKERS ?= not workflow and not qgis
+# (the full offline workflow, the real-QGIS and the headless-browser checks too), as CI does.
+MARKERS ?= not workflow and not qgis and not browser
 STAMP  := $(VENV)/.agglonet-installed
 
 .PHONY: run test install lint dryrun report archive verify clean-results

@@ -1,10 +1,10 @@
-# rules/export.smk — stage 5: QGIS project, maps, HTML report, RO-Crate run archive.
-# `make run` builds the per-cluster project and maps (TARGETS); `make report` and `make archive`
+# rules/export.smk — stage 5: QGIS project, maps, web map, HTML report, RO-Crate run archive.
+# `make run` builds the per-cluster project, maps and web map (TARGETS); `make report` and `make archive`
 # ask for the `report` and `archive` rules by name.
 
 import datetime as _dt
 
-from agglonet.outputs import project_inputs
+from agglonet.outputs import project_inputs, webmap_inputs
 
 EXPORT = config["export"]
 ARCHIVE_ZIP = "results/archive/agglonet-{}-{}.zip".format(
@@ -58,6 +58,27 @@ rule maps:
         "../envs/environment.yaml"
     script:
         "../scripts/export_maps.py"
+
+
+rule webmap:
+    input:
+        **webmap_inputs(),
+        sources="resources/{cluster}/sources.json",
+        quality="results/{cluster}/quality.json",
+    output:
+        html="results/{cluster}/map.html",
+    log:
+        "logs/{cluster}/webmap.log",
+    benchmark:
+        "benchmarks/out/{cluster}/webmap.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "Web map of {wildcards.cluster}"
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/export_webmap.py"
 
 
 rule report:
@@ -123,3 +144,5 @@ TARGETS += expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS)
 if EXPORT["maps"]:
     TARGETS += expand("results/{cluster}/maps/{name}.png", cluster=CLUSTERS,
                       name=["accessibility", "ecology"])
+if EXPORT["webmap"]:
+    TARGETS += expand("results/{cluster}/map.html", cluster=CLUSTERS)

@@ -116,7 +116,7 @@ class Raster:
 
 @dataclasses.dataclass(frozen=True)
 class Table:
-    """A CSV or JSON table (columns documented in ``docs/metrics.md``)."""
+    """A CSV or JSON table (columns documented in ``docs/metrics.md``), or an HTML page."""
 
     key: str
     path: str
@@ -267,7 +267,14 @@ TABLES: tuple[Table, ...] = (
           "the clusters side by side"),
     Table("cities_accessibility", "results/cities_accessibility.csv", "metrics",
           "every city of every cluster"),
+    Table("webmap", "results/{cluster}/map.html", "export",
+          "interactive map (zh/en) of the layers of `WEBMAP_KEYS`, self-contained: opens "
+          "offline in a browser"),
 )
+
+#: Files the web map (``results/{cluster}/map.html``) shows: GeoPackages, then rasters.
+WEBMAP_KEYS: tuple[str, ...] = ("boundaries", "cities", "transport", "ecology",
+                                "travel_time_min", "travel_time_core_min")
 
 
 def vector_file(key: str) -> VectorFile:
@@ -343,6 +350,12 @@ def project_inputs() -> dict[str, str]:
     paths = {f.key: f.path for f in VECTOR_FILES} | {r.key: r.path for r in RASTERS}
     keys = dict.fromkeys(key for key, _, _, _ in project_entries())
     return {key: paths[key] for key in keys}
+
+
+def webmap_inputs() -> dict[str, str]:
+    """File key → path template of every file the web map shows (the rule's inputs)."""
+    paths = {f.key: f.path for f in VECTOR_FILES} | {r.key: r.path for r in RASTERS}
+    return {key: paths[key] for key in WEBMAP_KEYS}
 
 
 def paths_for(keys: Iterable[str], cluster: str) -> dict[str, str]:

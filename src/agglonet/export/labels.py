@@ -1,0 +1,269 @@
+"""Reader-facing names of layers, columns and quality levels in Simplified Chinese and English.
+
+The web map (:mod:`agglonet.export.webmap`) shows these labels; the machine-readable column
+names stay visible beside them. A column or layer missing here is shown by its own name, so new
+outputs never break a map: add their labels here when they are added to the catalogue.
+
+Each entry maps a name to ``(zh, en)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agglonet.errors import ConfigError
+from agglonet.quality import APPROXIMATE, ILLUSTRATIVE, MEASURED, QualityFact
+
+#: Languages the labels exist in (ISO 639-1 codes; ``zh`` is Simplified Chinese).
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+#: BCP 47 tag of each language, for the ``lang`` attribute of HTML.
+HTML_LANG: dict[str, str] = {"zh": "zh-Hans", "en": "en"}
+
+#: Layers and rasters of the output catalogue (:mod:`agglonet.outputs`).
+LAYER_NAMES: dict[str, tuple[str, str]] = {
+    "cluster": ("城市群边界", "Cluster boundary"),
+    "counties": ("县级行政区", "Counties"),
+    "cities": ("成员城市", "Member cities"),
+    "seats": ("城市驻地", "City seats"),
+    "county_seats": ("县驻地", "County seats"),
+    "roads": ("道路", "Roads"),
+    "road_nodes": ("道路节点", "Road nodes"),
+    "od_links": ("城市间联系（OD）", "City-pair links (OD)"),
+    "sources": ("生态源地", "Ecological sources"),
+    "corridors": ("生态廊道", "Ecological corridors"),
+    "corridor_areas": ("廊道范围", "Corridor areas"),
+    "pinch_points": ("生态夹点", "Pinch points"),
+    "pinch_zones": ("生态夹点区", "Pinch zones"),
+    "barriers": ("生态障碍点", "Barriers"),
+    "road_crossings": ("道路–廊道交叉点", "Road–corridor crossings"),
+    "travel_time_min": ("到最近城市驻地的出行时间", "Travel time to the nearest seat"),
+    "travel_time_core_min": ("到核心城市的出行时间", "Travel time to the core city"),
+    "current_density": ("电流密度", "Current density"),
+    "cost_distance": ("累积阻力成本距离", "Cost-weighted distance"),
+    "resistance": ("阻力面", "Resistance"),
+    "landcover": ("土地覆盖", "Land cover"),
+    "mspa": ("MSPA 景观格局", "MSPA classes"),
+}
+
+#: Attribute columns of the catalogue's layers (``docs/metrics.md`` defines them).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "fid": ("要素编号", "Feature id"),
+    "adcode": ("行政区划代码", "Administrative code"),
+    "name": ("名称", "Name"),
+    "name_zh": ("中文名称", "Chinese name"),
+    "name_en": ("英文名称", "English name"),
+    "province_zh": ("所属省份", "Province"),
+    "partial": ("部分纳入", "Partly included"),
+    "area_km2": ("面积（km²）", "Area (km²)"),
+    "boundary_source": ("边界数据来源", "Boundary source"),
+    "city_adcode": ("所属城市代码", "City code"),
+    "cluster": ("城市群", "Cluster"),
+    "n_cities": ("城市数", "Cities"),
+    "population": ("常住人口（人）", "Resident population (persons)"),
+    "population_year": ("人口年份", "Population year"),
+    "population_source": ("人口数据来源", "Population source"),
+    "population_note": ("人口说明", "Population note"),
+    "gdp": ("地区生产总值（亿元）", "GDP (100 million CNY)"),
+    "gdp_year": ("GDP 年份", "GDP year"),
+    "gdp_source": ("GDP 数据来源", "GDP source"),
+    "gdp_note": ("GDP 说明", "GDP note"),
+    "geonameid": ("GeoNames 编号", "GeoNames id"),
+    "geonames_name": ("GeoNames 名称", "GeoNames name"),
+    "geonames_population": ("GeoNames 人口", "GeoNames population"),
+    "location_source": ("位置来源", "Location source"),
+    "seat_lon": ("驻地经度", "Seat longitude"),
+    "seat_lat": ("驻地纬度", "Seat latitude"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "mass": ("城市质量（引力模型）", "Mass (gravity model)"),
+    "snap_distance_m": ("到路网距离（m）", "Distance to the network (m)"),
+    "access_leg_min": ("接驳时间（分钟）", "Access leg (min)"),
+    "watt_min": ("加权平均出行时间（分钟）", "Weighted average travel time (min)"),
+    "access_coef": ("可达性系数", "Accessibility coefficient"),
+    "potential_access": ("潜力可达性", "Potential accessibility"),
+    "linkage_total": ("经济联系总量", "Total linkage strength"),
+    "reachable_all": ("可达全部城市", "Reaches every city"),
+    "snap_node": ("接入路网节点", "Network node"),
+    "origin": ("起点", "Origin"),
+    "destination": ("终点", "Destination"),
+    "a_adcode": ("城市 A 代码", "City A code"),
+    "b_adcode": ("城市 B 代码", "City B code"),
+    "a_name": ("城市 A", "City A"),
+    "b_name": ("城市 B", "City B"),
+    "travel_time_min": ("出行时间（分钟）", "Travel time (min)"),
+    "travel_time_ab_min": ("A→B 出行时间（分钟）", "Travel time A→B (min)"),
+    "travel_time_ba_min": ("B→A 出行时间（分钟）", "Travel time B→A (min)"),
+    "network_km": ("路网距离（km）", "Network distance (km)"),
+    "euclid_km": ("直线距离（km）", "Straight-line distance (km)"),
+    "detour_index": ("绕行系数", "Detour index"),
+    "linkage": ("联系强度", "Linkage"),
+    "linkage_strength": ("经济联系强度", "Linkage strength"),
+    "in_linkage_network": ("属于联系网络", "In the linkage network"),
+    "reachable": ("可达", "Reachable"),
+    "u": ("起始节点", "From node"),
+    "v": ("终止节点", "To node"),
+    "key": ("边序号", "Edge key"),
+    "osmid": ("OSM 编号", "OSM id"),
+    "highway": ("道路等级", "Road class"),
+    "maxspeed": ("限速", "Speed limit"),
+    "speed_kph": ("车速（km/h）", "Speed (km/h)"),
+    "speed_source": ("车速来源", "Speed source"),
+    "travel_time_s": ("通行时间（秒）", "Travel time (s)"),
+    "length_m": ("长度（m）", "Length (m)"),
+    "oneway": ("单向通行", "One-way"),
+    "source": ("数据来源", "Source"),
+    "street_count": ("连接道路数", "Street count"),
+    "source_id": ("源地编号", "Source id"),
+    "dpc": ("连通重要性 dPC", "Importance dPC"),
+    "dpc_intra": ("dPC 斑块内部分", "dPC intra part"),
+    "dpc_flux": ("dPC 通量部分", "dPC flux part"),
+    "dpc_connector": ("dPC 连接部分", "dPC connector part"),
+    "diic": ("连通重要性 dIIC", "Importance dIIC"),
+    "mean_resistance": ("平均阻力", "Mean resistance"),
+    "rank": ("排名", "Rank"),
+    "corridor_id": ("廊道编号", "Corridor id"),
+    "from_source": ("起始源地", "From source"),
+    "to_source": ("目标源地", "To source"),
+    "cost_weighted_length": ("累积阻力成本", "Cost-weighted length"),
+    "length_km": ("长度（km）", "Length (km)"),
+    "euclid_distance_m": ("源地间直线距离（m）", "Straight-line distance (m)"),
+    "cwd_to_euclid": ("成本距离与直线距离之比", "Cost distance / straight line"),
+    "gravity": ("相互作用强度（引力）", "Gravity (interaction strength)"),
+    "corridor_class": ("廊道等级", "Corridor class"),
+    "road_length_in_corridor_km": ("廊道内道路长度（km）", "Road length in corridor (km)"),
+    "n_road_crossings": ("道路穿越处数", "Road crossings"),
+    "pinch_id": ("夹点编号", "Pinch point id"),
+    "current_density": ("电流密度", "Current density"),
+    "barrier_id": ("障碍点编号", "Barrier id"),
+    "score": ("修复改善得分", "Improvement score"),
+    "lcd_gain": ("最小成本距离降低量", "Least-cost distance gain"),
+    "radius_m": ("半径（m）", "Radius (m)"),
+    "road_class": ("道路等级", "Road class"),
+    "road_name": ("道路名称", "Road name"),
+    "site": ("位置类型", "Site type"),
+    "length_in_corridor_m": ("廊道内长度（m）", "Length in corridor (m)"),
+    "corridor_importance": ("廊道重要性", "Corridor importance"),
+    "class_weight": ("道路等级权重", "Road class weight"),
+    "priority": ("优先级", "Priority"),
+}
+
+#: Values of categorised columns (road and corridor classes) shown in the legend.
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "motorway": ("高速公路", "motorway"),
+    "trunk": ("干线公路", "trunk"),
+    "primary": ("一级", "primary"),
+    "secondary": ("二级", "secondary"),
+    "tertiary": ("三级", "tertiary"),
+    "general": ("一般", "general"),
+    "scgraph": ("主要道路（等级未知）", "main road (class unknown)"),
+    "": ("其他", "other"),
+}
+
+#: Words of the page itself.
+UI: dict[str, tuple[str, str]] = {
+    "subtitle": ("agglonet 结果地图", "agglonet results map"),
+    "legend": ("图例", "Legend"),
+    "quality": ("结果质量", "Result quality"),
+    "sources": ("数据来源与许可", "Data sources and licences"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "features": ("个要素", "features"),
+    "no_value": ("无数值", "no value"),
+    "language": ("语言", "Language"),
+}
+
+#: Quality levels of :mod:`agglonet.quality`.
+QUALITY_NAMES: dict[str, tuple[str, str]] = {
+    MEASURED: ("实测", "measured"),
+    APPROXIMATE: ("近似", "approximate"),
+    ILLUSTRATIVE: ("示意", "illustrative"),
+}
+
+#: The road part of the caveat by transport quality level (English: the fact's own reasons).
+_ROAD_CAVEAT_ZH: dict[str, str] = {
+    APPROXIMATE: "道路：真实但经简化的 OpenStreetMap 路网，无道路等级，车速为假定值",
+    ILLUSTRATIVE: "道路：合成的代理路网，结果仅演示方法，不代表实际情况",
+}
+_INPUT_NAMES_ZH: dict[str, str] = {"landcover": "土地覆盖", "dem": "高程（DEM）"}
+
+_DAILY = re.compile(r"daily_access_(\d+(?:\.\d+)?)h(_share)?")
+
+
+def check_languages(languages: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return ``languages`` as a tuple after checking each is known.
+
+    Raises
+    ------
+    ConfigError
+        If the sequence is empty, repeats a language, or names one not in :data:`LANGUAGES`.
+    """
+    langs = tuple(languages)
+    unknown = [lang for lang in langs if lang not in LANGUAGES]
+    if not langs or unknown or len(set(langs)) != len(langs):
+        raise ConfigError(f"web map languages {list(langs)!r}: expected one or more of "
+                          f"{list(LANGUAGES)}, each once")
+    return langs
+
+
+def _pick(pair: tuple[str, str], languages: tuple[str, ...]) -> dict[str, str]:
+    return {lang: pair[LANGUAGES.index(lang)] for lang in languages}
+
+
+def layer_name(name: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str, str]:
+    """Display name of a layer or raster per language (its own name when not listed)."""
+    fallback = name.replace("_", " ")
+    return _pick(LAYER_NAMES.get(name, (fallback, fallback)), languages)
+
+
+def field_label(column: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str, str]:
+    """Display label of an attribute column per language (its own name when not listed).
+
+    Examples
+    --------
+    >>> field_label("daily_access_2h_share")["en"]
+    'Share of the population within 2 h'
+    """
+    if column in FIELD_LABELS:
+        return _pick(FIELD_LABELS[column], languages)
+    match = _DAILY.fullmatch(column)
+    if match:
+        hours, share = match.group(1), match.group(2)
+        pair = ((f"{hours} 小时可达人口占比", f"Share of the population within {hours} h")
+                if share else (f"{hours} 小时可达人口", f"Population reached within {hours} h"))
+        return _pick(pair, languages)
+    return _pick((column, column), languages)
+
+
+def value_label(value: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str, str]:
+    """Display label of a category value (road or corridor class), else the value itself."""
+    return _pick(VALUE_LABELS.get(value, (value, value)), languages)
+
+
+def ui_strings(languages: tuple[str, ...] = LANGUAGES) -> dict[str, dict[str, str]]:
+    """Return the page's own words: language → key → text."""
+    return {lang: {key: pair[LANGUAGES.index(lang)] for key, pair in UI.items()}
+            for lang in languages}
+
+
+def quality_caveat(fact: QualityFact, languages: tuple[str, ...] = LANGUAGES
+                   ) -> dict[str, str]:
+    """Return the quality caveat per language (``approximate: roads: real simplified ...``).
+
+    English uses the fact's own reasons (:mod:`agglonet.quality`); Chinese is built from the
+    same fields (road quality level, coarse inputs with their native resolution).
+    """
+    level = fact.quality
+    en_parts = list(fact.reasons)
+    zh_parts = []
+    if fact.transport_quality in _ROAD_CAVEAT_ZH:
+        zh_parts.append(_ROAD_CAVEAT_ZH[fact.transport_quality])
+    grid_m = fact.grid_resolution_m
+    for name, native_m in sorted(fact.coarse_inputs.items()):
+        ratio = f"，比 {grid_m / 1000:.3g} km 网格粗 {native_m / grid_m:.3g} 倍" if grid_m else ""
+        zh_parts.append(f"{_INPUT_NAMES_ZH.get(name, name)}：原始分辨率约 "
+                        f"{native_m / 1000:.3g} km{ratio}")
+    texts = {
+        "zh": f"{QUALITY_NAMES[level][0]}" + (f"：{'；'.join(zh_parts)}" if zh_parts else ""),
+        "en": f"{QUALITY_NAMES[level][1]}" + (f": {'; '.join(en_parts)}" if en_parts else ""),
+    }
+    return {lang: texts[lang] for lang in languages}
