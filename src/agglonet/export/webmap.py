@@ -214,11 +214,12 @@ def _symbol_props(symbol: ET.Element) -> tuple[str, dict[str, str]]:
 
 
 def _qgis_color(text: str | None, default: str = "#3182bd") -> tuple[str, float]:
-    """``(#rrggbb, alpha 0–1)`` of a QGIS colour string ``r,g,b,a``."""
+    """Return ``(#rrggbb, alpha 0–1)`` of a QGIS colour string ``r,g,b,a``."""
     if not text:
         return default, 1.0
     parts = [float(p) for p in text.split(",")[:4]]
-    rgb = matplotlib.colors.to_hex([min(max(v / 255.0, 0.0), 1.0) for v in parts[:3]])
+    r, g, b = (min(max(v / 255.0, 0.0), 1.0) for v in parts[:3])
+    rgb = matplotlib.colors.to_hex((r, g, b))
     return rgb, parts[3] / 255.0 if len(parts) > 3 else 1.0
 
 
@@ -345,7 +346,7 @@ def layer_qml(path: Path, layer: str, frame: gpd.GeoDataFrame, *, geometry_type:
 
 def label_fields(qml: ET.Element, columns: Sequence[str], languages: tuple[str, ...]
                  ) -> dict[str, str] | None:
-    """Column to label features with, per language (``name_zh`` / ``name_en`` where present).
+    """Return the column to label features with, per language (``name_zh``/``name_en`` first).
 
     ``None`` when the QGIS style has no labels.
     """
@@ -353,11 +354,11 @@ def label_fields(qml: ET.Element, columns: Sequence[str], languages: tuple[str, 
         return None
     style = qml.find(".//text-style")
     qml_field = style.get("fieldName") if style is not None else None
-    out = {}
+    out: dict[str, str] = {}
     for lang in languages:
         named = f"name_{lang}"
         field = named if named in columns else qml_field
-        if field in columns:
+        if field is not None and field in columns:
             out[lang] = field
     return out or None
 

@@ -58,7 +58,7 @@
     if (value === null || value === undefined || value === "") { return "–"; }
     if (value === true) { return i18n(ui("yes")) + ' <code>true</code>'; }
     if (value === false) { return i18n(ui("no")) + ' <code>false</code>'; }
-    if (typeof value === "number") { return esc(value.toLocaleString("en-US", { maximumFractionDigits: 6 })); }
+    if (typeof value === "number") { return esc(String(value)); }
     return esc(value);
   }
 
