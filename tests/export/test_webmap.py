@@ -381,6 +381,10 @@ def test_toy_map_in_chromium(tmp_path):
         assert page.evaluate("document.documentElement.lang") == "zh-Hans"
         assert any(label.startswith("道路") for label in control_labels(page))
         assert page.evaluate("document.querySelector('.agg-legend').innerText").startswith("图例")
+        # the legend folds away and stays folded when layers change
+        click_element(page, ".agg-legend summary")
+        page.evaluate("document.querySelector('.leaflet-control-layers-overlays input').click()")
+        assert page.evaluate("document.querySelector('.agg-legend details').open") is False
         assert "示意" in page.evaluate("document.querySelector('.agg-caveat').innerText")
         shot = page.screenshot(tmp_path / "toy.png")
         check_offline(page, path.as_uri())

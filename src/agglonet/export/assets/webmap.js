@@ -194,7 +194,7 @@
   legend.addTo(map);
 
   function legendHtml() {
-    var parts = ['<div class="agg-panel-title">' + i18n(ui("legend")) + "</div>"];
+    var parts = [];
     ordered.slice().sort(function (a, b) {
       return kindOrder[a.data.kind] - kindOrder[b.data.kind];
     }).forEach(function (entry) {
@@ -234,7 +234,15 @@
     return parts.join("");
   }
 
-  function refreshLegend() { legend.getContainer().innerHTML = legendHtml(); }
+  /* The legend folds away (its title is a <details> summary); rebuilt when layers change. */
+  function refreshLegend() {
+    var container = legend.getContainer();
+    var old = container.querySelector("details");
+    var open = old ? old.open : true;
+    container.innerHTML = '<details class="agg-legend-details"' + (open ? " open" : "") +
+      '><summary class="agg-panel-title">' + i18n(ui("legend")) + "</summary>" + legendHtml() +
+      "</details>";
+  }
   map.on("overlayadd overlayremove", refreshLegend);
 
   /* ------------------------------------------------------- title, language, quality */
