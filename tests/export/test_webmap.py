@@ -98,11 +98,13 @@ def test_attribute_table_stores_constants_once():
     import pandas as pd
 
     frame = pd.DataFrame({"highway": ["scgraph"] * 3, "length_m": [1.0, 2.123456789, np.nan],
-                          "oneway": [True, True, True], "n": np.array([1, 2, 3], dtype="int64")})
+                          "oneway": [True, True, True], "n": np.array([1, 2, 3], dtype="int64"),
+                          "population": [12600574.0, 123456789012.0, 0.5]})
     columns, constants, rows = webmap.attribute_table(frame)
-    assert columns == ["highway", "length_m", "oneway", "n"]
+    assert columns == ["highway", "length_m", "oneway", "n", "population"]
     assert constants == {"highway": "scgraph", "oneway": True}
-    assert rows == [[1.0, 1], [2.12346, 2], [None, 3]]
+    # 8 significant digits, but never fewer than the whole part has
+    assert rows == [[1.0, 1, 12600574.0], [2.1234568, 2, 123456789012.0], [None, 3, 0.5]]
 
 
 def test_colour_ramp_interpolates_like_qgis():

@@ -65,8 +65,9 @@ RASTER_KEYS: tuple[str, ...] = tuple(
     k for k in outputs.WEBMAP_KEYS if k in {r.key for r in outputs.RASTERS})
 #: Coordinates are rounded to this many decimals of a degree (≈ 1.1 m).
 COORD_DECIMALS = 5
-#: Significant digits of the floats shown in popups (as ``metrics.float_precision``).
-VALUE_DIGITS = 6
+#: Significant digits of the floats shown in popups (lon/lat to ≈ 1 m; never fewer than the
+#: digits before the decimal point).
+VALUE_DIGITS = 8
 #: Screen pixels per millimetre of a QGIS symbol (96 dpi).
 PX_PER_MM = 96 / 25.4
 #: Earth radius of Web Mercator (EPSG:3857), m.
@@ -168,7 +169,8 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
-        return float(f"{float(value):.{VALUE_DIGITS}g}")
+        whole_digits = len(str(int(abs(float(value)))))
+        return float(f"{float(value):.{max(VALUE_DIGITS, whole_digits)}g}")
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return str(value)
