@@ -175,6 +175,12 @@ def test_symbols_follow_the_qgis_styles(tmp_path):
     assert sum(c["n"] for c in classes) == 3
     assert webmap.label_fields(qml, list(seats.columns), ("zh", "en")) == {
         "zh": "name_zh", "en": "name_en"}
+    # a seat without a value (unreachable) is drawn grey in a "no value" class
+    seats.loc[1, "watt_min"] = np.nan
+    classes, index = webmap.symbology(qml, seats, languages=("zh", "en"))
+    assert classes[index[1]]["label"] == {"zh": "无数值", "en": "no value"}
+    assert classes[index[1]]["style"]["fillColor"] == "#9e9e9e"
+    assert index[0] != index[1] != index[2]
 
 
 def test_page_of_the_toy_cluster(tmp_path):

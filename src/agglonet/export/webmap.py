@@ -268,7 +268,7 @@ def _as_number(values: pd.Series) -> np.ndarray:
 
 def symbology(qml: ET.Element, frame: pd.DataFrame, *, languages: tuple[str, ...]
               ) -> tuple[list[dict[str, Any]], list[int]]:
-    """Classes (label + Leaflet style) of a QGIS renderer and each feature's class.
+    """Return the classes (label + Leaflet style) of a QGIS renderer and each feature's class.
 
     Parameters
     ----------
@@ -284,9 +284,8 @@ def symbology(qml: ET.Element, frame: pd.DataFrame, *, languages: tuple[str, ...
     classes, index
         ``classes[i]`` is ``{"label": {lang: text} | None, "field": column | None,
         "style": {...}, "n": features in the class}``; ``index[k]`` the class of feature
-        ``k``. Features no class of a
-        graduated or categorised renderer takes (an empty value) get a grey "no value" class,
-        which QGIS would leave undrawn.
+        ``k``. Features that no class of a graduated or categorised renderer takes (an empty
+        value) get a grey "no value" class, where QGIS would leave them undrawn.
     """
     renderer = qml.find("renderer-v2")
     kind = renderer.get("type") if renderer is not None else None
@@ -318,7 +317,7 @@ def symbology(qml: ET.Element, frame: pd.DataFrame, *, languages: tuple[str, ...
         if other is not None:
             index[index < 0] = other
     else:
-        symbol = symbols.get("0") or next(iter(symbols.values()), None)
+        symbol = symbols["0"] if "0" in symbols else next(iter(symbols.values()), None)
         style = leaflet_style(symbol) if symbol is not None else leaflet_style(ET.Element("x"))
         classes.append({"label": None, "field": None, "style": style})
         index[:] = 0
