@@ -65,6 +65,23 @@ def page_data(html: str) -> dict:
     return json.loads(html[start: html.index(";\n</script>", start)].replace("<\\/", "</"))
 
 
+def overlay_png(layer: dict) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(layer["image"].split(",", 1)[1])))
+
+
+def overlay_pixel(layer: dict, png: Image.Image, x_albers: float, y_albers: float
+                  ) -> tuple[int, ...]:
+    """The overlay's pixel at an Albers point, placed as Leaflet places an image overlay
+    (linear in Web Mercator between its lon/lat corners)."""
+    (south, west), (north, east) = layer["bounds"]
+    left, bottom = TO_MERCATOR.transform(west, south)
+    right, top = TO_MERCATOR.transform(east, north)
+    mx, my = TO_MERCATOR.transform(*TO_LONLAT.transform(x_albers, y_albers))
+    col = int((mx - left) / (right - left) * png.size[0])
+    row = int((top - my) / (top - bottom) * png.size[1])
+    return png.getpixel((col, row))
+
+
 # ------------------------------------------------------------------------- pieces, no browser
 def test_pixel_size_is_one_screen_pixel():
     # Web Mercator: the equator (40,075,016.7 m) spans 256 × 2^z pixels, shrinking by cos(lat).
@@ -131,17 +148,11 @@ def test_raster_overlay_sits_where_the_raster_is(tmp_path):
     qml = ET.parse(tmp_path / "travel_time_min.qml").getroot()
     colours = {float(i.get("value")): i.get("color") for i in qml.iter("item")}
     layer = webmap.raster_layer_data(path, "travel_time_min", visible=True, languages=("en",))
-    png = Image.open(io.BytesIO(base64.b64decode(layer["image"].split(",", 1)[1])))
-    (south, west), (north, east) = layer["bounds"]
-    left, bottom = TO_MERCATOR.transform(west, south)
-    right, top = TO_MERCATOR.transform(east, north)
+    png = overlay_png(layer)
     width, height = png.size
 
     def pixel(x_albers: float, y_albers: float) -> tuple[int, ...]:
-        mx, my = TO_MERCATOR.transform(*TO_LONLAT.transform(x_albers, y_albers))
-        col = int((mx - left) / (right - left) * width)
-        row = int((top - my) / (top - bottom) * height)
-        return png.getpixel((col, row))
+        return overlay_pixel(layer, png, x_albers, y_albers)
 
     def hex_rgb(colour: str) -> tuple[int, ...]:
         return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
@@ -200,6 +211,13 @@ def test_page_of_the_toy_cluster(tmp_path):
     assert data["layers"][TOY_LAYERS.index("cluster")]["kind"] == "fill"
     assert [r["id"] for r in data["rasters"]] == ["travel_time_min", "travel_time_core_min"]
     assert [r["visible"] for r in data["rasters"]] == [True, False]
+    # band 2 of the travel-time surface flags the cluster (a 2-cell buffer around it): the
+    # buffer is drawn faded, the cluster opaque
+    surface = data["rasters"][0]
+    png = overlay_png(surface)
+    assert surface["faded"] is True
+    assert overlay_pixel(surface, png, 600_500.0, 3_814_500.0)[3] == webmap.BUFFER_ALPHA
+    assert overlay_pixel(surface, png, 620_500.0, 3_814_500.0)[3] == 255
     assert data["title"] == {"zh": "玩具", "en": "Toy"}
     # quality: the toy runs on the synthetic proxy
     assert data["quality"]["level"] == "illustrative"

@@ -169,6 +169,7 @@ UI: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "features": ("个要素", "features"),
     "no_value": ("无数值", "no value"),
+    "buffer": ("淡色：城市群外的缓冲区", "faded: the buffer outside the cluster"),
     "language": ("语言", "Language"),
 }
 

@@ -75,6 +75,8 @@ _WEB_MERCATOR_RADIUS_M = 6_378_137.0
 _KIND = {"Point": "point", "LineString": "line", "Polygon": "fill"}
 _QML_SYMBOL_KIND = {"marker": "point", "line": "line", "fill": "fill"}
 _NO_VALUE_COLOR = "#9e9e9e"
+#: Opacity (0–255) of raster cells outside the cluster (the buffer) where a raster flags them.
+BUFFER_ALPHA = 90
 #: Content-Security-Policy of the page: inline script and style, images from data: URIs only.
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data:; font-src 'none'; connect-src 'none'; frame-src 'none'; "
@@ -468,9 +470,9 @@ def colorize(values: np.ndarray, stops: Sequence[Mapping[str, Any]]) -> np.ndarr
     return out
 
 
-def warp_to_web_mercator(raster_path: Path, *, max_px: int = 2048
+def warp_to_web_mercator(raster_path: Path, *, band: int = 1, max_px: int = 2048
                          ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """Reproject a single-band raster to EPSG:3857 (nearest neighbour); NaN where no data.
+    """Reproject one band of a raster to EPSG:3857 (nearest neighbour); NaN where no data.
 
     Leaflet stretches an image overlay linearly in Web Mercator between its corners, so the
     image must be warped to EPSG:3857 (not to lon/lat) to sit right.
@@ -484,8 +486,7 @@ def warp_to_web_mercator(raster_path: Path, *, max_px: int = 2048
     with rasterio.open(raster_path) as src:
         if src.crs is None:
             raise DataError(f"raster {raster_path} has no CRS; the web map cannot place it")
-        data = src.read(1, masked=True)
-        band = np.ma.filled(data.astype("float64"), np.nan)
+        data = np.ma.filled(src.read(band, masked=True).astype("float64"), np.nan)
         transform, width, height = rasterio.warp.calculate_default_transform(
             src.crs, "EPSG:3857", src.width, src.height, *src.bounds)
         scale = max(width, height) / max_px
@@ -495,7 +496,7 @@ def warp_to_web_mercator(raster_path: Path, *, max_px: int = 2048
                 src.crs, "EPSG:3857", src.width, src.height, *src.bounds,
                 dst_width=width, dst_height=height)
         out = np.full((height, width), np.nan)
-        rasterio.warp.reproject(band, out, src_transform=src.transform, src_crs=src.crs,
+        rasterio.warp.reproject(data, out, src_transform=src.transform, src_crs=src.crs,
                                 src_nodata=np.nan, dst_transform=transform,
                                 dst_crs="EPSG:3857", dst_nodata=np.nan,
                                 resampling=rasterio.warp.Resampling.nearest)
@@ -516,14 +517,24 @@ def raster_layer_data(path: Path, key: str, *, visible: bool, languages: tuple[s
     """Return the page data of one raster overlay: PNG, lon/lat corners, legend ramp."""
     stops = ramp_stops(path, key)
     values, (left, bottom, right, top) = warp_to_web_mercator(path, max_px=max_px)
+    rgba = colorize(values, stops)
+    entry = outputs.raster(key)
+    with rasterio.open(path) as src:
+        stretch_band = entry.stretch_band if entry and entry.stretch_band and \
+            entry.stretch_band <= src.count else None
+    if stretch_band is not None:
+        # As on the static map: cells outside the cluster (the buffer) stay visible but faded;
+        # the colours span the cells inside (the QML style's stretch).
+        inside, _ = warp_to_web_mercator(path, band=stretch_band, max_px=max_px)
+        rgba[..., 3] = np.where(rgba[..., 3] > 0, np.where(inside == 1, 255, BUFFER_ALPHA),
+                                0).astype(np.uint8)
     to_lonlat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
     west, south = to_lonlat.transform(left, bottom)
     east, north = to_lonlat.transform(right, top)
-    entry = outputs.raster(key)
     return {"id": key, "kind": "raster", "visible": visible,
             "names": labels.layer_name(key, languages), "unit": entry.unit if entry else "",
             "bounds": [[south, west], [north, east]], "size": list(values.shape),
-            "image": png_data_uri(colorize(values, stops)), "ramp": stops}
+            "faded": stretch_band is not None, "image": png_data_uri(rgba), "ramp": stops}
 
 
 # ---------------------------------------------------------------------------------------- page

@@ -210,7 +210,8 @@
           '<div class="agg-ramp"><div class="agg-ramp-bar" style="background:linear-gradient(180deg,' +
           stops.join(",") + ')"></div><div class="agg-ramp-labels">' +
           d.ramp.map(function (s) { return "<span>" + esc(s.label) + "</span>"; }).join("") +
-          "</div></div></div>");
+          "</div></div>" + (d.faded ? '<div class="agg-legend-note">' + i18n(ui("buffer")) +
+          "</div>" : "") + "</div>");
         return;
       }
       var field = d.classes.length && d.classes[0].field;
