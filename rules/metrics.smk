@@ -38,6 +38,9 @@ rule cluster_metrics:
         ecology_summary="results/{cluster}/ecology_summary.json",
         ecology="results/{cluster}/ecology.gpkg",
         quality="results/{cluster}/quality.json",
+        border_gaps="results/{cluster}/border_gaps.csv",
+        structure_pairs="results/{cluster}/structure_pairs.csv",
+        structure_summary="results/{cluster}/structure_summary.json",
     output:
         metrics="results/{cluster}/metrics.csv",
     params:
@@ -53,6 +56,42 @@ rule cluster_metrics:
         "../envs/environment.yaml"
     script:
         "../scripts/metrics_cluster.py"
+
+
+# Industrial structure of the member cities from a user's sector table (economy.sector_table);
+# without one the tables are written empty and the figure and metrics.csv say how to give one.
+ECONOMY = config["economy"]
+STRUCTURE_INPUTS = {"sector_table": ECONOMY["sector_table"]} if ECONOMY["sector_table"] else {}
+
+
+rule industrial_structure:
+    message:
+        "Industrial structure (sector shares, similarity S, Krugman K) of {wildcards.cluster}"
+    input:
+        **STRUCTURE_INPUTS,
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        od="results/{cluster}/od.csv",
+        quality="results/{cluster}/quality.json",
+    output:
+        cities="results/{cluster}/structure_cities.csv",
+        sectors="results/{cluster}/structure_sectors.csv",
+        pairs="results/{cluster}/structure_pairs.csv",
+        summary="results/{cluster}/structure_summary.json",
+        figure="results/{cluster}/structure_similarity.png",
+    params:
+        missing_cities=ECONOMY["missing_cities"],
+        similarity_threshold=ECONOMY["similarity_threshold"],
+        float_precision=config["metrics"]["float_precision"],
+    log:
+        "logs/{cluster}/industrial_structure.log",
+    benchmark:
+        "benchmarks/out/{cluster}/industrial_structure.tsv"
+    resources:
+        mem_mb=500,
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/metrics_structure.py"
 
 
 # Always written, also for a one-cluster run (a one-row comparison keeps the report uniform).
@@ -83,6 +122,16 @@ rule compare_clusters:
 
 TARGETS += expand(
     ["results/{cluster}/ecology.gpkg", "results/{cluster}/metrics.csv"], cluster=CLUSTERS
+)
+TARGETS += expand(
+    [
+        "results/{cluster}/structure_cities.csv",
+        "results/{cluster}/structure_sectors.csv",
+        "results/{cluster}/structure_pairs.csv",
+        "results/{cluster}/structure_summary.json",
+        "results/{cluster}/structure_similarity.png",
+    ],
+    cluster=CLUSTERS,
 )
 TARGETS += [
     "results/cluster_comparison.csv",

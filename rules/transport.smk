@@ -106,6 +106,7 @@ rule transport_accessibility:
         od="results/{cluster}/od.csv",
         accessibility="results/{cluster}/accessibility.csv",
         summary="results/{cluster}/transport_summary.json",
+        border_gaps="results/{cluster}/border_gaps.csv",
     params:
         offroad_speed_kph=TRANSPORT["offroad_speed_kph"],
         # masses (population, gdp) come with the seats: chosen once in build_seats
@@ -114,6 +115,8 @@ rule transport_accessibility:
         potential=TRANSPORT["potential"],
         linkage=TRANSPORT["linkage"],
         max_access_km=ROADS["diagnostics"]["max_seat_distance_km"],
+        borders=TRANSPORT["borders"],
+        buffer_km=config["retrieve"]["buffer_km"],
         float_precision=config["metrics"]["float_precision"],
     log:
         "logs/{cluster}/transport_accessibility.log",
@@ -190,6 +193,7 @@ TARGETS += expand(
         "results/{cluster}/od.csv",
         "results/{cluster}/accessibility.csv",
         "results/{cluster}/transport_summary.json",
+        "results/{cluster}/border_gaps.csv",
         "results/{cluster}/travel_time_min.tif",
         "results/{cluster}/travel_time_core_min.tif",
         "results/{cluster}/quality.json",

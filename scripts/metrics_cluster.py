@@ -27,6 +27,9 @@ table = cluster_metrics(
     quality=read_quality(inp.quality),
     daily_thresholds_h=snakemake.params.daily_thresholds_h,
     float_precision=snakemake.params.float_precision,
+    border_gaps=pd.read_csv(inp.border_gaps, dtype=str, keep_default_na=False),
+    structure_pairs=pd.read_csv(inp.structure_pairs, dtype={"a_adcode": str, "b_adcode": str}),
+    structure_summary=json.loads(Path(inp.structure_summary).read_text(encoding="utf-8")),
     **ecology,
 )
 write_csv(snakemake.output.metrics, table, float_precision=snakemake.params.float_precision)

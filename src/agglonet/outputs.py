@@ -124,6 +124,16 @@ class Table:
     description: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A PNG figure a stage writes (not a map: the maps are the export stage's)."""
+
+    key: str
+    path: str
+    stage: str
+    description: str = ""
+
+
 # ----------------------------------------------------------------------------- layer columns
 CITY_COLUMNS = ("adcode", "name_zh", "name_en", "province_zh", "partial", "area_km2",
                 "boundary_source")
@@ -147,6 +157,13 @@ ROAD_NODE_COLUMNS = ("osmid", "x", "y", "street_count")
 #: Labels of every road-based table and layer of the results: ``roads.source`` and the transport
 #: quality of ``quality.json`` (measured / approximate / illustrative).
 QUALITY_LABEL_COLUMNS = ("roads_source", "quality")
+#: Border gaps (断头路) of ``transport.gpkg`` and ``border_gaps.csv``, before the quality labels.
+BORDER_GAP_COLUMNS = ("rank", "end_node", "n_ends", "end_adcode", "end_city", "end_province",
+                      "other_adcode", "other_city", "other_province", "border", "end_class",
+                      "other_class", "gap_m", "link_speed_kph", "link_time_min",
+                      "network_time_min", "n_pairs_gaining", "time_saved_max_min",
+                      "time_saved_sum_min", "linkage_time_saved", "top_pair", "end_lon",
+                      "end_lat", "target_lon", "target_lat", "note")
 OD_LINK_COLUMNS = ("a_adcode", "b_adcode", "a_name", "b_name", "travel_time_ab_min",
                    "travel_time_ba_min", "travel_time_min", "network_km", "detour_index",
                    "linkage_strength", "euclid_km", "in_linkage_network", "reachable",
@@ -210,7 +227,10 @@ VECTOR_FILES: tuple[VectorFile, ...] = (
               "snap_node)"),
         Layer("od_links", "LineString", OD_LINK_COLUMNS, "Transport", True,
               "unordered pair of seats (means of both directions)"),
-    ), "transport", "roads, seats with accessibility and OD links"),
+        Layer("border_gaps", "Point", (*BORDER_GAP_COLUMNS, *QUALITY_LABEL_COLUMNS), "Transport",
+              True, "road end at a city or provincial border, unconnected to the road across "
+              "it (断头路), ranked by the linkage-weighted travel time closing it saves"),
+    ), "transport", "roads, seats with accessibility, OD links and border gaps"),
     VectorFile("ecology", "results/{cluster}/ecology.gpkg", (
         *_network_layers(with_roads=True, project=True),
         Layer("road_crossings", "Point", CROSSING_COLUMNS, "Conflicts", True,
@@ -258,11 +278,21 @@ TABLES: tuple[Table, ...] = (
           "accessibility indices per city"),
     Table("transport_summary", "results/{cluster}/transport_summary.json", "transport",
           "cluster-level transport figures"),
+    Table("border_gaps_csv", "results/{cluster}/border_gaps.csv", "transport",
+          "border gaps (断头路), ranked: the attributes of layer border_gaps"),
     Table("ecology_summary", "results/{cluster}/ecology_summary.json", "ecology",
           "cluster-level ecological network figures"),
     Table("quality", "results/{cluster}/quality.json", "transport",
           "the run's quality fact (measured / approximate / illustrative)"),
     Table("metrics", "results/{cluster}/metrics.csv", "metrics", "one row of cluster metrics"),
+    Table("structure_cities", "results/{cluster}/structure_cities.csv", "metrics",
+          "industrial structure per member city: total, largest sector, specialisation index"),
+    Table("structure_sectors", "results/{cluster}/structure_sectors.csv", "metrics",
+          "sector shares and location quotients per city and sector"),
+    Table("structure_pairs", "results/{cluster}/structure_pairs.csv", "metrics",
+          "structural similarity S and Krugman dissimilarity K per city pair, with travel time"),
+    Table("structure_summary", "results/{cluster}/structure_summary.json", "metrics",
+          "cluster-level industrial structure figures, the cities missing and the note"),
     Table("cluster_comparison", "results/cluster_comparison.csv", "metrics",
           "the clusters side by side"),
     Table("cities_accessibility", "results/cities_accessibility.csv", "metrics",
@@ -270,6 +300,12 @@ TABLES: tuple[Table, ...] = (
     Table("webmap", "results/{cluster}/map.html", "export",
           "interactive map (zh/en) of the layers of `WEBMAP_KEYS`, self-contained: opens "
           "offline in a browser"),
+)
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("structure_similarity", "results/{cluster}/structure_similarity.png", "metrics",
+           "heat map of the structural similarity S between the member cities (empty with a "
+           "note when no sector table is given)"),
 )
 
 #: Files the web map (``results/{cluster}/map.html``) shows: GeoPackages, then rasters.
@@ -362,13 +398,15 @@ def paths_for(keys: Iterable[str], cluster: str) -> dict[str, str]:
     """Concrete paths of catalogue entries (vector files, rasters, tables) for one cluster."""
     templates: Mapping[str, str] = ({f.key: f.path for f in VECTOR_FILES}
                                     | {r.key: r.path for r in RASTERS}
-                                    | {t.key: t.path for t in TABLES})
+                                    | {t.key: t.path for t in TABLES}
+                                    | {g.key: g.path for g in FIGURES})
     return {key: templates[key].format(cluster=cluster) for key in keys}
 
 
 def stage_targets(stage: str) -> list[str]:
     """Path templates of the ``results/`` files a stage writes (the workflow's targets)."""
-    entries: list[VectorFile | Raster | Table] = [*VECTOR_FILES, *RASTERS, *TABLES]
+    entries: list[VectorFile | Raster | Table | Figure] = [*VECTOR_FILES, *RASTERS, *TABLES,
+                                                            *FIGURES]
     return [e.path for e in entries if e.stage == stage and e.path.startswith("results/{cluster}")]
 
 
@@ -388,6 +426,9 @@ def markdown_contract() -> str:
     lines += ["", "| table | holds |", "| --- | --- |"]
     for table in TABLES:
         lines.append(f"| `{table.path}` | {table.description} |")
+    lines += ["", "| figure | shows |", "| --- | --- |"]
+    for figure in FIGURES:
+        lines.append(f"| `{figure.path}` | {figure.description} |")
     return "\n".join(lines) + "\n"
 
 

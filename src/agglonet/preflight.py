@@ -3,10 +3,11 @@
 The Snakefile calls :func:`start_up` once, when the workflow is parsed. It validates the config
 against ``config/schema.yaml``, then every check that needs no upstream result: the working CRS,
 the cluster keys and members, every configured input file (opened and sniffed, not read in
-full), the cross-field rules (slope table, GDP for ``mass: gdp``, ``core_city``), the extent of
-each cluster (members far apart, grid cells and memory before anything is allocated) and the
-run folder. Every problem found is listed in one :class:`~agglonet.errors.ConfigError`; checks
-that cannot run because an earlier one failed are skipped, so each message names its root cause.
+full), the cross-field rules (slope table, GDP for ``mass: gdp``, ``core_city``, the sector
+table against the members), the extent of each cluster (members far apart, grid cells and
+memory before anything is allocated) and the run folder. Every problem found is listed in one
+:class:`~agglonet.errors.ConfigError`; checks that cannot run because an earlier one failed are
+skipped, so each message names its root cause.
 
 This module sits above the stage packages (like :mod:`agglonet.cli`): it calls their own
 validators (``load_mapping``, ``slope_factor``, ``load_mass_table``, ``match_city`` ...) so that a
@@ -484,6 +485,28 @@ def _check_cross_fields(
                                   findings=findings)
     if transport["mass"] in ("gdp", "sqrt_pop_gdp") and members:
         _check_gdp(transport["mass"], members=members, table=table, findings=findings)
+    economy = config["economy"]
+    if economy["sector_table"]:
+        _check_sector_table(_resolve(economy["sector_table"], workdir),
+                            shown=str(economy["sector_table"]), members=members,
+                            missing=economy["missing_cities"], findings=findings)
+
+
+def _check_sector_table(path: Path, *, shown: str, members: Mapping[str, pd.DataFrame],
+                        missing: str, findings: Findings) -> None:
+    """Check the sector table on its own, then against each cluster's members."""
+    from agglonet.retrieve.sectors import cluster_sectors, load_sector_table
+
+    try:
+        _check_file(path, key="economy.sector_table", shown=shown)
+    except ConfigError as exc:
+        findings.problem(str(exc))
+        return
+    table = findings.guard(load_sector_table, path)
+    if table is None:
+        return
+    for key, frame in members.items():
+        findings.guard(cluster_sectors, table, frame, missing=missing, path=shown, cluster=key)
 
 
 def _check_core_city(value: Any, *, members: Mapping[str, pd.DataFrame],

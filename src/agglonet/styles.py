@@ -280,7 +280,8 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
     ----------
     layer
         Layer name; selects the style (``seats``, ``roads``, ``corridors``, ``pinch_points``,
-        ``road_crossings``, ``cities``, ...). Unknown layers get a plain single symbol.
+        ``road_crossings``, ``border_gaps``, ``cities``, ...). Unknown layers get a plain single
+        symbol.
     frame
         The layer's attributes (only the columns a style classifies on are needed); graduated
         classes are quantiles of these values.
@@ -350,6 +351,14 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
         if field:
             renderer = _graduated_renderer(field, frame[field], kind=kind, color="#e31a1c",
                                            sizes_mm=(1.5, 6.0))
+    elif layer == "border_gaps":
+        # size = the linkage-weighted time closing the gap saves; the label is its rank
+        field = _first_numeric(frame, ["linkage_time_saved"])
+        if field:
+            renderer = _graduated_renderer(field, frame[field], kind=kind, color="#d95f02",
+                                           sizes_mm=(2.0, 5.0))
+        renderer = renderer or _single_renderer(_symbol(kind, "0", color="#d95f02", size_mm=3))
+        labeling = _labeling("rank", size_pt=8, bold=True, placement="0")
     elif layer == "barriers":
         renderer = _single_renderer(_symbol(kind, "0", color="#6a3d9a", size_mm=3,
                                             shape="cross2", outline="#6a3d9a",

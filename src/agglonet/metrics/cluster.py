@@ -25,6 +25,13 @@ import shapely
 from agglonet.crs import working_crs
 from agglonet.ecology.summary import check_source_area
 from agglonet.errors import CRSError, DataError
+from agglonet.metrics.border_effect import (
+    BORDER_METRIC_COLUMNS,
+    border_effect_metrics,
+    border_gap_metrics,
+    check_summary,
+)
+from agglonet.metrics.structure import STRUCTURE_METRIC_COLUMNS, structure_metrics
 from agglonet.quality import QualityFact
 from agglonet.retrieve.census import summarise_sources, summarise_years
 
@@ -47,11 +54,13 @@ def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]
         *[daily_share_column(h) for h in hours],
         "mean_straightness", "global_efficiency", "harmonic_efficiency", "detour_index_mean",
         "n_od_pairs", "n_unreachable_pairs",
+        *BORDER_METRIC_COLUMNS,
         "road_alpha", "road_beta", "road_gamma", "road_n_nodes", "road_n_edges",
         "eco_n_sources", "eco_source_area_km2", "eco_source_share", "eco_n_corridors",
         "eco_corridor_length_km", "eco_alpha", "eco_beta", "eco_gamma", "eco_iic", "eco_pc",
         "eco_eca_km2", "eco_n_pinch_points",
         "n_road_crossings", "road_length_in_corridors_km",
+        *STRUCTURE_METRIC_COLUMNS,
         "roads_source", "landcover_source", "quality", "transport_quality", "ecology_quality",
         "coarse_inputs",
     ]
@@ -177,6 +186,7 @@ def transport_metrics(
         "detour_index_mean": float(np.nanmean(detour[ok])) if ok.any() else math.nan,
         "n_od_pairs": len(od),
         "n_unreachable_pairs": int((~ok).sum()),
+        **border_effect_metrics(od, reachable=ok),
     }
 
     need_acc = {"watt_min", "access_coef"}
@@ -298,6 +308,9 @@ def cluster_metrics(
     quality: QualityFact,
     daily_thresholds_h: Sequence[float] = (1, 2, 3),
     float_precision: int = 6,
+    border_gaps: pd.DataFrame | None = None,
+    structure_pairs: pd.DataFrame | None = None,
+    structure_summary: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Return the one-row metrics table of a cluster (columns of :func:`metric_columns`).
 
@@ -325,6 +338,12 @@ def cluster_metrics(
         ``transport.daily_thresholds_h``.
     float_precision
         ``metrics.float_precision``, the precision of the tables (see :func:`transport_metrics`).
+    border_gaps
+        ``border_gaps.csv`` (:func:`agglonet.metrics.border_effect.border_gap_metrics`);
+        ``None``: the gap counts are NaN.
+    structure_pairs, structure_summary
+        ``structure_pairs.csv`` and ``structure_summary.json`` of the industrial structure
+        (:func:`agglonet.metrics.structure.structure_metrics`); ``None``: not measured.
 
     Returns
     -------
@@ -349,6 +368,10 @@ def cluster_metrics(
                                  transport_summary=transport_summary,
                                  daily_thresholds_h=daily_thresholds_h,
                                  float_precision=float_precision))
+    row.update(border_gap_metrics(border_gaps))
+    for problem in check_summary(row, transport_summary):
+        logger.warning("border gaps: %s", problem)
+    row.update(structure_metrics(structure_pairs, structure_summary))
     row.update(ecology_metrics(cluster_polygon=cluster_polygon, sources=sources,
                                corridors=corridors, pinch_points=pinch_points,
                                road_crossings=road_crossings, ecology_summary=ecology_summary))
