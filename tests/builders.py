@@ -192,7 +192,16 @@ def synthetic_cluster(name: str = "tri") -> dict:
         "euclid_km": [10.0, 10.0, 12.0, 12.0, 14.142, 14.142],
         "detour_index": [1.2, 1.2, 1.25, 1.25, np.nan, np.nan],
         "reachable": [True, True, True, True, False, False],
+        # B lies in another province than A and C; each reachable path crosses one city border
+        "cross_province": [True, True, False, False, True, True],
+        "n_city_borders": pd.array([1, 1, 1, 1, None, None], dtype="Int64"),
     })
+    border_gaps = pd.DataFrame({"rank": [1, 2], "border": ["province", "city"]})
+    structure_pairs = pd.DataFrame({
+        "a_adcode": ["410100", "410100", "410200"], "b_adcode": ["410200", "410300", "410300"],
+        "similarity": [0.9, 0.8, 0.95], "dissimilarity": [0.2, 0.4, 0.1],
+        "above_threshold": [True, False, True], "travel_time_min": [60.0, 90.0, np.nan]})
+    structure_summary = {"year": "2020", "note": ""}
     accessibility = pd.DataFrame({
         "adcode": ["410100", "410200", "410300"],
         "watt_min": [70.0, 55.0, 80.0],
@@ -226,7 +235,9 @@ def synthetic_cluster(name: str = "tri") -> dict:
                 accessibility=accessibility, od=od, transport_summary=transport_summary,
                 ecology_summary=ecology_summary, sources=sources, corridors=corridors,
                 pinch_points=pinch_points, road_crossings=road_crossings,
-                quality=decide_quality(roads_source="proxy"), daily_thresholds_h=[1, 2, 3])
+                quality=decide_quality(roads_source="proxy"), daily_thresholds_h=[1, 2, 3],
+                border_gaps=border_gaps, structure_pairs=structure_pairs,
+                structure_summary=structure_summary)
 
 
 class RangeServer:

@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agglonet.metrics import structure
 from agglonet.metrics.cluster import metric_columns
-from agglonet.outputs import TABLES
+from agglonet.outputs import BORDER_GAP_COLUMNS, TABLES
 from agglonet.transport import accessibility as acc
+from agglonet.transport.borders import OD_BORDER_COLUMNS
 from agglonet.transport.surface import CITY_CELL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,9 +88,14 @@ def test_transport_and_metrics_columns_are_defined(documented) -> None:
     assert undocumented("accessibility.csv", accessibility, documented) == []
     assert undocumented("cities_accessibility.csv", ["cluster", *accessibility], documented) == []
     od = acc.od_table(seats, T=T, D=T / 2, E=T / 3, R=acc.linkage_strength(T, np.ones(2)))
-    assert undocumented("od.csv", [*od.columns, *labels], documented) == []
+    assert undocumented("od.csv", [*od.columns, *OD_BORDER_COLUMNS, *labels], documented) == []
     for table in ("metrics.csv", "cluster_comparison.csv"):
         assert undocumented(table, metric_columns([0.5, 1, 2, 3]), documented) == []
+    assert undocumented("border_gaps.csv", [*BORDER_GAP_COLUMNS, *labels], documented) == []
+    for name, columns in (("structure_cities.csv", structure.CITY_COLUMNS),
+                          ("structure_sectors.csv", structure.SECTOR_COLUMNS),
+                          ("structure_pairs.csv", [*structure.PAIR_COLUMNS, *labels])):
+        assert undocumented(name, list(columns), documented) == [], name
 
 
 @pytest.mark.workflow

@@ -42,6 +42,15 @@ def test_every_column_by_hand() -> None:
         "harmonic_efficiency": 0.00925926,
         "detour_index_mean": 1.225,                  # (1.2 + 1.2 + 1.25 + 1.25) / 4
         "n_od_pairs": 6, "n_unreachable_pairs": 2,
+        # A↔B across provinces, A↔C within one; B↔C unreachable
+        "n_pairs_cross_province": 2, "n_pairs_within_province": 2,
+        "detour_index_cross_province": 1.2, "detour_index_within_province": 1.25,
+        "detour_border_ratio": 0.96,                 # 1.2 / 1.25
+        "min_per_km_cross_province": 6.0,            # 60 min / 10 km
+        "min_per_km_within_province": 7.5,           # 90 min / 12 km
+        "min_per_km_border_ratio": 0.8,              # 6 / 7.5
+        "city_borders_mean": 1.0,
+        "n_border_gaps": 2, "n_border_gaps_province": 1,
         "road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
         "road_n_nodes": 120, "road_n_edges": 132,
         "eco_n_sources": 2,
@@ -54,6 +63,13 @@ def test_every_column_by_hand() -> None:
         "eco_n_pinch_points": 3,
         "n_road_crossings": 2,
         "road_length_in_corridors_km": 0.5,          # (200 + 300) m
+        "structure_n_cities": 3, "structure_year": "2020",
+        "similarity_mean": 2.65 / 3,                 # (0.9 + 0.8 + 0.95) / 3
+        "dissimilarity_mean": 0.7 / 3,               # (0.2 + 0.4 + 0.1) / 3
+        "similarity_high_share": 2 / 3,
+        # two pairs with a travel time: too few for a rank correlation
+        "similarity_time_spearman": math.nan, "similarity_time_pvalue": math.nan,
+        "similarity_time_n_pairs": 2, "structure_note": "",
         "roads_source": "proxy", "landcover_source": "modis_igbp",
         "quality": "illustrative", "transport_quality": "illustrative",
         "ecology_quality": "measured", "coarse_inputs": "",
@@ -220,18 +236,26 @@ def test_rule_scripts_on_files(tmp_path) -> None:
     write_quality(out / "quality.json", data["quality"])
     write_json(out / "ecology_summary.json",
                {**data["ecology_summary"], "gamma": None, "n_corridors": 1})
+    write_csv(out / "border_gaps.csv", data["border_gaps"])
+    write_csv(out / "structure_pairs.csv", data["structure_pairs"])
+    write_json(out / "structure_summary.json", data["structure_summary"])
     run("metrics_cluster.py", wildcards={"cluster": "tri"},
         input={"boundaries": str(res / "boundaries.gpkg"), "seats": str(res / "seats.gpkg"),
                "accessibility": str(out / "accessibility.csv"), "od": str(out / "od.csv"),
                "transport_summary": str(out / "transport_summary.json"),
                "ecology_summary": str(out / "ecology_summary.json"), "ecology": str(ecology),
-               "quality": str(out / "quality.json")},
+               "quality": str(out / "quality.json"),
+               "border_gaps": str(out / "border_gaps.csv"),
+               "structure_pairs": str(out / "structure_pairs.csv"),
+               "structure_summary": str(out / "structure_summary.json")},
         output={"metrics": str(out / "metrics.csv")},
         params={"daily_thresholds_h": [1, 2, 3], "float_precision": 6})
     row = pd.read_csv(out / "metrics.csv").iloc[0]
     assert row["n_road_crossings"] == 1 and row["road_length_in_corridors_km"] == 1
     assert row["eco_n_corridors"] == 1 and row["eco_corridor_length_km"] == 3
     assert row["od_mean_travel_time_min"] == 75 and row["population"] == 600
+    assert row["n_border_gaps"] == 2 and row["min_per_km_border_ratio"] == 0.8
+    assert row["similarity_high_share"] == pytest.approx(2 / 3, rel=1e-5)
 
     run("metrics_compare.py",
         input={"metrics": [str(out / "metrics.csv")],

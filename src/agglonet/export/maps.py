@@ -3,7 +3,7 @@
 Two maps per cluster, each with legend, scale bar, north arrow and attribution:
 
 * ``accessibility.png`` — travel-time surface, city seats coloured by weighted average travel
-  time, linkage lines between seats;
+  time, linkage lines between seats, the ten best-ranked border gaps;
 * ``ecology.png`` — ecological sources, corridors by importance, pinch points and road
   crossings over the land cover.
 
@@ -210,8 +210,9 @@ def accessibility_map(
     crs: CRS | str | None,
     title: str,
     attribution: Sequence[str],
+    border_gaps: gpd.GeoDataFrame | None = None,
 ) -> Path:
-    """Travel-time surface, seats (colour = ``watt_min``) and linkage lines.
+    """Travel-time surface, seats (colour = ``watt_min``), linkage lines and border gaps.
 
     Parameters
     ----------
@@ -229,6 +230,9 @@ def accessibility_map(
         CRS of the layers (for the north arrow).
     title, attribution
         Figure title and attribution lines.
+    border_gaps
+        Layer ``border_gaps`` of ``transport.gpkg`` (``None`` or empty: not drawn): the ten
+        best-ranked road ends at a border, labelled with their ``rank``.
     """
     fig = Figure(figsize=_FIGSIZE)
     ax = fig.subplots()
@@ -291,6 +295,18 @@ def accessibility_map(
                             fontsize=8, zorder=11,
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.7,
                                   "lw": 0})
+    if border_gaps is not None and not border_gaps.empty:
+        top = border_gaps.sort_values("rank").head(10) if "rank" in border_gaps else border_gaps
+        ax.scatter(top.geometry.x, top.geometry.y, marker="D", s=36, color="#d95f02",
+                   edgecolor="black", linewidth=0.6, zorder=12)
+        for geom, rank in zip(top.geometry, top.get("rank", range(1, len(top) + 1)),
+                              strict=True):
+            ax.annotate(str(rank), (geom.x, geom.y), xytext=(4, -10), textcoords="offset points",
+                        fontsize=7, color="#7f2704", zorder=12,
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "alpha": 0.75,
+                              "lw": 0})
+        handles.append(Line2D([], [], marker="D", ls="", color="#d95f02",
+                              markeredgecolor="black", label="border gaps (top 10 by rank)"))
     _set_extent(ax, [cities, seats, od_links], travel_time[1] if travel_time else None)
     if handles:
         ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
@@ -420,6 +436,7 @@ def write_maps(
                           travel_time=_raster(Path(inputs["travel_time_min"])),
                           stretch=_stretch_mask(Path(inputs["travel_time_min"])),
                           seats=seats, od_links=_read_optional(transport, "od_links"),
+                          border_gaps=_read_optional(transport, "border_gaps"),
                           cities=cities, crs=crs, attribution=lines,
                           title=f"{cluster}: travel time and linkage{suffix}"),
         ecology_map(out / "ecology.png", landcover=_raster(Path(inputs["landcover"])),

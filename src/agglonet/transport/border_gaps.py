@@ -439,7 +439,7 @@ def border_results(
     seats: gpd.GeoDataFrame,
     cities: gpd.GeoDataFrame,
     od: pd.DataFrame,
-    area: BaseGeometry,
+    area: BaseGeometry | None,
     neighbours: gpd.GeoDataFrame | None = None,
     max_access_km: float | None = None,
     border_distance_km: float = 2.0,
@@ -465,7 +465,8 @@ def border_results(
         The OD table of :func:`agglonet.transport.accessibility.transport_results`
         (``linkage_strength`` per ordered pair).
     area
-        The road area (:func:`agglonet.transport.layers.road_area`).
+        The road area (:func:`agglonet.transport.layers.road_area`); ``None``: no clip edge (no
+        end is dropped as a clipping artefact).
     neighbours
         Cities around the members (:func:`agglonet.transport.borders.neighbour_cities`);
         ``None``: only the borders between members count.

@@ -73,7 +73,8 @@ def neighbour_cities(area: BaseGeometry, *, crs: Any, exclude: Sequence[str] = (
 
 
 def border_regions(
-    cities: gpd.GeoDataFrame, *, area: BaseGeometry, neighbours: gpd.GeoDataFrame | None = None,
+    cities: gpd.GeoDataFrame, *, area: BaseGeometry | None,
+    neighbours: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Divide the road area into one region per city: the members, then their neighbours.
 
@@ -83,7 +84,7 @@ def border_regions(
         Member city polygons (``boundaries.gpkg`` layer ``cities``: ``adcode``, ``name_zh``,
         ``province_zh``) in the metric working CRS.
     area
-        The road area (cluster plus buffer), same CRS.
+        The road area (cluster plus buffer), same CRS; ``None``: the polygons are not clipped.
     neighbours
         Polygons of the cities around (:func:`neighbour_cities`; same columns); each keeps only
         the part inside ``area`` and outside every member. ``None``: members only.
@@ -107,14 +108,16 @@ def border_regions(
                             name_zh=cities.get("name_zh", cities["adcode"]).astype(str),
                             province_zh=cities["province_zh"].fillna("").astype(str),
                             member=True).sort_values("adcode")
-    members["geometry"] = shapely.intersection(members.geometry.values, area)
+    if area is not None:
+        members["geometry"] = shapely.intersection(members.geometry.values, area)
     frames = [members[[*REGION_COLUMNS, "geometry"]]]
     if neighbours is not None and len(neighbours):
         taken = shapely.union_all(members.geometry.values)
         rest = neighbours.to_crs(cities.crs).assign(member=False).sort_values("adcode")
         rest = rest[~rest["adcode"].astype(str).isin(set(members["adcode"]))].copy()
-        rest["geometry"] = shapely.difference(shapely.intersection(rest.geometry.values, area),
-                                              taken)
+        clipped = (rest.geometry.values if area is None
+                   else shapely.intersection(rest.geometry.values, area))
+        rest["geometry"] = shapely.difference(clipped, taken)
         frames.append(rest[[*REGION_COLUMNS, "geometry"]])
     regions = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
                                crs=cities.crs)
