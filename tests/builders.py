@@ -31,7 +31,8 @@ _BUILT: dict[str, Path] = {}
 #: Expected feature count of every vector layer make_outputs writes.
 EXPECTED_COUNTS = {"cities": 2, "counties": 4, "cluster": 1, "roads": 4, "seats": 3,
                    "seats (cities)": 3,
-                   "od_links": 3, "sources": 2, "corridors": 2, "corridor_areas": 2,
+                   "od_links": 3, "border_gaps": 2, "sources": 2, "corridors": 2,
+                   "corridor_areas": 2,
                    "pinch_points": 5, "barriers": 2, "road_crossings": 3}
 
 
@@ -107,7 +108,13 @@ def _write_outputs(root: Path, cluster: str) -> None:
                                 geometry=[LineString([pts[0], pts[1]]),
                                           LineString([pts[0], pts[2]]),
                                           LineString([pts[1], pts[2]])], crs=crs)
-    write_gpkg(res / "transport.gpkg", {"roads": roads, "seats": seats, "od_links": od_links})
+    border_gaps = gpd.GeoDataFrame(
+        {"rank": [1, 2], "end_adcode": ["410100", "410200"], "other_adcode": ["410200", "410100"],
+         "border": ["city", "province"], "gap_m": [800.0, 1500.0],
+         "linkage_time_saved": [240.0, 0.0]},
+        geometry=[Point(X0 + 19_600, Y0 - 10_000), Point(X0 + 20_400, Y0 - 20_000)], crs=crs)
+    write_gpkg(res / "transport.gpkg", {"roads": roads, "seats": seats, "od_links": od_links,
+                                        "border_gaps": border_gaps})
     sources = gpd.GeoDataFrame({"source_id": [1, 2], "area_km2": [25.0, 30.0]},
                                geometry=[box(X0 + 2000, ymin + 2000, X0 + 7000, ymin + 7000),
                                          box(X0 + 30000, ymin + 3000, X0 + 36000, ymin + 8000)],

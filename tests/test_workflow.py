@@ -186,3 +186,59 @@ def test_travel_time_surface_flags_the_cluster_and_stretches_on_it(workflow_run)
         access.loc["Luoyang", "cells_to_core_median_min"]
     assert (access["cells_to_seat_mean_min"] <= access["cells_to_core_mean_min"] + 1e-6).all()
     assert access["n_cells"].sum() > 50_000  # about 58,000 km² of 1 km cells
+
+
+@pytest.mark.workflow
+def test_border_gaps_and_border_effect_exist_and_are_byte_identical(workflow_run):
+    from agglonet.outputs import BORDER_GAP_COLUMNS
+
+    out = workflow_run / "results" / CLUSTER
+    gaps = pd.read_csv(out / "border_gaps.csv", dtype={"end_adcode": str, "other_adcode": str})
+    assert list(gaps.columns) == [*BORDER_GAP_COLUMNS, "roads_source", "quality"]
+    assert len(gaps) >= 1
+    assert gaps["rank"].tolist() == list(range(1, len(gaps) + 1))
+    assert (gaps["quality"] == "approximate").all() and gaps["note"].str.contains("scgraph").all()
+    assert (gaps["end_adcode"] != gaps["other_adcode"]).all()
+    assert (gaps["gap_m"] <= 3000).all() and (gaps["network_time_min"]
+                                              >= 2 * gaps["link_time_min"]).all()
+    layer = pyogrio.read_dataframe(out / "transport.gpkg", layer="border_gaps")
+    assert len(layer) == len(gaps) and (layer.geom_type == "Point").all()
+    od = pd.read_csv(out / "od.csv")
+    assert not od["cross_province"].any()            # every member lies in Henan
+    assert (od["n_city_borders"] >= 1).all() and (od["n_province_borders"] == 0).all()
+    metrics = pd.read_csv(out / "metrics.csv").iloc[0]
+    assert metrics["n_pairs_cross_province"] == 0 and metrics["n_pairs_within_province"] == 72
+    assert pd.isna(metrics["detour_border_ratio"]) and pd.isna(metrics["min_per_km_border_ratio"])
+    assert metrics["n_border_gaps"] == len(gaps)
+    assert metrics["structure_n_cities"] == 0 and "economy.sector_table" in \
+        metrics["structure_note"]
+    first = {name: sha256(out / name) for name in ("border_gaps.csv", "od.csv", "metrics.csv")}
+    snakemake("--cores", "2", "--forcerun", "transport_accessibility", workdir=workflow_run)
+    assert {name: sha256(out / name) for name in first} == first
+
+
+@pytest.mark.workflow
+def test_industrial_structure_on_the_worked_example(workflow_run, tmp_path):
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    work = tmp_path / "run"
+    shutil.copytree(workflow_run, work, symlinks=True)
+    config = tmp_path / "sectors.yaml"
+    table = repo / "docs" / "sector_table_central_plains.csv"
+    config.write_text(f"economy:\n  sector_table: {table}\n  missing_cities: skip\n",
+                      encoding="utf-8")
+    snakemake("--cores", "2", "--configfile", str(config), workdir=work)
+    out = work / "results" / CLUSTER
+    pairs = pd.read_csv(out / "structure_pairs.csv", dtype={"a_adcode": str, "b_adcode": str})
+    assert len(pairs) == 6 and pairs["similarity"].between(0.9, 1.0).all()
+    cities = pd.read_csv(out / "structure_cities.csv", dtype={"adcode": str})
+    assert cities["adcode"].tolist() == ["410100", "410700", "410800", "419001"]
+    assert len(pd.read_csv(out / "structure_sectors.csv")) == 12
+    summary = json.loads((out / "structure_summary.json").read_text(encoding="utf-8"))
+    assert summary["missing"] == ["410200 开封市", "410300 洛阳市", "410400 平顶山市",
+                                  "411000 许昌市", "411100 漯河市"]
+    assert (out / "structure_similarity.png").stat().st_size > 10_000
+    metrics = pd.read_csv(out / "metrics.csv").iloc[0]
+    assert metrics["structure_n_cities"] == 4 and metrics["similarity_time_n_pairs"] == 6
+    assert "410200 开封市" in metrics["structure_note"]

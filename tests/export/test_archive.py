@@ -86,7 +86,7 @@ def _copy_results(root: Path):
         from agglonet.io import read_layer, write_gpkg
         gp = workdir / "results" / "toy" / "transport.gpkg"
         write_gpkg(gp, {n: read_layer(gp, n).drop(columns="fid")
-                        for n in ("roads", "seats", "od_links")})
+                        for n in ("roads", "seats", "od_links", "border_gaps")})
     return rerun
 
 

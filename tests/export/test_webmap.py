@@ -37,8 +37,9 @@ from agglonet.quality import decide_quality, read_quality
 CLUSTER = "central_plains_core"
 #: Layers of the toy map, bottom of the catalogue first (boundaries, cities, transport, ecology;
 #: the transport seats replace the cities' seats).
-TOY_LAYERS = ["counties", "cluster", "cities", "roads", "seats", "od_links", "sources",
-              "corridors", "corridor_areas", "pinch_points", "barriers", "road_crossings"]
+TOY_LAYERS = ["counties", "cluster", "cities", "roads", "seats", "od_links", "border_gaps",
+              "sources", "corridors", "corridor_areas", "pinch_points", "barriers",
+              "road_crossings"]
 TO_LONLAT = Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True)
 TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 
