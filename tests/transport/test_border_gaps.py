@@ -232,3 +232,26 @@ def test_fixed_link_speed_and_determinism():
     again = border_results(G, **kwargs)["gaps"]
     pd.testing.assert_frame_equal(first.drop(columns="geometry"), again.drop(columns="geometry"))
     assert shapely.equals(first.geometry.values, again.geometry.values).all()
+
+
+def test_crossings_follow_the_edge_geometry_not_the_straight_line():
+    # the southern road 4 → 5 bends down to y = −20 km, through a third city lying between
+    # y = −25 and −15 km that the straight line 4–5 (y = −10 km) never touches
+    G = road_graph(BROKEN, BROKEN_LINKS)
+    bend = shapely.LineString([(X0 - 10_000, Y0 - 10_000), (X0, Y0 - 20_000),
+                               (X0 + 10_000, Y0 - 10_000)])
+    for a, b, line in ((4, 5, bend), (5, 4, shapely.reverse(bend))):
+        G.edges[a, b, 0]["geometry"] = line
+    strip = box(X0 - 3_000, Y0 - 25_000, X0 + 3_000, Y0 - 15_000)
+    two = two_cities()
+    cities = gpd.GeoDataFrame(
+        {"adcode": ["410100", "410200", "410300"], "name_zh": ["甲市", "乙市", "丙市"],
+         "province_zh": ["甲省", "甲省", "丙省"]},
+        geometry=[two.geometry.iloc[0].difference(strip), two.geometry.iloc[1].difference(strip),
+                  strip], crs=CHINA_ALBERS)
+    out = border_results(G, seats=seats_at((-10_000, 0), (10_000, 0)), cities=cities,
+                         od=od_with_linkage(1.0, 1.0), area=None)
+    # city 1 → city 3 (another province) → city 2: two city and two provincial borders
+    assert out["od"]["n_city_borders"].tolist() == [2, 2]
+    assert out["od"]["n_province_borders"].tolist() == [2, 2]
+    assert out["od"]["cross_province"].tolist() == [False, False]
