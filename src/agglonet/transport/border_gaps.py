@@ -92,10 +92,12 @@ def road_ends(csr: CsrGraph) -> np.ndarray:
     return np.flatnonzero(degree == 1)
 
 
-def _road_pieces(lines: np.ndarray, regions: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Each road line cut by the regions: ``line``, ``region``, ``geometry`` (one row a piece)."""
+def _road_pieces(lines: np.ndarray, regions: gpd.GeoDataFrame, *, rows: np.ndarray
+                 ) -> pd.DataFrame:
+    """The road lines ``rows`` cut by the regions: ``line``, ``region``, ``geometry`` per piece."""
     tree = shapely.STRtree(regions.geometry.values)
-    li, ri = tree.query(lines, predicate="intersects")
+    li, ri = tree.query(lines[rows], predicate="intersects")
+    li = rows[li]
     pieces = shapely.intersection(lines[li], regions.geometry.values[ri])
     keep = ~shapely.is_empty(pieces) & (shapely.length(pieces) > 0)
     return pd.DataFrame({"line": li[keep], "region": ri[keep], "geometry": pieces[keep]})
@@ -146,7 +148,12 @@ def gap_candidates(
     ids = csr.node_ids
     lines = np.array([edge_line(G, ids[p], ids[q]) for p, q in zip(a, b, strict=True)],
                      dtype=object)
-    pieces = _road_pieces(lines, regions)
+    # cut by the city polygons only the roads within reach of an end (polygon cuts are costly)
+    _, near_lines = shapely.STRtree(lines).query(points, predicate="dwithin",
+                                                 distance=max_gap_m)
+    pieces = _road_pieces(lines, regions, rows=np.unique(near_lines))
+    if pieces.empty:
+        return empty
     qi, ki = shapely.STRtree(pieces["geometry"].to_numpy()).query(
         points, predicate="dwithin", distance=max_gap_m)
     line_of = pieces["line"].to_numpy()[ki]

@@ -313,12 +313,15 @@ def add_od_border_columns(od: pd.DataFrame, crossings: pd.DataFrame, *,
                           before: Sequence[str] = ("roads_source", "quality")) -> pd.DataFrame:
     """Join the columns of :func:`od_border_crossings` to ``od.csv``, before the labels.
 
+    Border columns already in ``od`` are replaced.
+
     Raises
     ------
     DataError
         If a pair of ``od`` has no row in ``crossings``.
     """
     keys = ["origin_adcode", "dest_adcode"]
+    od = od.drop(columns=[c for c in OD_BORDER_COLUMNS if c in od.columns])  # replaced
     merged = od.merge(crossings, on=keys, how="left", validate="one_to_one")
     if merged["cross_province"].isna().any():
         raise DataError("border crossings miss OD pairs; both tables must come from the same "
