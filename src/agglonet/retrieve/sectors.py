@@ -88,7 +88,7 @@ def load_sector_table(path: str | Path, *, known_adcodes: Collection[str] | None
     raw = raw.apply(lambda col: col.str.strip())
     if raw.empty:
         raise DataError(f"{path}: no rows; expected {_EXPECTED}")
-    lines = np.arange(2, len(raw) + 2)  # line 1 is the header
+    lines = list(range(2, len(raw) + 2))  # line 1 is the header
     known = set(known_adcodes) if known_adcodes is not None else _prefecture_adcodes()
     table = pd.DataFrame({
         "adcode": [_adcode(a, known=known, path=path, line=n)

@@ -18,11 +18,12 @@ A cluster plan's task "打通断头路" (open up dead-end roads at the borders) 
    slower of the two roads it joins) is added and every OD pair recomputed without rerunning
    the OD matrix: with ``a`` the road end and ``b`` the point across,
    T'_ij = min(T_ij, d(i, a) + t_link + d(b, j), d(i, b) + t_link + d(a, j)),
-   where d(i, ·) comes from the seats' Dijkstra trees and d(a, ·), d(b, ·) from one forward
-   Dijkstra per link end (a point inside an edge u–v is reached through u and v, in proportion
-   to its position along the edge). ΔT_ij = T_ij − T'_ij; the gap's value is
-   Σ ΔT_ij · R_ij over the pairs that gain, R_ij the gravity linkage of ``od.csv``. Gaps are
-   ranked by it (then by the total time saved, the gap length and the end's node id).
+   where d(i, ·) comes from the seats' Dijkstra trees and d(a, ·), d(b, ·) from forward
+   Dijkstra passes from the road end and from the two nodes u, v of the road across (b, a node
+   of it or a point inside it, is reached through u and v in proportion to its position along
+   the road), all gaps' sources in one chunked csgraph call. ΔT_ij = T_ij − T'_ij; the gap's
+   value is Σ ΔT_ij · R_ij over the pairs that gain, R_ij the gravity linkage of ``od.csv``.
+   Gaps are ranked by it (then by the total time saved, the gap length and the end's node id).
 
 On the offline ``scgraph`` network (main roads, simplified, no classes) an end is often where the
 package's data stop, not a road that ends: the table says so in ``note`` and ``quality``.
@@ -94,7 +95,7 @@ def road_ends(csr: CsrGraph) -> np.ndarray:
 
 def _road_pieces(lines: np.ndarray, regions: gpd.GeoDataFrame, *, rows: np.ndarray
                  ) -> pd.DataFrame:
-    """The road lines ``rows`` cut by the regions: ``line``, ``region``, ``geometry`` per piece."""
+    """Cut the road lines ``rows`` by the regions: ``line``, ``region``, ``geometry`` per piece."""
     tree = shapely.STRtree(regions.geometry.values)
     li, ri = tree.query(lines[rows], predicate="intersects")
     li = rows[li]
