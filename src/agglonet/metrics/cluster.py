@@ -137,7 +137,8 @@ def transport_metrics(
     od
         One row per origin–destination pair (rows with origin = destination are ignored):
         ``travel_time_min``, ``network_km``, ``euclid_km``, ``detour_index``, and optionally
-        ``reachable``.
+        ``reachable`` and the border columns ``cross_province``, ``n_city_borders``
+        (:func:`agglonet.metrics.border_effect.border_effect_metrics`; NaN without them).
     transport_summary
         ``road_alpha``, ``road_beta``, ``road_gamma``, ``roads_source`` (``road_n_nodes``,
         ``road_n_edges`` optional).
