@@ -1,17 +1,41 @@
-"""Ecological sources: MSPA core patches above an area threshold, ranked by dPC.
+"""Ecological sources: MSPA core patches at the grid's scale, ranked by dPC.
 
-Candidate patches are the connected components of MSPA core (same connectivity as the MSPA) whose
-core area is at least ``min_area_km2``. Their connectivity (PC, IIC, ECA) is computed over the
-candidates, with edge-to-edge distances and the landscape area A_L = the area of valid land-cover
-cells on land (open sea, ``sea_mask.tif``, is not part of the landscape); the sources are the
-candidates with the highest dPC — the ``top_n`` best and/or those with dPC ≥ ``min_dpc`` (both
-filters apply when both are set). Sources are numbered by rank:
-``source_id`` = ``rank`` = 1 for the highest dPC.
+Candidates are built from MSPA core (codes 17 and 117) in three steps, each documented in
+``docs/metrics.md`` ("Ecological sources"):
+
+1. **Necks** (:func:`split_at_necks`): core narrower than ``neck_width_m`` — where a disk of that
+   diameter does not fit, as MSPA with a wider edge width would call it a bridge — is not source
+   interior. The core is opened with that disk (erosion then dilation, computed with two Euclidean
+   distance transforms); its connected parts are the patches, and the thin cells cut off (necks,
+   spurs) stay habitat but belong to no source. Patches joined only by a neck become separate
+   sources, and their corridor runs through the neck.
+2. **Maximum area** (:func:`split_large_patches`): a patch larger than ``max_area_km2`` is cut
+   into k = ⌈area / max_area⌉ compact parts — k-means on its cell centres (deterministic
+   farthest-point start), then a compact watershed from the cells nearest the k centres, so each
+   part is one connected piece. A one-cell seam between two parts (the cells of the higher-numbered
+   part touching the lower one) is left out of both. Parts still above the maximum are cut
+   again. ``core_patch_id`` records the patch each part comes from: parts of one patch are
+   joined through continuous habitat, so no corridor is built between them
+   (:func:`agglonet.ecology.corridors.build_corridors`) and the network indices count them as one
+   node (:func:`agglonet.ecology.summary.ecology_summary`). Parts separated by the neck cut are
+   different patches, joined by a corridor through their neck.
+3. **Minimum size**: a candidate needs at least ``min_area_km2`` and at least ``min_area_cells``
+   cells (a patch of one or two cells has no interior at any area threshold).
+
+The landscape's connectivity (PC, IIC, ECA) is computed over the uncut core patches that pass the
+size thresholds, and each candidate's importance dPC over all candidates, with edge-to-edge
+distances and the landscape area A_L = the area of valid land-cover cells on land of the whole
+grid (the cluster and its buffer; open sea, ``sea_mask.tif``, is not part of the landscape).
+Sources are the candidates with the highest dPC
+among those with at least ``min_share_in_cluster`` of their area inside the cluster polygon —
+the ``top_n`` best and/or those with dPC ≥ ``min_dpc`` (both filters apply when both are set).
+Sources are numbered by rank: ``source_id`` = ``rank`` = 1 for the highest dPC.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +46,19 @@ import shapely
 from affine import Affine
 from rasterio.features import shapes
 from scipy import ndimage
+from scipy.cluster.vq import kmeans2
+from scipy.spatial import cKDTree
+from skimage.segmentation import watershed
 
 from agglonet.ecology.connectivity import connectivity_indices, edge_distances_m
 from agglonet.ecology.mspa import MSPA_CORE_VALUES, MSPA_NODATA
-from agglonet.errors import DataError
+from agglonet.errors import ConfigError, DataError
 from agglonet.outputs import SOURCE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
+#: Largest number of cells k-means sees when cutting one patch (a regular subsample beyond).
+KMEANS_MAX_POINTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -44,14 +73,50 @@ class SourceSelection:
     labels
         int32 raster, 0 = not a source, k = ``source_id`` k.
     indices
-        Landscape-level figures over the candidate patches: ``pc``, ``iic``, ``eca_km2``,
-        ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2`` (A_L),
-        ``land_area_km2`` and ``sea_area_km2`` (the grid's cells off and on the sea mask).
+        Landscape-level figures: ``pc``, ``iic``, ``eca_km2`` over the uncut MSPA core patches
+        that pass the size thresholds (``n_landscape_patches``, ``landscape_patch_area_km2``);
+        ``n_core_patches`` and ``core_area_km2`` (all MSPA core patches), ``n_candidates`` and
+        ``candidate_area_km2`` (after the cuts and size thresholds: the patches dPC ranks),
+        ``landscape_area_km2`` (A_L), ``land_area_km2`` and ``sea_area_km2`` (the grid's cells
+        off and on the sea mask), ``source_area_km2``, ``source_area_in_cluster_km2``,
+        ``largest_source_share``.
     """
 
     sources: gpd.GeoDataFrame
     labels: np.ndarray
     indices: dict[str, float]
+
+
+@dataclass(frozen=True)
+class CorePatches:
+    """Result of :func:`core_patches`: candidate patches and where they come from.
+
+    Attributes
+    ----------
+    labels
+        int32 raster, 0 = none, 1 … n = candidate patches (numbered in raster order of their
+        first cell).
+    areas_km2
+        Core area of each candidate (length n).
+    n_cells
+        Cells of each candidate.
+    core_patch_id
+        Id of the patch (after the neck cut, before the area cut; numbered in raster order) each
+        candidate was cut from: parts of one patch share it, and are joined through continuous
+        habitat.
+    n_core_patches, core_area_km2
+        Number and total area of the MSPA core patches before splitting and filtering.
+    core_labels
+        int32 raster of the MSPA core patches themselves (uncut, unfiltered; raster order).
+    """
+
+    labels: np.ndarray
+    areas_km2: np.ndarray
+    n_cells: np.ndarray
+    core_patch_id: np.ndarray
+    n_core_patches: int
+    core_area_km2: float
+    core_labels: np.ndarray
 
 
 def _cell_size(transform: Affine) -> float:
@@ -61,22 +126,208 @@ def _cell_size(transform: Affine) -> float:
     return abs(transform.a)
 
 
-def core_patches(
-    mspa_codes: np.ndarray, *, connectivity: int, cell_size_m: float, min_area_km2: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Label MSPA core patches and keep those of at least ``min_area_km2``.
+def _structure(connectivity: int) -> np.ndarray:
+    if connectivity not in (4, 8):
+        raise ConfigError(f"connectivity is {connectivity!r}; expected 4 or 8")
+    return (np.ones((3, 3), bool) if connectivity == 8
+            else ndimage.generate_binary_structure(2, 1))
+
+
+def _relabel_in_raster_order(labels: np.ndarray) -> np.ndarray:
+    """Renumber the positive labels 1 … n in the raster order of their first cell."""
+    flat = labels.ravel()
+    ids, first = np.unique(flat, return_index=True)
+    keep = ids > 0
+    ids, first = ids[keep], first[keep]
+    order = ids[np.argsort(first, kind="stable")]
+    lut = np.zeros(int(flat.max()) + 1 if flat.size else 1, dtype=np.int32)
+    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
+    return lut[labels]
+
+
+def split_at_necks(core: np.ndarray, *, neck_width_cells: float,
+                   connectivity: int = 8) -> np.ndarray:
+    """Cut core where it is narrower than ``neck_width_cells``; label the parts.
+
+    The morphological opening of the core by a Euclidean disk of diameter ``neck_width_cells``
+    (radius r = (width − 1) / 2 cells, the centre cell included): cells whose nearest non-core
+    cell is farther than r (the disk fits there), grown back by r inside the core. Necks and spurs
+    narrower than the disk are cut off and belong to no part.
+
+    Parameters
+    ----------
+    core
+        Boolean core cells.
+    neck_width_cells
+        Narrowest core width kept, in cells; below 2 nothing is cut (the disk is one cell).
+    connectivity
+        Connectivity of the parts (4 or 8).
 
     Returns
     -------
-    labels : numpy.ndarray
-        int32, 0 = none, 1 … n = kept patches (numbered in raster order).
-    areas_km2 : numpy.ndarray
-        Core area of each kept patch.
+    numpy.ndarray
+        int32 labels of the parts (0 elsewhere), numbered in raster order.
+
+    Examples
+    --------
+    Two 5 × 5 blocks (at the grid's edge, which is not background) joined by a three-cell-long,
+    one-cell-wide neck split into two parts at width 3; the middle cell of the neck is cut:
+
+    >>> core = np.zeros((5, 13), bool); core[:, :5] = core[:, 8:] = True; core[2, 5:8] = True
+    >>> labels = split_at_necks(core, neck_width_cells=3)
+    >>> int(labels.max()), int((labels > 0).sum()), int(labels[2, 6])
+    (2, 52, 0)
+    """
+    core = np.asarray(core, dtype=bool)
+    structure = _structure(connectivity)
+    radius = (float(neck_width_cells) - 1.0) / 2.0
+    if radius >= 0.5 and core.any():
+        # distance of each core cell to the nearest non-core cell (the grid's outside is not
+        # background, as in MSPA): the disk of radius r centred on a cell fits iff that is > r
+        fits = ndimage.distance_transform_edt(core) > radius + 1e-9
+        if fits.any():
+            kept = core & (ndimage.distance_transform_edt(~fits) <= radius + 1e-9)
+        else:
+            kept = np.zeros_like(core)
+    else:
+        kept = core
+    labels, _ = ndimage.label(kept, structure=structure)
+    return _relabel_in_raster_order(labels)
+
+
+def _farthest_point_start(points: np.ndarray, k: int) -> np.ndarray:
+    """K starting centres: the point nearest the centroid, then repeatedly the farthest point.
+
+    Deterministic (ties to the first point), so the cut does not depend on a random seed.
+    """
+    centre = points.mean(axis=0)
+    chosen = [int(np.argmin(((points - centre) ** 2).sum(axis=1)))]
+    dist = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, ((points - points[nxt]) ** 2).sum(axis=1))
+    return points[chosen].astype(float)
+
+
+def _cut_patch(mask: np.ndarray, k: int, structure: np.ndarray) -> np.ndarray:
+    """Cut one connected patch (boolean ``mask``) into k compact parts separated by a seam."""
+    rows, cols = np.nonzero(mask)
+    points = np.column_stack([rows, cols]).astype(float)
+    step = max(1, math.ceil(points.shape[0] / KMEANS_MAX_POINTS))
+    sample = points[::step]
+    centres, _ = kmeans2(sample, _farthest_point_start(sample, k), iter=20, minit="matrix",
+                         missing="raise")
+    _, nearest = cKDTree(points).query(centres, k=1)
+    markers = np.zeros(mask.shape, dtype=np.int32)
+    for j, idx in enumerate(np.unique(nearest), start=1):  # k-means may merge two centres
+        markers[rows[idx], cols[idx]] = j
+    parts = watershed(np.zeros(mask.shape), markers, mask=mask, compactness=1.0,
+                      connectivity=2 if structure.all() else 1)
+    # seam: drop the cells of the higher-numbered part that touch a lower-numbered part, so the
+    # parts do not touch (with the patch's own connectivity)
+    seam = np.zeros(mask.shape, dtype=bool)
+    h, w = mask.shape
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if (dy, dx) == (0, 0) or not structure[dy + 1, dx + 1]:
+                continue
+            src = (slice(max(0, -dy), h - max(0, dy)), slice(max(0, -dx), w - max(0, dx)))
+            dst = (slice(max(0, dy), h - max(0, -dy)), slice(max(0, dx), w - max(0, -dx)))
+            a, b = parts[src], parts[dst]
+            seam[src] |= (a > 0) & (b > 0) & (a > b)
+    parts[seam] = 0
+    out = np.zeros(mask.shape, dtype=np.int32)
+    for j in range(1, int(parts.max()) + 1):  # a seam may cut a part in two: label each piece
+        lab, n = ndimage.label(parts == j, structure=structure)
+        out[lab > 0] = lab[lab > 0] + out.max()
+    return out
+
+
+def split_large_patches(labels: np.ndarray, *, max_cells: int, connectivity: int = 8,
+                        max_rounds: int = 10) -> np.ndarray:
+    """Cut every labelled patch of more than ``max_cells`` cells into compact parts.
+
+    A patch of n cells becomes k = ⌈n / max_cells⌉ parts (k-means on the cell centres from a
+    farthest-point start, then a compact watershed from the cells nearest the centres; a one-cell
+    seam between parts is left out). Parts still above ``max_cells`` are cut again, at most
+    ``max_rounds`` times.
+
+    Parameters
+    ----------
+    labels
+        int labels of patches (0 = none).
+    max_cells
+        Largest part kept whole, in cells (≥ 1).
+    connectivity
+        Connectivity of the patches (4 or 8).
+    max_rounds
+        Rounds of cutting (a safeguard; one round almost always suffices).
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 labels of the parts, numbered in raster order.
+    """
+    if max_cells < 1:
+        raise ConfigError(f"largest patch is {max_cells} cells; expected >= 1")
+    structure = _structure(connectivity)
+    out = _relabel_in_raster_order(np.asarray(labels))
+    for _ in range(max_rounds):
+        counts = np.bincount(out.ravel())
+        big = [int(k) for k in np.flatnonzero(counts > max_cells) if k > 0]
+        if not big:
+            break
+        objects = ndimage.find_objects(out)
+        nxt = int(out.max())
+        for k in big:
+            window = objects[k - 1]
+            mask = out[window] == k
+            cut = _cut_patch(mask, math.ceil(int(counts[k]) / max_cells), structure)
+            sub = out[window]
+            sub[mask] = 0
+            sub[cut > 0] = cut[cut > 0] + nxt
+            nxt += int(cut.max())
+        out = _relabel_in_raster_order(out)
+    return out
+
+
+def core_patches(
+    mspa_codes: np.ndarray,
+    *,
+    connectivity: int,
+    cell_size_m: float,
+    min_area_km2: float,
+    min_area_cells: int = 1,
+    neck_width_m: float = 0.0,
+    max_area_km2: float | None = None,
+) -> CorePatches:
+    """Candidate patches: MSPA core cut at necks and to a maximum area, then size-filtered.
+
+    Parameters
+    ----------
+    mspa_codes
+        MSPA raster (GWB codes; core = 17 or 117).
+    connectivity
+        Connectivity of the patches (as the MSPA).
+    cell_size_m
+        Cell size (m).
+    min_area_km2, min_area_cells
+        A candidate needs at least this area and at least this many cells.
+    neck_width_m
+        Core narrower than this is cut (:func:`split_at_necks`); 0 = no cut.
+    max_area_km2
+        Patches larger than this are cut into compact parts (:func:`split_large_patches`);
+        ``None`` = no cut.
+
+    Returns
+    -------
+    CorePatches
 
     Raises
     ------
     DataError
-        No core cell, or no core patch reaches ``min_area_km2`` (the message gives the largest).
+        No core cell, or no candidate reaches the size thresholds (the message gives the largest).
     """
     core = np.isin(mspa_codes, MSPA_CORE_VALUES)  # external 17 and internal 117
     if not core.any():
@@ -84,20 +335,40 @@ def core_patches(
             "no MSPA core cell: the ecological land is too thin or fragmented at this resolution "
             "and edge width; lower ecology.mspa.edge_width or widen ecology.foreground_classes"
         )
-    structure = (np.ones((3, 3), bool) if connectivity == 8
-                 else ndimage.generate_binary_structure(2, 1))
-    lab, n = ndimage.label(core, structure=structure)
+    structure = _structure(connectivity)
+    parent, n_parent = ndimage.label(core, structure=structure)
+    parent = _relabel_in_raster_order(parent)
     cell_km2 = cell_size_m**2 / 1e6
-    areas = ndimage.sum_labels(np.ones_like(lab), lab, index=np.arange(1, n + 1)) * cell_km2
-    keep = np.flatnonzero(areas >= min_area_km2)
+    patches = split_at_necks(core, neck_width_cells=neck_width_m / cell_size_m,
+                             connectivity=connectivity)
+    pieces = patches
+    if max_area_km2 is not None:
+        pieces = split_large_patches(patches, max_cells=max(1, int(max_area_km2 / cell_km2)),
+                                     connectivity=connectivity)
+    n = int(pieces.max())
+    index = np.arange(1, n + 1)
+    cells = ndimage.sum_labels(np.ones(pieces.shape), pieces, index=index).astype(np.int64)
+    areas = cells * cell_km2
+    keep = np.flatnonzero((areas >= min_area_km2 - 1e-9) & (cells >= min_area_cells))
     if keep.size == 0:
+        largest = f"{areas.max():.3g} km², {cells.max()} cells" if n else "none"
         raise DataError(
-            f"no core patch reaches ecology.sources.min_area_km2 = {min_area_km2} km² "
-            f"(largest core patch: {areas.max():.3g} km² of {n}); lower the threshold"
+            f"no core patch reaches ecology.sources.min_area_km2 = {min_area_km2} km² and "
+            f"min_area_cells = {min_area_cells} (largest core patch: {largest} of {n}); "
+            "lower the thresholds"
         )
+    first = ndimage.minimum_position(np.arange(pieces.size).reshape(pieces.shape), pieces,
+                                     index=index[keep])
+    patch_ids = np.array([patches[p] for p in first], dtype=np.int64)
     lut = np.zeros(n + 1, dtype=np.int32)
     lut[keep + 1] = np.arange(1, keep.size + 1)
-    return lut[lab], areas[keep]
+    logger.info("%d MSPA core patches (%.0f km²) → %d patches after the neck cut (%.3g m) → "
+                "%d parts after the area cut (%s km²) → %d candidates of ≥ %g km² and ≥ %d cells",
+                n_parent, core.sum() * cell_km2, int(patches.max()), neck_width_m, n,
+                max_area_km2, keep.size, min_area_km2, min_area_cells)
+    return CorePatches(labels=lut[pieces], areas_km2=areas[keep], n_cells=cells[keep],
+                       core_patch_id=patch_ids, n_core_patches=int(n_parent),
+                       core_area_km2=float(core.sum()) * cell_km2, core_labels=parent)
 
 
 def source_polygons(
@@ -122,12 +393,17 @@ def select_sources(
     min_area_km2: float,
     distance_threshold_km: float,
     probability: float,
+    min_area_cells: int = 1,
+    neck_width_km: float = 0.0,
+    max_area_km2: float | None = None,
+    cluster: shapely.Geometry | None = None,
+    min_share_in_cluster: float = 0.0,
     top_n: int | None = None,
     min_dpc: float | None = None,
     landscape_area_km2: float | None = None,
     sea: np.ndarray | None = None,
 ) -> SourceSelection:
-    """Rank core patches by dPC and keep the most important as ecological sources.
+    """Rank candidate core patches by dPC and keep the most important as ecological sources.
 
     Parameters
     ----------
@@ -138,10 +414,21 @@ def select_sources(
         Grid georeferencing (square cells in metres, the working CRS).
     connectivity
         Connectivity used to label core patches (as the MSPA).
-    min_area_km2
-        Smallest core area of a candidate patch.
+    min_area_km2, min_area_cells
+        Smallest core area and smallest number of cells of a candidate patch.
     distance_threshold_km, probability
         Dispersal distance d0 and probability p0 (p(d0) = p0) for PC; d0 is the IIC link threshold.
+    neck_width_km
+        Core narrower than this is cut off (:func:`split_at_necks`); 0 = no cut.
+    max_area_km2
+        Larger patches are cut into compact parts (:func:`split_large_patches`); ``None`` = no
+        cut.
+    cluster
+        The cluster polygon in ``crs``: ``area_in_cluster_km2`` and ``share_in_cluster`` of each
+        source are measured against it. ``None``: the whole grid counts as inside.
+    min_share_in_cluster
+        A candidate becomes a source only with at least this share (0–1) of its area inside
+        ``cluster``; every candidate still counts in PC, IIC and dPC.
     top_n, min_dpc
         Keep the ``top_n`` patches with the highest dPC and/or those with dPC ≥ ``min_dpc``;
         both ``None`` keeps every candidate.
@@ -158,9 +445,14 @@ def select_sources(
     Raises
     ------
     DataError
-        No core patch above the threshold, no candidate left after the dPC filter, or a core
-        cell in the sea.
+        No core patch above the thresholds, no candidate left after the share and dPC filters,
+        or a core cell in the sea.
+    ConfigError
+        ``min_share_in_cluster`` outside 0–1.
     """
+    if not 0.0 <= min_share_in_cluster <= 1.0:
+        raise ConfigError(f"ecology.sources.min_share_in_cluster is {min_share_in_cluster!r}; "
+                          "expected a share between 0 and 1")
     cell = _cell_size(transform)
     cell_km2 = cell**2 / 1e6
     sea = np.zeros(mspa_codes.shape, bool) if sea is None else np.asarray(sea, bool)
@@ -171,21 +463,34 @@ def select_sources(
     if at_sea:
         raise DataError(f"{at_sea} MSPA core cells lie in the open sea; the MSPA must treat "
                         "sea_mask.tif cells as missing data (code 129)")
-    labels, areas = core_patches(mspa_codes, connectivity=connectivity, cell_size_m=cell,
-                                 min_area_km2=min_area_km2)
+    patches = core_patches(mspa_codes, connectivity=connectivity, cell_size_m=cell,
+                           min_area_km2=min_area_km2, min_area_cells=min_area_cells,
+                           neck_width_m=neck_width_km * 1000.0, max_area_km2=max_area_km2)
+    labels, areas = patches.labels, patches.areas_km2
     if landscape_area_km2 is None:
         landscape_area_km2 = float(((mspa_codes != MSPA_NODATA) & ~sea).sum()) * cell_km2
     n = areas.size
     if n > 400:
         logger.warning("%d candidate core patches: dPC costs O(n^3 log n); consider a larger "
                        "min_area_km2", n)
-    dist = edge_distances_m(labels, cell_size_m=cell)
-    res = connectivity_indices(areas, dist, landscape_area_km2=landscape_area_km2,
-                               probability=probability,
-                               distance_threshold_m=distance_threshold_km * 1000.0)
+    candidates = source_polygons(labels, transform=transform, crs=crs, connectivity=connectivity)
+    if cluster is None:
+        inside_km2 = areas.copy()
+    else:
+        inside_km2 = shapely.area(shapely.intersection(candidates.geometry.values, cluster)) / 1e6
+    share = np.clip(inside_km2 / areas, 0.0, 1.0)
+    kernel = {"landscape_area_km2": landscape_area_km2, "probability": probability,
+              "distance_threshold_m": distance_threshold_km * 1000.0}
+    res = connectivity_indices(areas, edge_distances_m(labels, cell_size_m=cell), **kernel)
+    landscape = _landscape_indices(patches, cell_size_m=cell, min_area_km2=min_area_km2,
+                                   min_area_cells=min_area_cells, **kernel)
     # Rank by dPC (ties: larger area, then raster order) — deterministic.
     order = np.lexsort((np.arange(n), -areas, -res.dpc))
-    keep = order
+    keep = order[share[order] >= min_share_in_cluster - 1e-12]
+    if keep.size == 0:
+        raise DataError(
+            f"no core patch has ecology.sources.min_share_in_cluster = {min_share_in_cluster} "
+            f"of its area inside the cluster (largest share: {share.max():.3g}); lower it")
     if min_dpc is not None:
         keep = keep[res.dpc[keep] >= min_dpc]
     if top_n is not None:
@@ -201,6 +506,10 @@ def select_sources(
     table = pd.DataFrame({
         "source_id": np.arange(1, keep.size + 1),
         "area_km2": areas[keep],
+        "area_in_cluster_km2": inside_km2[keep],
+        "share_in_cluster": share[keep],
+        "n_cells": patches.n_cells[keep],
+        "core_patch_id": patches.core_patch_id[keep],
         "dpc": res.dpc[keep],
         "dpc_intra": res.dpc_intra[keep],
         "dpc_flux": res.dpc_flux[keep],
@@ -209,22 +518,70 @@ def select_sources(
         "mean_resistance": np.nan,
         "rank": np.arange(1, keep.size + 1),
     })
-    polys = source_polygons(src_labels, transform=transform, crs=crs, connectivity=connectivity)
-    sources = gpd.GeoDataFrame(table.merge(polys, on="source_id"), geometry="geometry", crs=crs)
+    geometry = candidates.set_index("source_id").geometry
+    sources = gpd.GeoDataFrame(table, geometry=geometry.loc[keep + 1].to_numpy(), crs=crs)
+    source_km2 = float(areas[keep].sum())
     indices = {
-        "pc": res.pc,
-        "iic": res.iic,
-        "eca_km2": res.eca_km2,
+        **landscape,
+        "n_core_patches": patches.n_core_patches,
+        "core_area_km2": patches.core_area_km2,
         "n_candidates": int(n),
         "candidate_area_km2": float(areas.sum()),
         "landscape_area_km2": float(landscape_area_km2),
         "land_area_km2": float((~sea).sum()) * cell_km2,
         "sea_area_km2": float(sea.sum()) * cell_km2,
+        "source_area_km2": source_km2,
+        "source_area_in_cluster_km2": float(inside_km2[keep].sum()),
+        "largest_source_share": float(areas[keep].max()) / source_km2,
     }
-    logger.info("%d candidate core patches, %d sources (dPC %.3g … %.3g); PC=%.3g ECA=%.1f km²",
-                n, keep.size, res.dpc[keep].max(), res.dpc[keep].min(), res.pc, res.eca_km2)
+    logger.info("%d candidate core patches, %d sources (dPC %.3g … %.3g; largest %.0f %% of the "
+                "source area; %.0f %% of it inside the cluster); PC=%.3g ECA=%.1f km²", n,
+                keep.size, res.dpc[keep].max(), res.dpc[keep].min(),
+                100 * indices["largest_source_share"],
+                100 * indices["source_area_in_cluster_km2"] / source_km2, landscape["pc"],
+                landscape["eca_km2"])
     return SourceSelection(sources=sources[[*SOURCE_COLUMNS, "geometry"]], labels=src_labels,
                            indices=indices)
+
+
+def _landscape_indices(patches: CorePatches, *, cell_size_m: float, min_area_km2: float,
+                       min_area_cells: int, landscape_area_km2: float, probability: float,
+                       distance_threshold_m: float) -> dict[str, float]:
+    """PC, IIC and ECA of the landscape: over the MSPA core patches as they are (uncut).
+
+    Cutting patches at necks or to a maximum area shapes the sources, not the landscape: its
+    connectivity is measured on the whole core patches that pass the size thresholds.
+    """
+    lab = patches.core_labels
+    n = int(lab.max())
+    cells = ndimage.sum_labels(np.ones(lab.shape), lab, index=np.arange(1, n + 1))
+    areas = cells * cell_size_m**2 / 1e6
+    keep = np.flatnonzero((areas >= min_area_km2 - 1e-9) & (cells >= min_area_cells))
+    if keep.size == 0:
+        return {"pc": 0.0, "iic": 0.0, "eca_km2": 0.0, "n_landscape_patches": 0,
+                "landscape_patch_area_km2": 0.0}
+    lut = np.zeros(n + 1, dtype=np.int32)
+    lut[keep + 1] = np.arange(1, keep.size + 1)
+    kept = lut[lab]
+    res = connectivity_indices(areas[keep], edge_distances_m(kept, cell_size_m=cell_size_m),
+                               landscape_area_km2=landscape_area_km2, probability=probability,
+                               distance_threshold_m=distance_threshold_m)
+    return {"pc": res.pc, "iic": res.iic, "eca_km2": res.eca_km2,
+            "n_landscape_patches": int(keep.size),
+            "landscape_patch_area_km2": float(areas[keep].sum())}
+
+
+def cluster_geometry(polygons: gpd.GeoDataFrame, *, crs: Any) -> shapely.Geometry:
+    """Return the union of the cluster polygon layer in ``crs`` (for :func:`select_sources`).
+
+    Raises
+    ------
+    DataError
+        If the layer is empty.
+    """
+    if polygons is None or polygons.empty:
+        raise DataError("the cluster polygon layer is empty; cannot measure sources inside it")
+    return shapely.union_all(polygons.to_crs(crs).geometry.values)
 
 
 def add_mean_resistance(
