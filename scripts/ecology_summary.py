@@ -18,6 +18,7 @@ summary = ecology_summary(
     sources=read_layer(inp.network, "sources"),
     corridors=read_layer(inp.network, "corridors"),
     pinch_points=read_layer(inp.network, "pinch_points"),
+    barriers=read_layer(inp.network, "barriers"),
     indices=json.loads(Path(inp.indices).read_text(encoding="utf-8")),
     landcover_source=classification,
 )

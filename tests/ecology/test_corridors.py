@@ -154,6 +154,28 @@ def test_path_through_third_source_is_dropped():
     assert kept == {(1, 3), (2, 3)}
 
 
+def test_parts_of_one_patch_get_no_corridor():
+    # Three sources in a row: 1 and 2 are the two halves of one patch (seam at column 10), 3
+    # lies beyond cropland. Without patch ids 1–2 and 2–3 are corridors; with 1 and 2 in one
+    # patch only 2–3 is (1–3 crosses 2, so it is dropped as before).
+    r = np.full((7, 40), 50.0)
+    r[:, :21] = 1.0
+    labels = np.zeros(r.shape, dtype=int)
+    labels[:, 0:10] = 1
+    labels[:, 11:21] = 2
+    labels[:, 34:40] = 3
+    plain = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=100)
+    pairs = set(zip(plain.corridors.from_source, plain.corridors.to_source, strict=True))
+    assert pairs == {(1, 2), (2, 3)}
+    joined = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=100,
+                             core_patch_of={1: 5, 2: 5, 3: 6})
+    pairs = set(zip(joined.corridors.from_source, joined.corridors.to_source, strict=True))
+    assert pairs == {(2, 3)}
+    assert (1, 2) in joined.adjacent_pairs
+    assert joined.corridors.corridor_id.tolist() == [1]
+    assert set(np.unique(joined.corridor_mask)) == {0, 1}
+
+
 def test_gravity_worked_example():
     # N_a = ln(e^4)/2 = 2, N_b = ln(e^2)/4 = 0.5, D = 50/100 = 0.5 -> G = 2 * 0.5 / 0.25 = 4
     g = gravity(resistance_a=2.0, area_a_m2=math.exp(4), resistance_b=4.0,

@@ -89,4 +89,29 @@ def test_summary_worked_example() -> None:
     assert s["beta"] == pytest.approx(1.0)
     assert s["gamma"] == pytest.approx(2 / 3)
     assert s["source_area_km2"] == 100.0 and s["corridor_length_km"] == 10.0
-    assert s["n_components"] == 1 and s["primary_corridors"] == 1 and s["n_pinch_points"] == 0
+    assert s["n_components"] == 1 and s["primary_corridors"] == 1 and s["n_pinch_zones"] == 0
+    assert s["n_network_nodes"] == 4 and s["mu"] == 1 and s["largest_source_share"] == 0.4
+
+
+def test_summary_counts_parts_of_one_patch_as_one_node() -> None:
+    # Sources 1 and 2 are parts of patch 7 (cut by the maximum-area rule), 3 and 4 patches of
+    # their own. Corridors 1–3, 2–3 and 3–4: on the patch graph {1, 2}–3 twice and 3–4, so
+    # V = 3, L = 3, P = 1: μ = 3 − 3 + 1 = 1 (two distinct routes between the patch and 3),
+    # α = 1/(2·3 − 5) = 1, β = 3/3 = 1, γ = 3/(3·(3 − 2)) = 1.
+    sources = gpd.GeoDataFrame(
+        {"source_id": [1, 2, 3, 4], "area_km2": [50.0, 30.0, 15.0, 5.0],
+         "area_in_cluster_km2": [50.0, 0.0, 15.0, 2.5], "core_patch_id": [7, 7, 3, 9]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs=CHINA_ALBERS)
+    corridors = gpd.GeoDataFrame(
+        {"from_source": [1, 2, 3], "to_source": [3, 3, 4], "length_km": [1.0, 2.0, 3.0],
+         "corridor_class": ["primary", "secondary", "general"]},
+        geometry=[LineString([(0, 0), (1, 1)])] * 3, crs=CHINA_ALBERS)
+    layers = network_layers(sources=sources, corridors=corridors, crs=CHINA_ALBERS)
+    s = ecology_summary(sources=layers["sources"], corridors=layers["corridors"],
+                        pinch_points=layers["pinch_points"],
+                        indices={"pc": 0.1, "iic": 0.05, "eca_km2": 50.0},
+                        landcover_source="modis_igbp")
+    assert (s["n_sources"], s["n_network_nodes"], s["n_components"]) == (4, 3, 1)
+    assert (s["mu"], s["alpha"], s["beta"], s["gamma"]) == (1, 1, 1, 1)
+    assert s["largest_source_share"] == 0.5
+    assert s["source_area_in_cluster_km2"] == 67.5 and s["source_in_cluster_share"] == 0.675

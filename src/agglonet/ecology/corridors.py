@@ -20,9 +20,10 @@ Pipeline (:func:`build_corridors`):
    least-cost route to a corridor cell has CWD_a(y) + CWD_b(y) ≤ LCD_ab + width and D ≤ CWD_b,
    so corridors are still exact, on ellipse-like regions (about 40 % fewer cells). Either way
    the work grows with the raster, not with raster × number of sources;
-4. per adjacent pair, the least-cost path (minimum of CWD_a + CWD_b), dropped if it crosses a
-   third source; the normalised least-cost corridor NLCC = CWD_a + CWD_b − LCD_ab cut at
-   ``width_cost_units`` gives the corridor polygon;
+4. per adjacent pair (except two parts of one core patch, joined through habitat), the
+   least-cost path (minimum of CWD_a + CWD_b), dropped if it crosses a third source; the
+   normalised least-cost corridor NLCC = CWD_a + CWD_b − LCD_ab cut at ``width_cost_units``
+   gives the corridor polygon;
 5. attributes: cost-weighted length, path length, cost-to-Euclidean ratio, gravity G
    (Kong et al. 2010) and a class from quantiles of G.
 """
@@ -405,6 +406,7 @@ def build_corridors(
     width_cost_units: float,
     class_quantiles: Sequence[float] = (0.667, 0.333),
     exact_barriers: bool = True,
+    core_patch_of: Mapping[int, int] | None = None,
 ) -> CorridorNetwork:
     """Least-cost corridors between adjacent ecological sources (Linkage-Mapper method).
 
@@ -431,6 +433,12 @@ def build_corridors(
         scores are exact everywhere. ``False``: the A*-pruned pass (CWD_a + D ≤ T_a), about 40 %
         fewer cells on a 4 M-cell grid; corridors are unchanged, but a restoration site that
         would open a new route through cells pruned for a source is not scored.
+    core_patch_of
+        Source id → id of the patch it was cut from (``core_patch_id`` of the sources layer):
+        two parts of one patch are joined through continuous habitat, so no corridor is built
+        between them (they still bound each other's allocation zones, and a path through a part
+        of the same patch still counts as crossing a third source). ``None``: every source is
+        its own patch.
 
     Returns
     -------
@@ -469,7 +477,15 @@ def build_corridors(
     geoms: list[LineString] = []
     best = np.full(labels.shape, np.inf)
     mask = np.zeros(labels.shape, dtype=np.int32)
+    same_patch = {(a, b) for (a, b) in adjacent if core_patch_of is not None
+                  and a in core_patch_of and b in core_patch_of
+                  and core_patch_of[a] == core_patch_of[b]}
+    if same_patch:
+        log.info("%d adjacent pairs are parts of one core patch (joined through habitat): no "
+                 "corridor between them", len(same_patch))
     for (a, b) in adjacent:
+        if (a, b) in same_patch:
+            continue
         overlap = pair_cost_sum(surfaces[a], surfaces[b])
         if overlap is None:  # cannot happen for zones that touch; guard against bad input
             log.warning("pair %d-%d: cost surfaces do not overlap; no corridor", a, b)

@@ -43,8 +43,14 @@ def corridor_stage(
     barrier_radius_m: float,
     barrier_top_n: int,
     restored_resistance: float = 1.0,
+    barrier_weight: str = "gravity",
+    barrier_max_per_corridor: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, gpd.GeoDataFrame]]:
     """Corridors, gravity classes and barriers between the sources.
+
+    ``barrier_weight`` and ``barrier_max_per_corridor`` are the ``weight`` and
+    ``max_per_corridor`` of :func:`agglonet.ecology.barriers.find_barriers`; sources sharing a
+    ``core_patch_id`` (parts of one patch) get no corridor between them.
 
     Returns
     -------
@@ -69,10 +75,15 @@ def corridor_stage(
                                            cell_size_m=abs(transform.a))
         return (cost_distance, np.zeros(source_labels.shape, dtype=np.int32),
                 network_layers(sources=sources, crs=crs))
+    core_patch_of = ({int(k): int(v) for k, v in zip(sources["source_id"],
+                                                      sources["core_patch_id"], strict=True)}
+                     if "core_patch_id" in sources.columns else None)
     net = build_corridors(resistance, source_labels, transform=transform, crs=crs,
-                          width_cost_units=width_cost_units, class_quantiles=class_quantiles)
+                          width_cost_units=width_cost_units, class_quantiles=class_quantiles,
+                          core_patch_of=core_patch_of)
     barriers = find_barriers(net, radius_m=barrier_radius_m, top_n=barrier_top_n,
-                             restored_resistance=restored_resistance)
+                             restored_resistance=restored_resistance, weight=barrier_weight,
+                             max_per_corridor=barrier_max_per_corridor)
     layers = network_layers(sources=sources, crs=crs, corridors=net.corridors,
                             corridor_areas=net.corridor_areas, barriers=barriers)
     return net.cost_distance, net.corridor_mask.astype(np.int32), layers
@@ -92,13 +103,14 @@ def circuit_stage(
     pinch_quantile: float,
     rtol: float = 1e-6,
 ) -> tuple[np.ndarray, dict[str, gpd.GeoDataFrame]]:
-    """Cumulative current density and pinch points; returns the current and the final layers.
+    """Cumulative current density and pinch zones; returns the current and the final layers.
 
     In ``pairwise`` mode the pairs are those of the kept corridors. Without any corridor the
-    current is 0 on passable cells (NaN elsewhere) and there is no pinch point. ``rtol`` is
-    the CG tolerance (:func:`agglonet.ecology.circuit.cumulative_current`).
+    current is 0 on passable cells (NaN elsewhere) and there is no pinch zone. ``rtol`` is
+    the CG tolerance (:func:`agglonet.ecology.circuit.cumulative_current`); the zones are
+    :func:`agglonet.ecology.circuit.pinch_zones` at ``pinch_quantile`` (layer ``pinch_points``).
     """
-    from agglonet.ecology.circuit import cumulative_current, pinch_points
+    from agglonet.ecology.circuit import cumulative_current, pinch_zones
 
     corridors = layers.get("corridors")
     pins = None
@@ -108,8 +120,8 @@ def circuit_stage(
         current = cumulative_current(resistance, source_labels, pairs=pairs, mode=mode,
                                      solver=solver, direct_max_cells=direct_max_cells,
                                      rtol=rtol).current_density
-        pins = pinch_points(current, corridor_mask, transform=transform, crs=crs,
-                            quantile=pinch_quantile)
+        pins = pinch_zones(current, corridor_mask, transform=transform, crs=crs,
+                           quantile=pinch_quantile)
     else:
         current = np.where(np.isfinite(resistance), 0.0, np.nan)
     given = {k: v for k, v in layers.items() if k != "pinch_points"}
@@ -127,27 +139,37 @@ def ecology_summary(
     pinch_points: gpd.GeoDataFrame,
     indices: Mapping[str, float],
     landcover_source: str,
+    barriers: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Cluster-level figures of the ecological network (``ecology_summary.json``).
 
     Parameters
     ----------
     sources, corridors, pinch_points
-        Layers of ``ecology_network.gpkg``.
+        Layers of ``ecology_network.gpkg`` (``pinch_points`` holds the pinch zones).
     indices
         Landscape indices from :func:`agglonet.ecology.sources.select_sources` (``pc``, ``iic``,
-        ``eca_km2``, ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2``).
+        ``eca_km2``, ``n_candidates``, ``candidate_area_km2``, ``landscape_area_km2``, ...).
     landcover_source
         Classification of the land-cover input (the ``classification`` tag).
+    barriers
+        Layer ``barriers`` (optional): ``n_barriers`` and ``n_barrier_corridors``.
 
     Returns
     -------
     dict
-        ``n_sources``, ``source_area_km2``, ``n_corridors``, ``corridor_length_km``, ``alpha``,
-        ``beta``, ``gamma`` (Kansky indices of sources = vertices, corridors = edges; null when
-        undefined, e.g. fewer than 3 sources), ``mu``, ``n_components``, ``iic``, ``pc``,
-        ``eca_km2``, ``n_pinch_points``, ``landcover_source``, ``n_candidate_patches``,
-        ``candidate_area_km2``, ``landscape_area_km2``, ``land_area_km2``, ``sea_area_km2``,
+        ``n_sources``, ``source_area_km2``, ``source_area_in_cluster_km2`` and
+        ``source_in_cluster_share`` (Σ ``area_in_cluster_km2`` of the sources, and its share of
+        the source area), ``largest_source_share`` (largest source / source area),
+        ``n_corridors``, ``corridor_length_km``, ``n_network_nodes`` (V: the patches the sources
+        come from — parts of one patch cut by the maximum-area rule are one node, joined
+        through habitat), ``alpha``, ``beta``, ``gamma`` (Kansky indices with V nodes and the
+        L corridors as edges; null when undefined, e.g. fewer than 3 nodes), ``mu``
+        (independent loops, L − V + P), ``n_components`` (P), ``iic``, ``pc``, ``eca_km2``,
+        ``n_pinch_zones``, ``pinch_zone_area_km2``, ``n_barriers``, ``n_barrier_corridors``,
+        ``landcover_source``,
+        ``n_core_patches``, ``core_area_km2``, ``n_candidate_patches``, ``candidate_area_km2``,
+        ``landscape_area_km2`` (A_L of IIC/PC/ECA), ``land_area_km2``, ``sea_area_km2``,
         ``primary_corridors``.
 
     Raises
@@ -157,20 +179,32 @@ def ecology_summary(
     """
     n_sources = len(sources)
     n_corridors = len(corridors)
-    ids = {int(s): i for i, s in enumerate(sorted(sources["source_id"]))}
+    node_of = _network_nodes(sources)
+    n_nodes = len(set(node_of.values()))
     if n_corridors:
-        u = np.array([ids[int(a)] for a in corridors["from_source"]])
-        v = np.array([ids[int(b)] for b in corridors["to_source"]])
-        adj = coo_matrix((np.ones(n_corridors), (u, v)), shape=(n_sources, n_sources))
+        u = np.array([node_of[int(a)] for a in corridors["from_source"]])
+        v = np.array([node_of[int(b)] for b in corridors["to_source"]])
+        adj = coo_matrix((np.ones(n_corridors), (u, v)), shape=(n_nodes, n_nodes))
         n_components = int(connected_components(adj, directed=False)[0])
     else:
-        n_components = n_sources
-    gi = graph_indices(n_corridors, n_sources, n_components)
+        n_components = n_nodes
+    gi = graph_indices(n_corridors, n_nodes, n_components)
+    source_km2 = float(sources["area_km2"].sum())
+    inside_km2 = (float(sources["area_in_cluster_km2"].sum())
+                  if "area_in_cluster_km2" in sources.columns else math.nan)
+    zone_km2 = (float(pinch_points["area_km2"].sum())
+                if len(pinch_points) and "area_km2" in pinch_points.columns else 0.0)
     summary: dict[str, Any] = {
         "n_sources": n_sources,
-        "source_area_km2": float(sources["area_km2"].sum()),
+        "source_area_km2": source_km2,
+        "source_area_in_cluster_km2": _finite_or_none(inside_km2),
+        "source_in_cluster_share": _finite_or_none(inside_km2 / source_km2)
+        if source_km2 > 0 else None,
+        "largest_source_share": float(sources["area_km2"].max()) / source_km2
+        if source_km2 > 0 else None,
         "n_corridors": n_corridors,
         "corridor_length_km": float(corridors["length_km"].sum()) if n_corridors else 0.0,
+        "n_network_nodes": n_nodes,
         "alpha": _finite_or_none(gi["alpha"]),
         "beta": _finite_or_none(gi["beta"]),
         "gamma": _finite_or_none(gi["gamma"]),
@@ -179,8 +213,14 @@ def ecology_summary(
         "iic": _finite_or_none(indices["iic"]),
         "pc": _finite_or_none(indices["pc"]),
         "eca_km2": _finite_or_none(indices["eca_km2"]),
-        "n_pinch_points": len(pinch_points),
+        "n_pinch_zones": len(pinch_points),
+        "pinch_zone_area_km2": zone_km2,
+        "n_barriers": len(barriers) if barriers is not None else None,
+        "n_barrier_corridors": int(barriers["corridor_id"].nunique())
+        if barriers is not None and len(barriers) else 0,
         "landcover_source": landcover_source,
+        "n_core_patches": indices.get("n_core_patches"),
+        "core_area_km2": _finite_or_none(indices.get("core_area_km2", math.nan)),
         "n_candidate_patches": int(indices.get("n_candidates", n_sources)),
         "candidate_area_km2": _finite_or_none(indices.get("candidate_area_km2", math.nan)),
         "landscape_area_km2": _finite_or_none(indices.get("landscape_area_km2", math.nan)),
@@ -193,6 +233,22 @@ def ecology_summary(
                       what="ecology summary")
     logger.info("ecology summary: %s", summary)
     return summary
+
+
+def _network_nodes(sources: gpd.GeoDataFrame) -> dict[int, int]:
+    """Source id → node index 0..V−1: one node per ``core_patch_id`` (per source without it).
+
+    Nodes are numbered in the order of their smallest source id.
+    """
+    ids = sorted(int(s) for s in sources["source_id"])
+    if "core_patch_id" not in sources.columns:
+        return {s: i for i, s in enumerate(ids)}
+    patch = dict(zip((int(s) for s in sources["source_id"]),
+                     (int(p) for p in sources["core_patch_id"]), strict=True))
+    index: dict[int, int] = {}
+    for s in ids:
+        index.setdefault(patch[s], len(index))
+    return {s: index[patch[s]] for s in ids}
 
 
 def check_source_area(source_area_km2: float, land_area_km2: float | None, *, what: str) -> None:
