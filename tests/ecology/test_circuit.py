@@ -1,4 +1,4 @@
-"""Circuit theory: Kirchhoff's law, ladders with known answers, AMG vs direct, pinch points."""
+"""Circuit theory: Kirchhoff's law, ladders with known answers, AMG vs direct, pinch zones."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import math
 import numpy as np
 import pytest
 from affine import Affine
+from shapely.geometry import Point
 
-from agglonet.ecology.circuit import cumulative_current, pair_voltages, pinch_points
+from agglonet.ecology.circuit import cumulative_current, pair_voltages, pinch_zones
 from agglonet.errors import ConfigError, EmptyNetworkError
+from agglonet.outputs import PINCH_POINT_COLUMNS
 
 TRANSFORM = Affine(100.0, 0, 0, 0, -100.0, 10_000)
 
@@ -145,29 +147,37 @@ def test_amg_and_direct_agree():
                                atol=1e-9)
 
 
-def test_pinch_points_pick_the_hottest_patch_per_corridor():
+def test_pinch_zones_by_hand():
     current = np.ones((6, 8))
     mask = np.zeros((6, 8), dtype=np.int32)
     mask[1:3, :] = 1
     mask[4:6, :] = 2
-    current[1, 2] = 9.0   # corridor 1, patch A peak
-    current[2, 3] = 5.0   # same patch (diagonal neighbour)
-    current[1, 6] = 7.0   # corridor 1, second patch
+    current[1, 2] = 9.0   # corridor 1, zone A peak
+    current[2, 3] = 8.0   # zone A too: a diagonal neighbour
+    current[1, 6] = 7.8   # corridor 1, zone B
     current[5, 1] = 6.0   # corridor 2
     current[0, 0] = 99.0  # outside corridors: ignored
-    pts = pinch_points(current, mask, transform=TRANSFORM, crs="EPSG:3857", quantile=0.9,
-                       max_per_corridor=1)
-    # 32 corridor cells: 28 ones and 5, 6, 7, 9; quantile 0.9 (linear) = 1 + 0.9 * (5 - 1) = 4.6,
-    # so the hot cells are 5, 6, 7, 9, where 9 and 5 touch diagonally and form one patch
-    assert list(pts.corridor_id) == [1, 2]
-    assert list(pts.current_density) == [9.0, 6.0]
-    assert (pts.geometry.iloc[0].x, pts.geometry.iloc[0].y) == (250.0, 9850.0)
-    two = pinch_points(current, mask, transform=TRANSFORM, crs="EPSG:3857", quantile=0.9,
-                       max_per_corridor=2)
-    assert list(two.current_density) == [9.0, 7.0, 6.0]
-    assert list(two.pinch_id) == [1, 2, 3]
-    empty = pinch_points(current, np.zeros_like(mask), transform=TRANSFORM, crs="EPSG:3857")
-    assert len(empty) == 0 and "current_density" in empty.columns
+    zones = pinch_zones(current, mask, transform=TRANSFORM, crs="EPSG:3857", quantile=0.85)
+    # corridor 1: 16 cells, sorted 1 (x13), 7.8, 8, 9; the 0.85 quantile (linear) sits at
+    # position 0.85 * 15 = 12.75, between 1 and 7.8: 1 + 0.75 * 6.8 = 6.1, so the hot cells are
+    # 9 and 8 (touching diagonally: one zone) and 7.8 (a zone of its own).
+    # corridor 2: sorted 1 (x15), 6; position 12.75 falls between two ones: threshold 1, every
+    # cell is hot, one zone of 16 cells (the quantile is relative to each corridor).
+    assert list(zones.pinch_id) == [1, 2, 3]
+    assert list(zones.corridor_id) == [1, 1, 2]
+    assert list(zones.n_cells) == [2, 1, 16]
+    np.testing.assert_allclose(zones.peak_current, [9.0, 7.8, 6.0])
+    np.testing.assert_allclose(zones.mean_current, [8.5, 7.8, (15 + 6) / 16])
+    np.testing.assert_allclose(zones.threshold_current, [6.1, 6.1, 1.0])
+    np.testing.assert_allclose(zones.area_km2, [0.02, 0.01, 0.16])  # 100 m cells
+    # polygons cover exactly the zone cells: zone A is two cells touching at a corner
+    np.testing.assert_allclose(zones.geometry.area, [2e4, 1e4, 16e4])
+    assert all(g.geom_type == "MultiPolygon" and g.is_valid for g in zones.geometry)
+    assert zones.geometry.iloc[0].contains(Point(250.0, 9850.0))   # cell (1, 2)
+    assert zones.geometry.iloc[0].contains(Point(350.0, 9750.0))   # cell (2, 3)
+    assert zones.geometry.iloc[1].contains(Point(650.0, 9850.0))   # cell (1, 6)
+    empty = pinch_zones(current, np.zeros_like(mask), transform=TRANSFORM, crs="EPSG:3857")
+    assert len(empty) == 0 and list(empty.columns) == [*PINCH_POINT_COLUMNS, "geometry"]
 
 
 def test_bad_options_are_config_errors():

@@ -14,6 +14,7 @@ and Circuitscape's all-to-one mode (ground k, 1 A into every other source) is
 So K − 1 solves give all pairs, instead of one factorisation/hierarchy and solve per pair.
 
 Cell current density is half the sum of |current| over the cell's edges (Circuitscape's rule).
+Pinch zones (:func:`pinch_zones`) are the high-current cells of each corridor, as polygons.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ import numpy as np
 import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+import shapely
 from affine import Affine
+from rasterio.features import shapes
 from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
-from shapely.geometry import Point
+from shapely.geometry import shape
 from threadpoolctl import threadpool_limits
 
 from agglonet.ecology.raster_graph import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
+from agglonet.outputs import PINCH_POINT_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -461,27 +465,47 @@ def cumulative_current(
     return CurrentMap(current_density=total, pairs=tuple(done), mode=mode, solver=kind)
 
 
-def pinch_points(
+def pinch_zones(
     current: np.ndarray,
     corridor_mask: np.ndarray,
     *,
     transform: Affine,
     crs: Any,
     quantile: float = 0.9,
-    max_per_corridor: int = 1,
 ) -> gpd.GeoDataFrame:
-    """Pinch points: cells of highest current density inside corridors.
+    """Pinch zones: the cells of each corridor with the highest current density, as polygons.
 
-    Cells inside corridors whose current is at or above the ``quantile`` of the current over all
-    corridor cells are grouped into connected patches (8-neighbourhood) per corridor; each patch
-    gives one point at its highest-current cell, and the ``max_per_corridor`` strongest patches of
-    each corridor are kept.
+    As Pinchpoint Mapper's output is read (McRae's Linkage Mapper; Shandong Peninsula and
+    Beijing–Tianjin–Hebei city-cluster studies report pinch points as areas): within each corridor
+    k (cells of ``corridor_mask`` equal to k), the cells whose current is at or above the
+    ``quantile`` of the current over that corridor's cells (numpy's linear interpolation) are
+    grouped into 8-connected zones. Each zone is one row, whatever its size.
+
+    Parameters
+    ----------
+    current
+        Current density per cell (A; NaN where impassable).
+    corridor_mask
+        int corridor ids (0 outside corridors).
+    transform, crs
+        Georeferencing (square cells in metres).
+    quantile
+        Share of each corridor's cells below the zone threshold (0.9: the top tenth).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Points with ``pinch_id``, ``corridor_id``, ``current_density``, sorted by corridor then
-        decreasing current.
+        MultiPolygons with ``pinch_id``, ``corridor_id``, ``n_cells``, ``area_km2``,
+        ``peak_current``, ``mean_current`` (A) and ``threshold_current`` (the corridor's
+        quantile), sorted by corridor, then decreasing peak current, then the zone's first cell in
+        raster order; ``pinch_id`` = 1..n in that order.
+
+    Raises
+    ------
+    ConfigError
+        ``quantile`` outside 0–1.
+    DataError
+        Rasters of different shapes.
     """
     if not 0 <= quantile <= 1:
         raise ConfigError(f"ecology.circuit.pinch_quantile is {quantile}; expected 0..1")
@@ -490,20 +514,52 @@ def pinch_points(
     if current.shape != corridor_mask.shape:
         raise DataError(f"current {current.shape} and corridor mask {corridor_mask.shape} "
                         "differ in shape")
+    cell_km2 = abs(transform.a * transform.e) / 1e6
     inside = (corridor_mask > 0) & np.isfinite(current)
-    rows: list[dict[str, Any]] = []
-    if inside.any():
-        threshold = np.quantile(current[inside], quantile)
-        hot = inside & (current >= threshold)
-        structure = np.ones((3, 3), dtype=bool)
-        for cid in np.unique(corridor_mask[hot]):
-            patches, n = ndimage.label(hot & (corridor_mask == cid), structure=structure)
-            peaks = ndimage.maximum_position(current, patches, np.arange(1, n + 1))
-            found = sorted(((float(current[p]), p) for p in peaks), key=lambda t: (-t[0], t[1]))
-            for value, (i, j) in found[:max_per_corridor]:
-                rows.append({"corridor_id": int(cid), "current_density": value,
-                             "geometry": Point(transform @ (j + 0.5, i + 0.5))})
-    frame = gpd.GeoDataFrame(rows, columns=["corridor_id", "current_density", "geometry"],
-                             geometry="geometry", crs=crs)
+    zone_of = np.zeros(current.shape, dtype=np.int32)
+    records: list[dict[str, Any]] = []
+    structure = np.ones((3, 3), dtype=bool)
+    order = np.arange(current.size).reshape(current.shape)
+    windows = ndimage.find_objects(np.where(inside, corridor_mask, 0).astype(np.int64))
+    for cid in np.unique(corridor_mask[inside]):
+        win = windows[int(cid) - 1]
+        cells = inside[win] & (corridor_mask[win] == cid)
+        cur = current[win]
+        threshold = float(np.quantile(cur[cells], quantile))
+        zones, n = ndimage.label(cells & (cur >= threshold), structure=structure)
+        index = np.arange(1, n + 1)
+        peaks = ndimage.maximum(cur, zones, index)
+        means = ndimage.mean(cur, zones, index)
+        counts = ndimage.sum_labels(np.ones(cur.shape), zones, index)
+        firsts = ndimage.minimum(order[win], zones, index)
+        offset = len(records)
+        zone_of[win][zones > 0] = zones[zones > 0] + offset
+        for j in range(n):
+            records.append({"zone": offset + j + 1, "corridor_id": int(cid),
+                            "n_cells": int(counts[j]), "area_km2": float(counts[j]) * cell_km2,
+                            "peak_current": float(peaks[j]), "mean_current": float(means[j]),
+                            "threshold_current": threshold, "_first": int(firsts[j])})
+    parts: dict[int, list[Any]] = {}
+    if records:
+        for geom, value in shapes(zone_of, mask=zone_of > 0, connectivity=4,
+                                  transform=transform):
+            parts.setdefault(int(value), []).append(shape(geom))
+    rows = sorted(records, key=lambda r: (r["corridor_id"], -r["peak_current"], r["_first"]))
+    geoms = [_multipolygon(parts[r["zone"]]) for r in rows]
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k not in ("zone", "_first")} for r in rows],
+        columns=[c for c in PINCH_POINT_COLUMNS if c != "pinch_id"],
+        geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     frame.insert(0, "pinch_id", np.arange(1, len(frame) + 1, dtype=np.int64))
+    log.info("%d pinch zones (%.0f km²) in %d corridors, quantile %.2f", len(frame),
+             frame["area_km2"].sum() if len(frame) else 0.0,
+             frame["corridor_id"].nunique() if len(frame) else 0, quantile)
     return frame
+
+
+def _multipolygon(parts: Sequence[Any]) -> shapely.MultiPolygon:
+    """Union of 4-connected cell polygons as one MultiPolygon (parts may touch at a corner)."""
+    merged = shapely.union_all(parts)
+    if isinstance(merged, shapely.MultiPolygon):
+        return merged
+    return shapely.MultiPolygon([merged])
