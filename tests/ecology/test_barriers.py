@@ -17,6 +17,7 @@ from agglonet.ecology.barriers import (
     round_significant,
 )
 from agglonet.ecology.corridors import build_corridors
+from agglonet.errors import ConfigError
 
 CELL = 10.0
 TRANSFORM = Affine(CELL, 0, 0, 0, -CELL, 1000)
@@ -157,3 +158,66 @@ def test_barriers_are_deterministic(make):
                     for seed in range(5))):
         assert other.drop(columns="geometry").equals(ref.drop(columns="geometry"))
         assert all(a.equals_exact(b, 0) for a, b in zip(other.geometry, ref.geometry, strict=True))
+
+
+def two_wall_network(gravity: tuple[float, float]):
+    """Sources are full-height bars at columns 0, 20 and 40; walls at columns 10 and 30.
+
+    Corridor 1 (1–2) crosses a wall of 101, corridor 2 (2–3) a wall of 201; their gravity is
+    set by hand so that the weights are known.
+    """
+    r = np.ones((5, 41))
+    r[:, 10] = 101.0
+    r[:, 30] = 201.0
+    labels = np.zeros(r.shape, dtype=int)
+    labels[:, 0], labels[:, 20], labels[:, 40] = 1, 2, 3
+    net = build_corridors(r, labels, transform=TRANSFORM, crs="EPSG:3857", width_cost_units=50)
+    corridors = net.corridors.copy()
+    corridors["gravity"] = list(gravity)
+    return dataclasses.replace(net, corridors=corridors)
+
+
+def test_barriers_weighted_by_corridor_importance_by_hand():
+    net = two_wall_network((4.0, 1.0))
+    # LCDs: corridor 1 (18 moves at 1 + 2 moves at 51) * 10 m = 1200; corridor 2 (18 + 2 *
+    # 101) * 10 = 2200. At the wall, R = 20 m: corridor 1 scores (1200 - 200) / 40 = 25,
+    # corridor 2 (2200 - 200) / 40 = 50. Weights G / max G: 1 and 0.25, so corridor 1's site
+    # (25) outranks corridor 2's (12.5), although its unweighted score is half.
+    assert net.corridors.cost_weighted_length.tolist() == pytest.approx([1200.0, 2200.0])
+    top = find_barriers(net, radius_m=20.0, top_n=1)
+    row = top.iloc[0]
+    assert (row.corridor_id, row.score, row.weighted_score) == (1, 25.0, 25.0)
+    assert row.lcd_gain == pytest.approx(1000.0)
+    assert row.lcd_gain_pct == pytest.approx(100 * 1000 / 1200)
+    assert row.corridor_importance == 1.0 and row.nlcc == 0.0   # on the least-cost path
+    # columns 9–11 all score 25 (see test_wall_scores_by_hand): ties go by row, then column
+    assert (int((1000 - row.geometry.y) // CELL), int(row.geometry.x // CELL)) == (0, 9)
+    # unweighted (Barrier Mapper's maximum over corridors): corridor 2 first
+    plain = find_barriers(net, radius_m=20.0, top_n=1, weight="none")
+    assert (plain.iloc[0].corridor_id, plain.iloc[0].score) == (2, 50.0)
+    second = find_barriers(net, radius_m=20.0, top_n=10, max_per_corridor=1)
+    assert second.corridor_id.tolist() == [1, 2]
+    assert second.weighted_score.tolist() == [25.0, 12.5]
+    assert second.corridor_importance.tolist() == [1.0, 0.25]
+
+
+def test_equal_weighted_scores_go_to_the_larger_relative_gain():
+    # weights 1 and 0.5: both sites weigh 25; corridor 2 gains 2000 of 2200 (90.9 %),
+    # corridor 1 1000 of 1200 (83.3 %): corridor 2 first.
+    net = two_wall_network((2.0, 1.0))
+    top = find_barriers(net, radius_m=20.0, top_n=10, max_per_corridor=1)
+    assert top.corridor_id.tolist() == [2, 1]
+    assert top.weighted_score.tolist() == [25.0, 25.0]
+    assert top.lcd_gain_pct.tolist() == pytest.approx([100 * 2000 / 2200, 100 * 1000 / 1200])
+
+
+def test_at_most_k_sites_per_corridor():
+    net = plateau_network()
+    assert len(find_barriers(net, radius_m=20.0, top_n=5)) == 3
+    capped = find_barriers(net, radius_m=20.0, top_n=5, max_per_corridor=2)
+    rows = [(int((1000 - g.y) // CELL), int(g.x // CELL)) for g in capped.geometry]
+    assert rows == [(0, 15), (4, 15)]
+    with pytest.raises(ConfigError, match="max_per_corridor is 0"):
+        find_barriers(net, radius_m=20.0, top_n=5, max_per_corridor=0)
+    with pytest.raises(ConfigError, match="'area'"):
+        find_barriers(net, radius_m=20.0, top_n=5, weight="area")

@@ -7,10 +7,20 @@ path reach the window at the cheapest cell within R on each side and cross it in
     LCD_restored = min_{disk}(CWD_a) + min_{disk}(CWD_b) + 2R · restored_resistance
     improvement score = (LCD − LCD_restored) / (2R)                 (McRae et al. 2012)
 
-i.e. cost units saved per metre restored (clipped at 0). The focal minima use
-``scipy.ndimage.minimum_filter`` with a disk footprint. The per-source cost surfaces come from
+i.e. cost units saved per metre restored (clipped at 0). The focal minima are disk minimum
+filters (:func:`disk_filter`). The per-source cost surfaces come from
 :func:`agglonet.ecology.corridors.build_corridors`; with its default ``exact_barriers=True`` they
 hold every cell with CWD < LCD, so the scores equal those from full cost-distance rasters.
+
+Ranking across corridors (:func:`find_barriers`; Barrier Mapper itself only takes the maximum or
+the sum over corridors): a site's score is weighted by the importance of the corridor it improves,
+w_k = G_k / max G, the corridor's gravity (Kong et al. 2010) relative to the network's most
+important corridor — the same importance the road crossings use — so a gain on a weak corridor
+no longer outranks the same gain on a strong one. Ties (plateaus of restorable cropland give many
+equal scores) are broken by the relative gain of the corridor's least-cost distance
+(``lcd_gain_pct``), then by the normalised least-cost corridor value NLCC = CWD_a + CWD_b − LCD at
+the site (sites on the least-cost path, NLCC = 0, first), then by row and column. At most
+``max_per_corridor`` sites are taken per corridor, so the sites spread over the network.
 """
 
 from __future__ import annotations
@@ -32,6 +42,10 @@ log = logging.getLogger(__name__)
 
 #: Significant digits kept in barrier scores before ranking (float noise is ~1e-13 relative).
 SCORE_DIGITS = 10
+#: Decimals (cost units) kept in the NLCC tie-break key.
+NLCC_DECIMALS = 3
+#: Corridor weights of :func:`find_barriers`.
+WEIGHTS = ("gravity", "none")
 
 
 def round_significant(values: np.ndarray, *, digits: int) -> np.ndarray:
@@ -166,6 +180,47 @@ def _padded(surface: SourceCostSurface, window: tuple[slice, slice]) -> np.ndarr
     return out
 
 
+def corridor_weights(corridors: gpd.GeoDataFrame, *, weight: str) -> dict[int, float]:
+    """Return each corridor's weight in the barrier ranking: G_k / max G, or 1 for all.
+
+    Parameters
+    ----------
+    corridors
+        ``corridor_id`` and (for ``weight="gravity"``) ``gravity``.
+    weight
+        ``gravity`` or ``none``.
+
+    Returns
+    -------
+    dict
+        Corridor id → weight in 0–1 (a corridor without a finite gravity gets 0).
+
+    Raises
+    ------
+    ConfigError
+        On an unknown ``weight``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> frame = gpd.GeoDataFrame({"corridor_id": [1, 2], "gravity": [4.0, 1.0]})
+    >>> corridor_weights(frame, weight="gravity")
+    {1: 1.0, 2: 0.25}
+    """
+    if weight not in WEIGHTS:
+        raise ConfigError(f"ecology.barriers.weight is {weight!r}; expected one of "
+                          f"{list(WEIGHTS)}")
+    ids = [int(c) for c in corridors["corridor_id"]]
+    if weight == "none" or not ids:
+        return dict.fromkeys(ids, 1.0)
+    g = np.asarray(corridors["gravity"], dtype=float)
+    top = np.nanmax(g) if np.isfinite(g).any() else np.nan
+    if not np.isfinite(top) or top <= 0:
+        log.warning("corridors carry no usable gravity; barrier sites are not weighted")
+        return dict.fromkeys(ids, 1.0)
+    return {cid: float(v / top) if np.isfinite(v) else 0.0 for cid, v in zip(ids, g, strict=True)}
+
+
 def find_barriers(
     network: CorridorNetwork,
     *,
@@ -173,17 +228,22 @@ def find_barriers(
     top_n: int,
     restored_resistance: float = 1.0,
     as_polygons: bool = False,
+    weight: str = "gravity",
+    max_per_corridor: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Top barrier sites over all corridors of a network.
+    """Top barrier sites over all corridors of a network, weighted by corridor importance.
 
-    For each corridor pair, the improvement score raster (computed on the overlap of the two
+    For each corridor k, the improvement score raster (computed on the overlap of the two
     sources' cost windows, padded by the radius: outside a window CWD exceeds the truncation cost,
-    itself ≥ LCD, so no improvement is lost), rounded to ``SCORE_DIGITS`` significant digits; a
-    cell's score is the best over pairs (ties to the lowest corridor id). Candidate sites are the
-    cells equal to the maximum of their disk neighbourhood; they are taken greedily by decreasing
-    rounded score (ties by row, then column), so the result does not depend on the order of the
-    corridors or on float noise in the cost surfaces, skipping any site whose restoration window
-    would overlap one already taken (centres closer than 2R), until ``top_n`` are kept.
+    itself ≥ LCD, so no improvement is lost), rounded to ``SCORE_DIGITS`` significant digits, is
+    multiplied by the corridor's weight w_k (:func:`corridor_weights`). A cell's site is the
+    corridor with the highest weighted score (ties to the lowest corridor id). Candidate sites are
+    the cells equal to the maximum of their disk neighbourhood; they are ranked by weighted score
+    (descending), ``lcd_gain_pct`` (descending), NLCC at the site (ascending), row and column, so
+    the result does not depend on the order of the corridors or on float noise in the cost
+    surfaces. They are taken greedily in that order, skipping a site whose restoration window
+    would overlap one already taken (centres closer than 2R) or whose corridor already has
+    ``max_per_corridor`` sites, until ``top_n`` are kept.
 
     Parameters
     ----------
@@ -192,25 +252,41 @@ def find_barriers(
     radius_m
         Restoration window radius R (metres).
     top_n
-        Number of sites to return.
+        Number of sites to return (fewer when the caps leave no more candidates).
     restored_resistance
         Resistance of a restored window.
     as_polygons
         Return the restoration disks (radius R) instead of centre points.
+    weight
+        ``gravity`` (w_k = G_k / max G) or ``none`` (every corridor 1: Barrier Mapper's maximum).
+    max_per_corridor
+        Most sites on one corridor; ``None``: no cap.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``barrier_id``, ``corridor_id``, ``from_source``, ``to_source``, ``score`` (cost units
-        saved per metre restored), ``lcd_gain`` (cost units), ``radius_m``; sorted by
-        decreasing score.
+        saved per metre restored), ``lcd_gain`` (cost units), ``lcd_gain_pct`` (100 ·
+        lcd_gain / LCD), ``corridor_importance`` (w_k), ``weighted_score`` (score · w_k),
+        ``nlcc`` (cost units above the least-cost path at the site), ``radius_m``; in rank order.
+
+    Raises
+    ------
+    ConfigError
+        ``top_n`` or ``max_per_corridor`` below 1, or an unknown ``weight``.
     """
     if top_n < 1:
         raise ConfigError(f"ecology.barriers.top_n is {top_n}; expected >= 1")
+    if max_per_corridor is not None and max_per_corridor < 1:
+        raise ConfigError(f"ecology.barriers.max_per_corridor is {max_per_corridor}; expected "
+                          ">= 1 or null")
+    weights = corridor_weights(network.corridors, weight=weight)
     cell = cell_size_m(network.transform)
     shape = network.corridor_mask.shape
     pad = int(np.ceil(radius_m / cell))
-    best = np.zeros(shape)
+    best = np.zeros(shape)          # weighted score of the owning corridor
+    raw = np.zeros(shape)           # its unweighted score
+    nlcc = np.full(shape, np.inf)   # its NLCC at the cell
     owner = np.zeros(shape, dtype=np.int64)
     # corridor-id order and a strict ">" on rounded scores: ties go to the lowest corridor id,
     # whatever the order of the rows
@@ -221,42 +297,61 @@ def find_barriers(
         c0 = max(sa.window[1].start, sb.window[1].start) - pad
         c1 = min(sa.window[1].stop, sb.window[1].stop) + pad
         win = (slice(max(r0, 0), min(r1, shape[0])), slice(max(c0, 0), min(c1, shape[1])))
-        score = improvement_score(_padded(sa, win), _padded(sb, win),
-                                  lcd=row.cost_weighted_length, radius_m=radius_m,
-                                  cell_size_m=cell, restored_resistance=restored_resistance)
+        cwd_a, cwd_b = _padded(sa, win), _padded(sb, win)
+        lcd = float(row.cost_weighted_length)
+        score = improvement_score(cwd_a, cwd_b, lcd=lcd, radius_m=radius_m, cell_size_m=cell,
+                                  restored_resistance=restored_resistance)
         score = round_significant(score, digits=SCORE_DIGITS)
-        better = score > best[win]
-        best[win][better] = score[better]
+        weighted = round_significant(score * weights[int(row.corridor_id)], digits=SCORE_DIGITS)
+        better = weighted > best[win]
+        best[win][better] = weighted[better]
+        raw[win][better] = score[better]
+        with np.errstate(invalid="ignore"):
+            here = np.round(cwd_a + cwd_b - lcd, NLCC_DECIMALS)
+        nlcc[win][better] = here[better]
         owner[win][better] = int(row.corridor_id)
     # A restoration site is a passable cell: impassable ones (open sea) cannot be restored.
     best[np.isnan(network.cost_distance)] = 0.0
     peak = (best > 0) & (best == disk_filter(best, radius_cells=radius_m / cell, op="max",
                                              fill=0.0))
+    attrs = network.corridors.set_index("corridor_id")
+    lcd_of = {int(k): float(v) for k, v in attrs["cost_weighted_length"].items()}
     cand = np.flatnonzero(peak)
-    cand = cand[np.lexsort((cand, -best.ravel()[cand]))]
-    taken: list[int] = []
+    flat_owner = owner.ravel()[cand]
+    gain_pct = round_significant(
+        100.0 * raw.ravel()[cand] * 2 * radius_m / np.array([lcd_of[int(k)] for k in flat_owner]),
+        digits=SCORE_DIGITS) if cand.size else np.zeros(0)
+    order = np.lexsort((cand, nlcc.ravel()[cand], -gain_pct, -best.ravel()[cand]))
+    taken: list[tuple[int, float]] = []
     taken_rc = np.zeros((0, 2))
-    for flat in cand:
-        rc = np.array(divmod(int(flat), shape[1]), dtype=float)
+    per_corridor: dict[int, int] = {}
+    for i in order:
+        flat, cid = int(cand[i]), int(flat_owner[i])
+        if max_per_corridor is not None and per_corridor.get(cid, 0) >= max_per_corridor:
+            continue
+        rc = np.array(divmod(flat, shape[1]), dtype=float)
         if taken_rc.size and (np.hypot(*(taken_rc - rc).T) * cell < 2 * radius_m).any():
             continue
-        taken.append(int(flat))
+        taken.append((flat, float(gain_pct[i])))
         taken_rc = np.vstack([taken_rc, rc])
+        per_corridor[cid] = per_corridor.get(cid, 0) + 1
         if len(taken) == top_n:
             break
-    attrs = network.corridors.set_index("corridor_id")
     rows: list[dict[str, Any]] = []
-    for i, cell_index in enumerate(taken, start=1):
+    for i, (cell_index, pct) in enumerate(taken, start=1):
         r, c = divmod(cell_index, shape[1])
         cid = int(owner[r, c])
         centre = Point(network.transform @ (c + 0.5, r + 0.5))
         rows.append({"barrier_id": i, "corridor_id": cid,
                      "from_source": int(attrs.at[cid, "from_source"]),
                      "to_source": int(attrs.at[cid, "to_source"]),
-                     "score": float(best[r, c]), "lcd_gain": float(best[r, c] * 2 * radius_m),
+                     "score": float(raw[r, c]), "lcd_gain": float(raw[r, c] * 2 * radius_m),
+                     "lcd_gain_pct": pct, "corridor_importance": weights[cid],
+                     "weighted_score": float(best[r, c]), "nlcc": float(nlcc[r, c]),
                      "radius_m": float(radius_m),
                      "geometry": centre.buffer(radius_m, 32) if as_polygons else centre})
-    log.info("%d barrier sites (radius %.0f m) from %d corridors", len(rows), radius_m,
-             len(network.corridors))
+    log.info("%d barrier sites (radius %.0f m, weight %s, at most %s per corridor) on %d of %d "
+             "corridors", len(rows), radius_m, weight, max_per_corridor,
+             len(per_corridor), len(network.corridors))
     return gpd.GeoDataFrame(rows, columns=[*BARRIER_COLUMNS, "geometry"], geometry="geometry",
                             crs=network.crs)
