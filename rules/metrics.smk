@@ -1,4 +1,5 @@
-# rules/metrics.smk — stage 4: road–corridor crossings, per-cluster metrics, clusters side by side.
+# rules/metrics.smk — stage 4: road–corridor crossings, per-cluster metrics, the ecology tables
+# per city / neighbour pair / corridor / source, clusters side by side.
 # Column definitions: docs/metrics.md.
 
 
@@ -94,6 +95,34 @@ rule industrial_structure:
         "../scripts/metrics_structure.py"
 
 
+rule ecology_tables:
+    message:
+        "Ecology per city, per pair of neighbouring cities, per corridor and per source for {wildcards.cluster}"
+    input:
+        ecology="results/{cluster}/ecology.gpkg",
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        resistance="results/{cluster}/resistance.tif",
+        current_density="results/{cluster}/current_density.tif",
+        quality="results/{cluster}/quality.json",
+    output:
+        cities="results/{cluster}/cities_ecology.csv",
+        pairs="results/{cluster}/city_pairs_ecology.csv",
+        corridors="results/{cluster}/corridors.csv",
+        sources="results/{cluster}/sources.csv",
+    params:
+        float_precision=config["metrics"]["float_precision"],
+    log:
+        "logs/{cluster}/ecology_tables.log",
+    benchmark:
+        "benchmarks/out/{cluster}/ecology_tables.tsv"
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/metrics_ecology_tables.py"
+
+
 # Always written, also for a one-cluster run (a one-row comparison keeps the report uniform).
 rule compare_clusters:
     message:
@@ -121,7 +150,15 @@ rule compare_clusters:
 
 
 TARGETS += expand(
-    ["results/{cluster}/ecology.gpkg", "results/{cluster}/metrics.csv"], cluster=CLUSTERS
+    [
+        "results/{cluster}/ecology.gpkg",
+        "results/{cluster}/metrics.csv",
+        "results/{cluster}/cities_ecology.csv",
+        "results/{cluster}/city_pairs_ecology.csv",
+        "results/{cluster}/corridors.csv",
+        "results/{cluster}/sources.csv",
+    ],
+    cluster=CLUSTERS,
 )
 TARGETS += expand(
     [

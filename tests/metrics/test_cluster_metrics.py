@@ -55,12 +55,20 @@ def test_every_column_by_hand() -> None:
         "road_n_nodes": 120, "road_n_edges": 132,
         "eco_n_sources": 2,
         "eco_source_area_km2": 8.0,                  # 4 + 4
+        "eco_source_area_in_cluster_km2": 6.0,       # 4 + the 2 of source 2 west of x = 20 km
+        "eco_source_in_cluster_share": 0.75,         # 6 / 8
+        "eco_largest_source_share": 0.5,             # 4 / 8
         "eco_source_share": 0.02,                    # (4 + 2) / 300
         "eco_n_corridors": 2,
         "eco_corridor_length_km": 7.0,               # 3 km + 4 km
-        "eco_alpha": 0.0, "eco_beta": 0.5, "eco_gamma": math.nan, "eco_iic": 0.0123,
-        "eco_pc": 0.000456789, "eco_eca_km2": 5.5,
-        "eco_n_pinch_points": 3,
+        # corridor 2 runs through A and B, corridor 1 through A only: 1 of 2, 4 of 7 km
+        "eco_cross_border_corridor_share": 0.5,
+        "eco_cross_border_corridor_length_share": 4 / 7,
+        "eco_alpha": 0.0, "eco_beta": 0.5, "eco_gamma": math.nan, "eco_n_loops": 1.0,
+        "eco_landscape_area_km2": 1200.0,            # A_L of IIC/PC/ECA (summary)
+        "eco_iic": 0.0123, "eco_pc": 0.000456789, "eco_eca_km2": 5.5,
+        "eco_n_pinch_zones": 3,
+        "eco_pinch_zone_area_km2": 2.0,              # 1 + 0.5 + 0.5
         "n_road_crossings": 2,
         "road_length_in_corridors_km": 0.5,          # (200 + 300) m
         "structure_n_cities": 3, "structure_year": "2020",
@@ -109,8 +117,10 @@ def test_required_issue_columns_present() -> None:
         "watt_mean_min", "access_coef_cv", "daily_access_2h_share", "global_efficiency",
         "detour_index_mean", "road_alpha", "road_beta", "road_gamma", "eco_n_sources",
         "eco_source_area_km2", "eco_n_corridors", "eco_corridor_length_km", "eco_alpha",
-        "eco_beta", "eco_gamma", "eco_iic", "eco_pc", "eco_eca_km2", "eco_n_pinch_points",
-        "n_road_crossings", "roads_source", "landcover_source",
+        "eco_beta", "eco_gamma", "eco_iic", "eco_pc", "eco_eca_km2", "eco_n_pinch_zones",
+        "eco_pinch_zone_area_km2", "eco_cross_border_corridor_share",
+        "eco_cross_border_corridor_length_share", "eco_landscape_area_km2",
+        "eco_source_in_cluster_share", "n_road_crossings", "roads_source", "landcover_source",
     ]
     assert set(required) <= set(metric_columns([1, 3]))  # 2 h is always there
 

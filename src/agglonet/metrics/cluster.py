@@ -31,6 +31,7 @@ from agglonet.metrics.border_effect import (
     border_gap_metrics,
     check_summary,
 )
+from agglonet.metrics.ecology_tables import cross_border_shares
 from agglonet.metrics.structure import STRUCTURE_METRIC_COLUMNS, structure_metrics
 from agglonet.quality import QualityFact
 from agglonet.retrieve.census import summarise_sources, summarise_years
@@ -56,9 +57,12 @@ def metric_columns(daily_thresholds_h: Sequence[float] = (1, 2, 3)) -> list[str]
         "n_od_pairs", "n_unreachable_pairs",
         *BORDER_METRIC_COLUMNS,
         "road_alpha", "road_beta", "road_gamma", "road_n_nodes", "road_n_edges",
-        "eco_n_sources", "eco_source_area_km2", "eco_source_share", "eco_n_corridors",
-        "eco_corridor_length_km", "eco_alpha", "eco_beta", "eco_gamma", "eco_iic", "eco_pc",
-        "eco_eca_km2", "eco_n_pinch_points",
+        "eco_n_sources", "eco_source_area_km2", "eco_source_area_in_cluster_km2",
+        "eco_source_in_cluster_share", "eco_largest_source_share", "eco_source_share",
+        "eco_n_corridors", "eco_corridor_length_km", "eco_cross_border_corridor_share",
+        "eco_cross_border_corridor_length_share", "eco_alpha", "eco_beta", "eco_gamma",
+        "eco_n_loops", "eco_landscape_area_km2", "eco_iic", "eco_pc", "eco_eca_km2",
+        "eco_n_pinch_zones", "eco_pinch_zone_area_km2",
         "n_road_crossings", "road_length_in_corridors_km",
         *STRUCTURE_METRIC_COLUMNS,
         "roads_source", "landcover_source", "quality", "transport_quality", "ecology_quality",
@@ -230,19 +234,28 @@ def ecology_metrics(
     pinch_points: gpd.GeoDataFrame,
     road_crossings: gpd.GeoDataFrame,
     ecology_summary: Mapping[str, Any],
+    cities: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Cluster-level ecology and conflict figures from the ``ecology.gpkg`` layers and the summary.
+
+    Two areas are in play, each named where it is used: the **cluster** (``area_km2``, the
+    dissolved member polygons) for the source shares, and the **landscape** A_L
+    (``eco_landscape_area_km2``: the land cells of the whole grid, cluster plus buffer) for
+    IIC, PC and ECA.
 
     Parameters
     ----------
     cluster_polygon
-        The dissolved cluster polygon (metric CRS), for ``eco_source_share``.
+        The dissolved cluster polygon (metric CRS), for the in-cluster source figures.
     sources, corridors, pinch_points, road_crossings
-        Layers of ``results/{cluster}/ecology.gpkg`` (metric CRS). ``road_crossings`` needs
-        ``length_in_corridor_m``.
+        Layers of ``results/{cluster}/ecology.gpkg`` (metric CRS; ``pinch_points`` holds the pinch
+        zones, with ``area_km2``). ``road_crossings`` needs ``length_in_corridor_m``.
     ecology_summary
-        ``alpha``, ``beta``, ``gamma``, ``iic``, ``pc``, ``eca_km2``, ``landcover_source``;
-        ``landscape_area_km2`` (the land with land cover) bounds the source area.
+        ``alpha``, ``beta``, ``gamma``, ``mu``, ``iic``, ``pc``, ``eca_km2``,
+        ``landcover_source``; ``landscape_area_km2`` (A_L, the land with land cover) bounds the
+        source area.
+    cities
+        Member city polygons, for the cross-border shares (NaN without).
 
     Returns
     -------
@@ -265,28 +278,44 @@ def ecology_metrics(
             shapely.union_all(sources.to_crs(cluster_polygon.crs).geometry.values),
             shapely.union_all(cluster_polygon.geometry.values),
         )
-        share = clipped.area / 1e6 / cluster_km2 if cluster_km2 > 0 else math.nan
+        inside_km2 = clipped.area / 1e6
+        largest = float(sources.geometry.area.max()) / 1e6 / source_km2
     else:
-        share = 0.0
+        inside_km2, largest = 0.0, math.nan
     if len(road_crossings) and "length_in_corridor_m" not in road_crossings.columns:
         raise DataError("road_crossings layer lacks 'length_in_corridor_m'")
+    zone_km2 = (_metric_area_km2(pinch_points, what="pinch zones")
+                if len(pinch_points) and pinch_points.geom_type.str.contains("Polygon").all()
+                else 0.0)
     out: dict[str, Any] = {
         "eco_n_sources": len(sources),
         "eco_source_area_km2": source_km2,
-        "eco_source_share": float(share),
+        "eco_source_area_in_cluster_km2": inside_km2,
+        "eco_source_in_cluster_share": inside_km2 / source_km2 if source_km2 > 0 else math.nan,
+        "eco_largest_source_share": largest,
+        "eco_source_share": inside_km2 / cluster_km2 if cluster_km2 > 0 else math.nan,
         "eco_n_corridors": len(corridors),
         "eco_corridor_length_km": float(corridors.geometry.length.sum()) / 1000.0
         if len(corridors) else 0.0,
-        "eco_n_pinch_points": len(pinch_points),
+        "eco_n_pinch_zones": len(pinch_points),
+        "eco_pinch_zone_area_km2": zone_km2,
         "n_road_crossings": len(road_crossings),
         "road_length_in_corridors_km": float(road_crossings["length_in_corridor_m"].sum())
         / 1000.0 if len(road_crossings) else 0.0,
     }
+    if cities is not None and len(cities) and len(corridors):
+        out.update(cross_border_shares(corridors, cities))
+    else:
+        out.update({"eco_cross_border_corridor_share": math.nan,
+                    "eco_cross_border_corridor_length_share": math.nan})
     for key in ("alpha", "beta", "gamma", "iic", "pc", "eca_km2"):
         out[f"eco_{key}"] = float(_get(ecology_summary, key, what=what))
+    mu = ecology_summary.get("mu")
+    out["eco_n_loops"] = float(mu) if mu is not None else math.nan
+    out["eco_landscape_area_km2"] = float(land_km2) if land_km2 is not None else math.nan
     out["landcover_source"] = str(_get(ecology_summary, "landcover_source", what=what))
     for key in ("n_sources", "source_area_km2", "n_corridors", "corridor_length_km",
-                "n_pinch_points"):
+                "n_pinch_zones", "pinch_zone_area_km2", "source_area_in_cluster_km2"):
         # read from the layers, not from rounded tables: compared at floating-point precision
         _check(f"eco_{key}", out[f"eco_{key}"], ecology_summary, key, what=what, rtol=1e-6)
     return out
@@ -320,7 +349,8 @@ def cluster_metrics(
     cluster
         Cluster key.
     cities
-        Member city polygons (``boundaries.gpkg`` layer ``cities``): ``n_cities`` = rows.
+        Member city polygons (``boundaries.gpkg`` layer ``cities``): ``n_cities`` = rows; the
+        cross-border corridor shares.
     cluster_polygon
         ``boundaries.gpkg`` layer ``cluster`` (metric CRS): ``area_km2`` from its geometry;
         ``name_en``/``name_zh`` from its attributes when present.
@@ -375,7 +405,8 @@ def cluster_metrics(
     row.update(structure_metrics(structure_pairs, structure_summary))
     row.update(ecology_metrics(cluster_polygon=cluster_polygon, sources=sources,
                                corridors=corridors, pinch_points=pinch_points,
-                               road_crossings=road_crossings, ecology_summary=ecology_summary))
+                               road_crossings=road_crossings, ecology_summary=ecology_summary,
+                               cities=cities))
     row["roads_source"] = quality.roads_source
     row["quality"] = quality.quality
     row["transport_quality"] = quality.transport_quality
