@@ -1,6 +1,6 @@
 # rules/ecology.smk — stage 3: the ecological network (patch–corridor–matrix).
 # land cover → common classes → MSPA → core patches ranked by dPC → sources; resistance surface;
-# least-cost corridors and barriers (one multi-source pass); circuit theory and pinch points;
+# least-cost corridors and barriers (one multi-source pass); circuit theory and pinch zones;
 # the network layers and ecology_summary.json.
 
 ECOLOGY = config["ecology"]
@@ -84,6 +84,7 @@ rule ecological_sources:
     input:
         mspa="results/{cluster}/mspa.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
+        boundaries="resources/{cluster}/boundaries.gpkg",
     output:
         sources="resources/{cluster}/ecology_sources.gpkg",
         labels="resources/{cluster}/source_labels.tif",
@@ -98,7 +99,7 @@ rule ecological_sources:
     resources:
         mem_mb=1500,
     message:
-        "Ecological sources of {wildcards.cluster}: core patches ≥ {params.min_area_km2} km² ranked by dPC"
+        "Ecological sources of {wildcards.cluster}: core patches ≥ {params.min_area_km2} km² (cut at necks < {params.neck_width_km} km and to ≤ {params.max_area_km2} km²) ranked by dPC"
     conda:
         "../envs/environment.yaml"
     script:
@@ -144,6 +145,8 @@ rule corridors:
         class_quantiles=ECOLOGY["corridors"]["class_quantiles"],
         barrier_radius_m=ECOLOGY["barriers"]["radius_m"],
         barrier_top_n=ECOLOGY["barriers"]["top_n"],
+        barrier_weight=ECOLOGY["barriers"]["weight"],
+        barrier_max_per_corridor=ECOLOGY["barriers"]["max_per_corridor"],
         restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
     log:
         "logs/{cluster}/corridors.log",
@@ -182,7 +185,7 @@ rule circuit:
     resources:
         mem_mb=4000,
     message:
-        "Circuit theory ({params.mode}, {params.solver}) and pinch points for {wildcards.cluster}"
+        "Circuit theory ({params.mode}, {params.solver}) and pinch zones for {wildcards.cluster}"
     conda:
         "../envs/environment.yaml"
     script:

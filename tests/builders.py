@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from affine import Affine
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, MultiPolygon, Point, box
 
 from agglonet.crs import CHINA_ALBERS
 from agglonet.io import write_csv, write_gpkg, write_json, write_raster
@@ -127,8 +127,13 @@ def _write_outputs(root: Path, cluster: str) -> None:
     corridor_areas = gpd.GeoDataFrame({"corridor_id": [1, 2]},
                                       geometry=[g.buffer(800) for g in c_lines], crs=crs)
     pinch = gpd.GeoDataFrame({"pinch_id": range(1, 6), "corridor_id": [1, 1, 1, 2, 2],
-                              "current_density": [0.5, 1.0, 2.0, 4.0, 8.0]},
-                             geometry=[Point(X0 + 10000 + i * 3000, ymin + 4200) for i in range(5)],
+                              "n_cells": [1] * 5, "area_km2": [1.0] * 5,
+                              "peak_current": [0.5, 1.0, 2.0, 4.0, 8.0],
+                              "mean_current": [0.5, 1.0, 2.0, 4.0, 8.0],
+                              "threshold_current": [0.5, 0.5, 0.5, 4.0, 4.0]},
+                             geometry=[MultiPolygon([box(X0 + 10000 + i * 3000, ymin + 3500,
+                                                         X0 + 11000 + i * 3000, ymin + 4500)])
+                                       for i in range(5)],
                              crs=crs)
     barriers = gpd.GeoDataFrame({"barrier_id": [1, 2], "improvement": [0.1, 0.2]},
                                 geometry=[Point(X0 + 15000, ymin + 4500),
@@ -220,21 +225,25 @@ def synthetic_cluster(name: str = "tri") -> dict:
     transport_summary = {"road_alpha": 0.25, "road_beta": 1.1, "road_gamma": 0.4,
                          "road_n_nodes": 120, "road_n_edges": 132,
                          "roads_source": "proxy"}
-    ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "iic": 0.0123,
+    ecology_summary = {"alpha": 0.0, "beta": 0.5, "gamma": math.nan, "mu": 1.0, "iic": 0.0123,
                        "pc": 0.000456789, "eca_km2": 5.5, "landcover_source": "modis_igbp",
-                       "n_sources": 2, "n_corridors": 1}
+                       "landscape_area_km2": 1200.0, "n_sources": 2, "n_corridors": 1}
     # source 1 fully in A (4 km²), source 2 straddles the east edge x = 20 km (2 of 4 km² inside)
     sources = gpd.GeoDataFrame(
         {"source_id": [1, 2]},
         geometry=[box(1_000, 1_000, 3_000, 3_000), box(19_000, 5_000, 21_000, 7_000)],
         crs=CHINA_ALBERS)
+    # corridor 1 stays in A (3 km); corridor 2 crosses the A|B border at x = 10 km (4 km)
     corridors = gpd.GeoDataFrame(
         {"corridor_id": [1, 2]},
         geometry=[LineString([(2_000, 2_000), (5_000, 2_000)]),
-                  LineString([(5_000, 2_000), (5_000, 6_000)])], crs=CHINA_ALBERS)
-    pinch_points = gpd.GeoDataFrame({"corridor_id": [1, 1, 2]},
-                                    geometry=[Point(3_000, 2_000), Point(4_000, 2_000),
-                                              Point(5_000, 4_000)], crs=CHINA_ALBERS)
+                  LineString([(8_000, 6_000), (12_000, 6_000)])], crs=CHINA_ALBERS)
+    # pinch zones of 1, 0.5 and 0.5 km²
+    pinch_points = gpd.GeoDataFrame(
+        {"corridor_id": [1, 1, 2], "area_km2": [1.0, 0.5, 0.5]},
+        geometry=[MultiPolygon([box(3_000, 1_500, 4_000, 2_500)]),
+                  MultiPolygon([box(4_000, 1_500, 4_500, 2_500)]),
+                  MultiPolygon([box(9_500, 5_500, 10_500, 6_000)])], crs=CHINA_ALBERS)
     road_crossings = gpd.GeoDataFrame(
         {"corridor_id": [1, 2], "length_in_corridor_m": [200.0, 300.0]},
         geometry=[Point(4_000, 2_000), Point(5_000, 3_000)], crs=CHINA_ALBERS)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -95,19 +96,47 @@ def test_offline_roads_are_scgraph_and_approximate(workflow_run):
 
 @pytest.mark.workflow
 def test_ecology_outputs(workflow_run):
+    import json
+
+    import shapely
+
     out = workflow_run / "results" / CLUSTER
     layers = {name for name, _ in pyogrio.list_layers(out / "ecology.gpkg")}
     assert {"sources", "corridors", "corridor_areas", "pinch_points", "barriers",
             "road_crossings"} <= layers
     sources = pyogrio.read_dataframe(out / "ecology.gpkg", layer="sources")
     assert len(sources) >= 2
-    # MODIS puts the forest of the Central Plains core in the western mountains (Luoyang,
-    # Pingdingshan, Jiyuan): every source lies west of Zhengzhou.
-    seats = pyogrio.read_dataframe(out / "cities.gpkg", layer="seats").set_index("name_en")
-    zhengzhou_x = seats.geometry["Zhengzhou"].x
-    assert (sources.geometry.centroid.x < zhengzhou_x).all()
+    # no mega-source: the largest holds at most half of the source area
+    assert sources["area_km2"].max() <= 0.5 * sources["area_km2"].sum()
+    # the Songshan massif (summit 113.03° E, 34.48° N) is habitat on the offline land cover and
+    # must be a source, not only the mountains at the cluster's western edge
+    summit = gpd.GeoSeries([shapely.Point(113.03, 34.48)], crs=4326).to_crs(sources.crs)
+    assert sources.distance(summit.iloc[0]).min() < 15_000
+    summary = json.loads((out / "ecology_summary.json").read_text())
+    if summary["n_corridors"] > 10:
+        assert summary["mu"] >= 1, "a network of more than 10 corridors should have a loop"
+    barriers = pyogrio.read_dataframe(out / "ecology.gpkg", layer="barriers")
+    assert barriers["corridor_id"].nunique() >= 3
+    zones = pyogrio.read_dataframe(out / "ecology.gpkg", layer="pinch_points")
+    assert len(zones) and set(zones.geom_type) == {"MultiPolygon"}
     for raster in ("landcover", "mspa", "resistance", "cost_distance", "current_density"):
         assert (out / f"{raster}.tif").exists(), raster
+
+
+@pytest.mark.workflow
+def test_ecology_tables_exist_and_are_deterministic(workflow_run):
+    out = workflow_run / "results" / CLUSTER
+    names = ("cities_ecology", "city_pairs_ecology", "corridors", "sources")
+    first = {name: sha256(out / f"{name}.csv") for name in names}
+    cities = pd.read_csv(out / "cities_ecology.csv", dtype={"adcode": str})
+    assert len(cities) == 9 and set(cities["quality"]) == {"illustrative"}
+    assert set(cities["roads_source"]) == {"proxy"}
+    pairs = pd.read_csv(out / "city_pairs_ecology.csv", dtype={"adcode_a": str, "adcode_b": str})
+    assert len(pairs) >= 8 and (pairs["border_km"] > 0).all()
+    metrics = pd.read_csv(out / "metrics.csv").iloc[0]
+    assert 0 <= metrics["eco_cross_border_corridor_share"] <= 1
+    snakemake("--cores", "2", "--forcerun", "ecology_tables", workdir=workflow_run)
+    assert {name: sha256(out / f"{name}.csv") for name in names} == first
 
 
 @pytest.mark.workflow

@@ -137,15 +137,17 @@ class Figure:
 # ----------------------------------------------------------------------------- layer columns
 CITY_COLUMNS = ("adcode", "name_zh", "name_en", "province_zh", "partial", "area_km2",
                 "boundary_source")
-SOURCE_COLUMNS = ("source_id", "area_km2", "dpc", "dpc_intra", "dpc_flux", "dpc_connector",
-                  "diic", "mean_resistance", "rank")
+SOURCE_COLUMNS = ("source_id", "area_km2", "area_in_cluster_km2", "share_in_cluster", "n_cells",
+                  "core_patch_id", "dpc", "dpc_intra", "dpc_flux", "dpc_connector", "diic",
+                  "mean_resistance", "rank")
 CORRIDOR_COLUMNS = ("corridor_id", "from_source", "to_source", "cost_weighted_length",
                     "length_km", "euclid_distance_m", "cwd_to_euclid", "gravity",
                     "corridor_class")
 CORRIDOR_AREA_COLUMNS = (*CORRIDOR_COLUMNS, "area_km2")
-PINCH_POINT_COLUMNS = ("pinch_id", "corridor_id", "current_density")
+PINCH_POINT_COLUMNS = ("pinch_id", "corridor_id", "n_cells", "area_km2", "peak_current",
+                       "mean_current", "threshold_current")
 BARRIER_COLUMNS = ("barrier_id", "corridor_id", "from_source", "to_source", "score", "lcd_gain",
-                   "radius_m")
+                   "lcd_gain_pct", "corridor_importance", "weighted_score", "nlcc", "radius_m")
 #: Attributes the metrics stage adds to corridors and corridor areas.
 CORRIDOR_ROAD_COLUMNS = ("road_length_in_corridor_km", "n_road_crossings")
 CROSSING_COLUMNS = ("corridor_id", "corridor_class", "road_class", "road_name", "site",
@@ -181,10 +183,10 @@ def _network_layers(*, with_roads: bool, project: bool) -> tuple[Layer, ...]:
               "least-cost path between two adjacent sources"),
         Layer("corridor_areas", "MultiPolygon", (*CORRIDOR_AREA_COLUMNS, *extra), group, False,
               "corridor polygon: cells within the width threshold of the least-cost path"),
-        Layer("pinch_points", "Point", PINCH_POINT_COLUMNS, group, True,
-              "cell of peak current density in a corridor"),
+        Layer("pinch_points", "MultiPolygon", PINCH_POINT_COLUMNS, group, True,
+              "pinch zone: connected cells of a corridor above its current-density quantile"),
         Layer("barriers", "Point", BARRIER_COLUMNS, group, True,
-              "restoration site that most lowers a corridor's cost"),
+              "restoration site that most lowers an important corridor's cost"),
     )
 
 
@@ -293,6 +295,14 @@ TABLES: tuple[Table, ...] = (
           "structural similarity S and Krugman dissimilarity K per city pair, with travel time"),
     Table("structure_summary", "results/{cluster}/structure_summary.json", "metrics",
           "cluster-level industrial structure figures, the cities missing and the note"),
+    Table("cities_ecology", "results/{cluster}/cities_ecology.csv", "metrics",
+          "the ecological network per member city"),
+    Table("city_pairs_ecology", "results/{cluster}/city_pairs_ecology.csv", "metrics",
+          "what each pair of neighbouring cities shares: corridors, sources, road crossings"),
+    Table("corridors_csv", "results/{cluster}/corridors.csv", "metrics",
+          "every attribute of the corridors, one row per corridor"),
+    Table("sources_csv", "results/{cluster}/sources.csv", "metrics",
+          "every attribute of the ecological sources, one row per source"),
     Table("cluster_comparison", "results/cluster_comparison.csv", "metrics",
           "the clusters side by side"),
     Table("cities_accessibility", "results/cities_accessibility.csv", "metrics",

@@ -341,9 +341,11 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
     elif layer == "sources":
         renderer = _single_renderer(_symbol(kind, "0", color="#006d2c", fill_alpha=0.6,
                                             outline="#00441b", width_mm=0.3))
-    elif layer == "pinch_points":
-        field = _first_numeric(frame, ["current_density"])
-        if field:
+    elif layer == "pinch_points":  # pinch zones: polygons, filled by peak current
+        field = _first_numeric(frame, ["peak_current", "current_density"])
+        if field and kind == "fill":
+            renderer = _graduated_renderer(field, frame[field], kind=kind, cmap="YlOrRd")
+        elif field:
             renderer = _graduated_renderer(field, frame[field], kind=kind, color="#ff7f00",
                                            sizes_mm=(1.5, 5.0))
     elif layer == "road_crossings":

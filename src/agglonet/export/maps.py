@@ -4,7 +4,7 @@ Two maps per cluster, each with legend, scale bar, north arrow and attribution:
 
 * ``accessibility.png`` — travel-time surface, city seats coloured by weighted average travel
   time, linkage lines between seats, the ten best-ranked border gaps;
-* ``ecology.png`` — ecological sources, corridors by importance, pinch points and road
+* ``ecology.png`` — ecological sources, corridors by importance, pinch zones and road
   crossings over the land cover.
 
 Scale bar and north arrow are drawn by small helpers here (matplotlib-scalebar is not a
@@ -327,7 +327,7 @@ def ecology_map(
     title: str,
     attribution: Sequence[str],
 ) -> Path:
-    """Draw sources, corridors (width/colour by ``gravity``), pinch points and road crossings.
+    """Draw sources, corridors (width/colour by ``gravity``), pinch zones and road crossings.
 
     Parameters are as in :func:`accessibility_map`; ``landcover`` is drawn faded underneath
     with the classes of :data:`agglonet.styles.LANDCOVER_PALETTE`.
@@ -362,15 +362,11 @@ def ecology_map(
             corridors.plot(ax=ax, color="#238b45", linewidth=1.5)
             handles.append(Line2D([], [], color="#238b45", lw=1.5, label="corridors"))
     if pinch_points is not None and not pinch_points.empty:
-        if "current_density" in pinch_points.columns:
-            cd = pinch_points["current_density"].astype(float).fillna(0.0).to_numpy()
-            sizes = 12 + 80 * cd / cd.max() if cd.max() > 0 else np.full(len(cd), 20.0)
-        else:
-            sizes = np.full(len(pinch_points), 20.0)
-        ax.scatter(pinch_points.geometry.x, pinch_points.geometry.y, s=sizes, color="#ff7f00",
-                   edgecolor="black", linewidth=0.4, zorder=9)
-        handles.append(Line2D([], [], marker="o", ls="", color="#ff7f00", markeredgecolor="black",
-                              label="pinch points (size = current density)"))
+        # pinch zones: polygons of the highest-current cells of each corridor
+        pinch_points.plot(ax=ax, facecolor="#ff7f00", edgecolor="#a63603", linewidth=0.4,
+                          alpha=0.9, zorder=9)
+        handles.append(Patch(facecolor="#ff7f00", edgecolor="#a63603",
+                             label="pinch zones (top current in each corridor)"))
     if road_crossings is not None and not road_crossings.empty:
         if "priority" in road_crossings.columns:
             pr = road_crossings["priority"].astype(float).fillna(0.0).to_numpy()
