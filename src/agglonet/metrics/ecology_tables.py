@@ -228,10 +228,10 @@ def cities_ecology(
     crossing_ids = set(per_city.groupby("corridor_id").size().loc[lambda s: s >= 2].index)
     n = len(polys)
     zone_raster = None
-    if transform is not None and (resistance is not None or current_density is not None):
-        shape = (resistance if resistance is not None else current_density).shape
-        zone_raster = rasterize(((g, i + 1) for i, g in enumerate(polys.geometry)), out_shape=shape,
-                                transform=transform, fill=0, dtype="int32")
+    grid = resistance if resistance is not None else current_density
+    if transform is not None and grid is not None:
+        zone_raster = rasterize(((g, i + 1) for i, g in enumerate(polys.geometry)),
+                                out_shape=grid.shape, transform=transform, fill=0, dtype="int32")
     mean_r = (_cell_means(resistance, zone_raster, n) if zone_raster is not None
               else np.full(n, np.nan))
     mean_c = (_cell_means(current_density, zone_raster, n) if zone_raster is not None
