@@ -213,6 +213,9 @@ def corridor_weights(corridors: gpd.GeoDataFrame, *, weight: str) -> dict[int, f
     ids = [int(c) for c in corridors["corridor_id"]]
     if weight == "none" or not ids:
         return dict.fromkeys(ids, 1.0)
+    if "gravity" not in corridors.columns:
+        log.warning("corridors have no gravity column; barrier sites are not weighted")
+        return dict.fromkeys(ids, 1.0)
     g = np.asarray(corridors["gravity"], dtype=float)
     top = np.nanmax(g) if np.isfinite(g).any() else np.nan
     if not np.isfinite(top) or top <= 0:

@@ -357,9 +357,10 @@ def core_patches(
             f"min_area_cells = {min_area_cells} (largest core patch: {largest} of {n}); "
             "lower the thresholds"
         )
-    first = ndimage.minimum_position(np.arange(pieces.size).reshape(pieces.shape), pieces,
-                                     index=index[keep])
-    patch_ids = np.array([patches[p] for p in first], dtype=np.int64)
+    # each part's patch: the patch label at the part's first cell
+    ids, first = np.unique(pieces.ravel(), return_index=True)
+    patch_of = dict(zip(ids.tolist(), patches.ravel()[first].tolist(), strict=True))
+    patch_ids = np.array([patch_of[int(k)] for k in index[keep]], dtype=np.int64)
     lut = np.zeros(n + 1, dtype=np.int32)
     lut[keep + 1] = np.arange(1, keep.size + 1)
     logger.info("%d MSPA core patches (%.0f km²) → %d patches after the neck cut (%.3g m) → "
