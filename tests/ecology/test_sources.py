@@ -203,3 +203,25 @@ def test_share_in_cluster_by_hand() -> None:
         _select(cluster=box(500_000, 3_990_000, 501_000, 3_991_000), min_share_in_cluster=1)
     with pytest.raises(ConfigError, match="min_share_in_cluster is 2"):
         _select(min_share_in_cluster=2)
+
+
+def test_top_n_counts_patches_and_parts_pass_the_share_one_by_one() -> None:
+    codes = np.zeros((12, 40), dtype=np.uint8)
+    codes[1:11, 2:28] = CORE     # patch 1: 260 km², cut into 3 parts of ≤ 100 km²
+    codes[2:6, 33:37] = CORE     # patch 2: 16 km², 5 cells east of patch 1
+    args = dict(transform=TRANSFORM, crs=CHINA_ALBERS, min_area_km2=1, distance_threshold_km=4,
+                probability=0.5, max_area_km2=100)
+    # top 2 patches: the three parts of patch 1 (one rank, one patch id) and patch 2
+    sel = select_sources(codes, top_n=2, **args)
+    assert sel.sources["rank"].tolist() == [1, 1, 1, 2]
+    assert sel.sources["core_patch_id"].nunique() == 2
+    assert sel.indices["n_selected_patches"] == 2
+    # the parts carry their patch's dPC
+    assert sel.sources["dpc"].iloc[0] == sel.sources["dpc"].iloc[2] > sel.sources["dpc"].iloc[3]
+    assert len(select_sources(codes, top_n=1, **args).sources) == 3
+    # a cluster over the west end of patch 1 only: the western part passes a 0.25 share, the
+    # others do not; patch 2 lies outside, so only one source is left
+    west = box(500_000, 3_988_000, 509_000, 4_000_000)
+    only = select_sources(codes, cluster=west, min_share_in_cluster=0.25, **args)
+    assert len(only.sources) == 1 and only.sources["share_in_cluster"].iloc[0] >= 0.25
+    assert only.sources.geometry.iloc[0].centroid.x < 509_000

@@ -1,35 +1,33 @@
 """Ecological sources: MSPA core patches at the grid's scale, ranked by dPC.
 
-Candidates are built from MSPA core (codes 17 and 117) in three steps, each documented in
-``docs/metrics.md`` ("Ecological sources"):
+Each step is documented in ``docs/metrics.md`` ("Ecological sources"):
 
-1. **Necks** (:func:`split_at_necks`): core narrower than ``neck_width_m`` — where a disk of that
-   diameter does not fit, as MSPA with a wider edge width would call it a bridge — is not source
-   interior. The core is opened with that disk (erosion then dilation, computed with two Euclidean
-   distance transforms); its connected parts are the patches, and the thin cells cut off (necks,
-   spurs) stay habitat but belong to no source. Patches joined only by a neck become separate
-   sources, and their corridor runs through the neck.
-2. **Maximum area** (:func:`split_large_patches`): a patch larger than ``max_area_km2`` is cut
-   into k = ⌈area / max_area⌉ compact parts — k-means on its cell centres (deterministic
-   farthest-point start), then a compact watershed from the cells nearest the k centres, so each
-   part is one connected piece. A one-cell seam between two parts (the cells of the higher-numbered
-   part touching the lower one) is left out of both. Parts still above the maximum are cut
-   again. ``core_patch_id`` records the patch each part comes from: parts of one patch are
-   joined through continuous habitat, so no corridor is built between them
+1. **Necks** (:func:`split_at_necks`): MSPA core (codes 17 and 117) narrower than
+   ``neck_width_km`` — where a disk of that diameter does not fit, as MSPA with a wider edge width
+   would call it a bridge — is not source interior. The core is opened with that disk (erosion
+   then dilation, two Euclidean distance transforms); its connected parts are the patches, and
+   the thin cells cut off (necks, spurs) stay habitat but belong to no source. Patches joined
+   only by a neck are different patches, and their corridor runs through the neck.
+2. **Size**: a patch needs at least ``min_area_km2`` and at least ``min_area_cells`` cells.
+3. **Ranking**: the patches are ranked by dPC over all of them (Conefor's unit), with
+   edge-to-edge distances; the landscape's PC, IIC and ECA are computed over the uncut MSPA core
+   patches that pass the size thresholds (the cuts shape the sources, not the landscape), with
+   the landscape area A_L = the land cells with land cover of the whole grid (the cluster and its
+   buffer; open sea, ``sea_mask.tif``, is not part of the landscape).
+4. **Maximum area** (:func:`split_large_patches`), going down the ranking: a patch larger than
+   ``max_area_km2`` is cut into k = ⌈area / max_area⌉ compact parts — k-means on its cell centres
+   (deterministic farthest-point start), then a compact watershed from the cells nearest the k
+   centres, so each part is one connected piece; a one-cell seam between two parts (the cells of
+   the higher-numbered part touching the lower one) is left out of both. ``core_patch_id``
+   records the patch each part comes from: parts of one patch are joined through continuous
+   habitat, so no corridor is built between them
    (:func:`agglonet.ecology.corridors.build_corridors`) and the network indices count them as one
-   node (:func:`agglonet.ecology.summary.ecology_summary`). Parts separated by the neck cut are
-   different patches, joined by a corridor through their neck.
-3. **Minimum size**: a candidate needs at least ``min_area_km2`` and at least ``min_area_cells``
-   cells (a patch of one or two cells has no interior at any area threshold).
+   node (:func:`agglonet.ecology.summary.ecology_summary`).
+5. **Share**: a part (or uncut patch) becomes a source with at least ``min_share_in_cluster`` of
+   its area inside the cluster polygon; parts are taken until ``top_n`` patches have given a
+   source (and/or while dPC ≥ ``min_dpc``).
 
-The landscape's connectivity (PC, IIC, ECA) is computed over the uncut core patches that pass the
-size thresholds, and each candidate's importance dPC over all candidates, with edge-to-edge
-distances and the landscape area A_L = the area of valid land-cover cells on land of the whole
-grid (the cluster and its buffer; open sea, ``sea_mask.tif``, is not part of the landscape).
-Sources are the candidates with the highest dPC
-among those with at least ``min_share_in_cluster`` of their area inside the cluster polygon —
-the ``top_n`` best and/or those with dPC ≥ ``min_dpc`` (both filters apply when both are set).
-Sources are numbered by rank: ``source_id`` = ``rank`` = 1 for the highest dPC.
+Sources are numbered by the rank of their patch, then in raster order within the patch.
 """
 
 from __future__ import annotations
@@ -404,7 +402,7 @@ def select_sources(
     landscape_area_km2: float | None = None,
     sea: np.ndarray | None = None,
 ) -> SourceSelection:
-    """Rank candidate core patches by dPC and keep the most important as ecological sources.
+    """Rank core patches by dPC and make the most important into ecological sources.
 
     Parameters
     ----------
@@ -428,11 +426,12 @@ def select_sources(
         The cluster polygon in ``crs``: ``area_in_cluster_km2`` and ``share_in_cluster`` of each
         source are measured against it. ``None``: the whole grid counts as inside.
     min_share_in_cluster
-        A candidate becomes a source only with at least this share (0–1) of its area inside
-        ``cluster``; every candidate still counts in PC, IIC and dPC.
+        A patch, or a part of a cut patch, becomes a source only with at least this share (0–1)
+        of its area inside ``cluster``; every patch still counts in PC, IIC and dPC.
     top_n, min_dpc
-        Keep the ``top_n`` patches with the highest dPC and/or those with dPC ≥ ``min_dpc``;
-        both ``None`` keeps every candidate.
+        Sources come from the ``top_n`` patches with the highest dPC that give at least one
+        source, and/or from those with dPC ≥ ``min_dpc``; both ``None`` keeps every patch. A
+        patch cut into parts counts once (the network indices count it as one node).
     landscape_area_km2
         A_L; default: the area of the cells that are neither no data in ``mspa_codes`` nor sea.
     sea
@@ -466,7 +465,7 @@ def select_sources(
                         "sea_mask.tif cells as missing data (code 129)")
     patches = core_patches(mspa_codes, connectivity=connectivity, cell_size_m=cell,
                            min_area_km2=min_area_km2, min_area_cells=min_area_cells,
-                           neck_width_m=neck_width_km * 1000.0, max_area_km2=max_area_km2)
+                           neck_width_m=neck_width_km * 1000.0)
     labels, areas = patches.labels, patches.areas_km2
     if landscape_area_km2 is None:
         landscape_area_km2 = float(((mspa_codes != MSPA_NODATA) & ~sea).sum()) * cell_km2
@@ -474,75 +473,116 @@ def select_sources(
     if n > 400:
         logger.warning("%d candidate core patches: dPC costs O(n^3 log n); consider a larger "
                        "min_area_km2", n)
-    candidates = source_polygons(labels, transform=transform, crs=crs, connectivity=connectivity)
-    if cluster is None:
-        inside_km2 = areas.copy()
-    else:
-        inside_km2 = shapely.area(shapely.intersection(candidates.geometry.values, cluster)) / 1e6
-    share = np.clip(inside_km2 / areas, 0.0, 1.0)
     kernel = {"landscape_area_km2": landscape_area_km2, "probability": probability,
               "distance_threshold_m": distance_threshold_km * 1000.0}
     res = connectivity_indices(areas, edge_distances_m(labels, cell_size_m=cell), **kernel)
     landscape = _landscape_indices(patches, cell_size_m=cell, min_area_km2=min_area_km2,
                                    min_area_cells=min_area_cells, **kernel)
-    # Rank by dPC (ties: larger area, then raster order) — deterministic.
+    # Rank patches by dPC (ties: larger area, then raster order) — deterministic.
     order = np.lexsort((np.arange(n), -areas, -res.dpc))
-    keep = order[share[order] >= min_share_in_cluster - 1e-12]
-    if keep.size == 0:
+    if min_dpc is not None:
+        order = order[res.dpc[order] >= min_dpc]
+        if order.size == 0:
+            raise DataError(
+                f"no core patch has dPC ≥ ecology.sources.min_dpc = {min_dpc} "
+                f"(highest dPC: {res.dpc.max():.3g}); lower the threshold")
+    picked = _pick_parts(patches, order, transform=transform, crs=crs, cluster=cluster,
+                         connectivity=connectivity, min_area_km2=min_area_km2,
+                         min_area_cells=min_area_cells, max_area_km2=max_area_km2,
+                         min_share_in_cluster=min_share_in_cluster, top_n=top_n)
+    if not picked.rows:
         raise DataError(
             f"no core patch has ecology.sources.min_share_in_cluster = {min_share_in_cluster} "
-            f"of its area inside the cluster (largest share: {share.max():.3g}); lower it")
-    if min_dpc is not None:
-        keep = keep[res.dpc[keep] >= min_dpc]
-    if top_n is not None:
-        keep = keep[:top_n]
-    if keep.size == 0:
-        raise DataError(
-            f"no core patch has dPC ≥ ecology.sources.min_dpc = {min_dpc} "
-            f"(highest dPC: {res.dpc.max():.3g}); lower the threshold"
-        )
-    lut = np.zeros(n + 1, dtype=np.int32)
-    lut[keep + 1] = np.arange(1, keep.size + 1)
-    src_labels = lut[labels]
-    table = pd.DataFrame({
-        "source_id": np.arange(1, keep.size + 1),
-        "area_km2": areas[keep],
-        "area_in_cluster_km2": inside_km2[keep],
-        "share_in_cluster": share[keep],
-        "n_cells": patches.n_cells[keep],
-        "core_patch_id": patches.core_patch_id[keep],
-        "dpc": res.dpc[keep],
-        "dpc_intra": res.dpc_intra[keep],
-        "dpc_flux": res.dpc_flux[keep],
-        "dpc_connector": res.dpc_connector[keep],
-        "diic": res.diic[keep],
-        "mean_resistance": np.nan,
-        "rank": np.arange(1, keep.size + 1),
-    })
-    geometry = candidates.set_index("source_id").geometry
-    sources = gpd.GeoDataFrame(table, geometry=geometry.loc[keep + 1].to_numpy(), crs=crs)
-    source_km2 = float(areas[keep].sum())
+            "of its area (or of a part's area) inside the cluster; lower it")
+    table = pd.DataFrame(picked.rows)
+    for key, values in (("dpc", res.dpc), ("dpc_intra", res.dpc_intra),
+                        ("dpc_flux", res.dpc_flux), ("dpc_connector", res.dpc_connector),
+                        ("diic", res.diic)):
+        table[key] = values[table["_patch"].to_numpy()]
+    table["mean_resistance"] = np.nan
+    sources = gpd.GeoDataFrame(table.drop(columns="_patch"), geometry=picked.geometry, crs=crs)
+    source_km2 = float(table["area_km2"].sum())
     indices = {
         **landscape,
         "n_core_patches": patches.n_core_patches,
         "core_area_km2": patches.core_area_km2,
         "n_candidates": int(n),
         "candidate_area_km2": float(areas.sum()),
+        "n_selected_patches": picked.n_patches,
         "landscape_area_km2": float(landscape_area_km2),
         "land_area_km2": float((~sea).sum()) * cell_km2,
         "sea_area_km2": float(sea.sum()) * cell_km2,
         "source_area_km2": source_km2,
-        "source_area_in_cluster_km2": float(inside_km2[keep].sum()),
-        "largest_source_share": float(areas[keep].max()) / source_km2,
+        "source_area_in_cluster_km2": float(table["area_in_cluster_km2"].sum()),
+        "largest_source_share": float(table["area_km2"].max()) / source_km2,
     }
-    logger.info("%d candidate core patches, %d sources (dPC %.3g … %.3g; largest %.0f %% of the "
-                "source area; %.0f %% of it inside the cluster); PC=%.3g ECA=%.1f km²", n,
-                keep.size, res.dpc[keep].max(), res.dpc[keep].min(),
-                100 * indices["largest_source_share"],
+    logger.info("%d candidate patches → %d sources from %d patches (largest %.0f %% of the "
+                "source area; %.0f %% of it inside the cluster); landscape PC=%.3g ECA=%.1f km²",
+                n, len(sources), picked.n_patches, 100 * indices["largest_source_share"],
                 100 * indices["source_area_in_cluster_km2"] / source_km2, landscape["pc"],
                 landscape["eca_km2"])
-    return SourceSelection(sources=sources[[*SOURCE_COLUMNS, "geometry"]], labels=src_labels,
+    return SourceSelection(sources=sources[[*SOURCE_COLUMNS, "geometry"]], labels=picked.labels,
                            indices=indices)
+
+
+@dataclass(frozen=True)
+class _Picked:
+    rows: list[dict[str, Any]]
+    geometry: list[Any]
+    labels: np.ndarray
+    n_patches: int
+
+
+def _pick_parts(patches: CorePatches, order: np.ndarray, *, transform: Affine, crs: Any,
+                cluster: shapely.Geometry | None, connectivity: int, min_area_km2: float,
+                min_area_cells: int, max_area_km2: float | None, min_share_in_cluster: float,
+                top_n: int | None) -> _Picked:
+    """Turn the best patches into sources, in dPC order, until ``top_n`` patches have given one.
+
+    Each patch is cut to ``max_area_km2``; its parts that pass the size thresholds and
+    ``min_share_in_cluster`` become sources (ranked by their patch, numbered in raster order
+    within it); a patch none of whose parts pass is skipped.
+    """
+    cell = _cell_size(transform)
+    cell_km2 = cell**2 / 1e6
+    max_cells = None if max_area_km2 is None else max(1, int(max_area_km2 / cell_km2))
+    windows = ndimage.find_objects(patches.labels)
+    out = np.zeros(patches.labels.shape, dtype=np.int32)
+    rows: list[dict[str, Any]] = []
+    geometry: list[Any] = []
+    n_patches = 0
+    for idx in (int(i) for i in order):
+        if top_n is not None and n_patches == top_n:
+            break
+        win = windows[idx]
+        parts = (patches.labels[win] == idx + 1).astype(np.int32)
+        if max_cells is not None and int(patches.n_cells[idx]) > max_cells:
+            parts = split_large_patches(parts, max_cells=max_cells, connectivity=connectivity)
+        counts = np.bincount(parts.ravel())
+        big = [k for k in range(1, counts.size)
+               if counts[k] >= min_area_cells and counts[k] * cell_km2 >= min_area_km2 - 1e-9]
+        parts = np.where(np.isin(parts, big), parts, 0)
+        polys = source_polygons(parts, transform=transform @ Affine.translation(
+            win[1].start, win[0].start), crs=crs, connectivity=connectivity)
+        part_km2 = np.array([counts[k] * cell_km2 for k in polys["source_id"]])
+        inside_km2 = (part_km2.copy() if cluster is None else
+                      shapely.area(shapely.intersection(polys.geometry.values, cluster)) / 1e6)
+        share = np.clip(inside_km2 / part_km2, 0.0, 1.0) if len(polys) else np.zeros(0)
+        keep = np.flatnonzero(share >= min_share_in_cluster - 1e-12)
+        if keep.size == 0:
+            continue
+        n_patches += 1
+        for j in keep:
+            k = int(polys["source_id"].iloc[j])
+            source_id = len(rows) + 1
+            out[win][parts == k] = source_id
+            rows.append({"source_id": source_id, "area_km2": float(part_km2[j]),
+                         "area_in_cluster_km2": float(inside_km2[j]),
+                         "share_in_cluster": float(share[j]), "n_cells": int(counts[k]),
+                         "core_patch_id": int(patches.core_patch_id[idx]), "rank": n_patches,
+                         "_patch": idx})
+            geometry.append(polys.geometry.iloc[j])
+    return _Picked(rows=rows, geometry=geometry, labels=out, n_patches=n_patches)
 
 
 def _landscape_indices(patches: CorePatches, *, cell_size_m: float, min_area_km2: float,
