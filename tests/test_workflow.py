@@ -129,8 +129,9 @@ def test_ecology_tables_exist_and_are_deterministic(workflow_run):
     names = ("cities_ecology", "city_pairs_ecology", "corridors", "sources")
     first = {name: sha256(out / f"{name}.csv") for name in names}
     cities = pd.read_csv(out / "cities_ecology.csv", dtype={"adcode": str})
-    assert len(cities) == 9 and set(cities["quality"]) == {"illustrative"}
-    assert set(cities["roads_source"]) == {"proxy"}
+    # scgraph roads (approximate) and coarse land cover (approximate): approximate
+    assert len(cities) == 9 and set(cities["quality"]) == {"approximate"}
+    assert set(cities["roads_source"]) == {"scgraph"}
     pairs = pd.read_csv(out / "city_pairs_ecology.csv", dtype={"adcode_a": str, "adcode_b": str})
     assert len(pairs) >= 8 and (pairs["border_km"] > 0).all()
     metrics = pd.read_csv(out / "metrics.csv").iloc[0]
