@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,6 +213,23 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager:
     return threadpool_limits(limits=1, user_api="blas")
 
 
+@contextlib.contextmanager
+def _fixed_global_seed(seed: int) -> Iterator[None]:
+    """Seed NumPy's global random state for the block, then restore it.
+
+    pyamg estimates the spectral radius for its smoothed prolongation from a random start vector
+    drawn from ``numpy.random`` (``pyamg.util.linalg.approximate_spectral_radius``), so an
+    unseeded hierarchy, and the current maps solved with it, differ from run to run in the last
+    digits. A fixed seed makes the AMG solves — and everything downstream — reproducible.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _resolve_solver(solver: str, n_nodes: int, direct_max_cells: int) -> str:
     if solver not in SOLVERS:
         raise ConfigError(f"ecology.circuit.solver is {solver!r}; expected one of {list(SOLVERS)}")
@@ -232,10 +249,11 @@ def _solver(matrix: sp.csr_matrix, kind: str, rtol: float):
     """
     if kind == "direct":
         return spla.factorized(matrix.tocsc())
-    hierarchy = pyamg.smoothed_aggregation_solver(
-        matrix, symmetry="symmetric",
-        presmoother=("gauss_seidel", {"sweep": "forward"}),
-        postsmoother=("gauss_seidel", {"sweep": "backward"}))
+    with _fixed_global_seed(0):
+        hierarchy = pyamg.smoothed_aggregation_solver(
+            matrix, symmetry="symmetric",
+            presmoother=("gauss_seidel", {"sweep": "forward"}),
+            postsmoother=("gauss_seidel", {"sweep": "backward"}))
     preconditioner = hierarchy.aspreconditioner(cycle="V")
 
     def solve(rhs: np.ndarray) -> np.ndarray:
