@@ -210,3 +210,22 @@ def test_rule_writes_the_same_bytes_twice(tmp_path: Path) -> None:
     cities = pd.read_csv(out / "first" / "cities.csv", dtype={"adcode": str})
     assert cities["mean_resistance"].tolist() == [10, 30, 50]
     assert cities["quality"].tolist() == ["illustrative"] * 3
+
+
+def test_docs_define_every_column_of_the_ecology_tables() -> None:
+    from test_docs_columns import DOC, documented_columns, undocumented
+
+    documented = documented_columns(DOC.read_text(encoding="utf-8"))
+    data = _layers()
+    quality = decide_quality(roads_source="proxy")
+    corridors = corridors_table(corridors=data["corridors"],
+                                corridor_areas=data["corridor_areas"], cities=data["cities"],
+                                quality=quality)
+    corridors = [*layer_columns("ecology", "corridors"), *[
+        c for c in corridors.columns if c not in layer_columns("ecology", "corridors")]]
+    sources = list(sources_table(sources=data["sources"], cities=data["cities"],
+                                 quality=quality).columns)
+    for file, columns in (("cities_ecology.csv", CITY_ECOLOGY_COLUMNS),
+                          ("city_pairs_ecology.csv", CITY_PAIR_COLUMNS),
+                          ("corridors.csv", corridors), ("sources.csv", sources)):
+        assert undocumented(file, list(columns), documented) == [], file
