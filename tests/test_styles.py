@@ -132,6 +132,19 @@ def test_empty_layer_of_unknown_geometry_is_skipped(tmp_path):
     assert set(read_styles(path)) == {"barriers"}
 
 
+def test_pinch_zones_are_filled_by_peak_current(tmp_path):
+    from shapely.geometry import MultiPolygon, box
+
+    zones = gpd.GeoDataFrame(
+        {"pinch_id": [1, 2, 3], "peak_current": [0.1, 0.5, 0.9]},
+        geometry=[MultiPolygon([box(i, 0, i + 1, 1)]) for i in range(3)], crs=CHINA_ALBERS)
+    qml = read_styles(write_gpkg(tmp_path / "z.gpkg", {"pinch_points": zones}))["pinch_points"]
+    root = ET.fromstring(qml.split("\n", 1)[1])
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "graduatedSymbol" and renderer.get("attr") == "peak_current"
+    assert {s.get("type") for s in renderer.iter("symbol")} == {"fill"}
+
+
 def test_travel_time_ramp_is_stretched_on_the_cluster_cells(tmp_path):
     # 20 × 20 cells: the cluster is the inner 10 × 10 block (band 2 = 1), times 0..99 there;
     # the buffer holds times up to 5000 min that must not stretch the ramp

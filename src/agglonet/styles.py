@@ -538,8 +538,9 @@ def style_rows(path: str | Path, layer_names: Iterable[str]) -> pd.DataFrame:
             continue
         fields = list(pyogrio.read_info(path, layer=layer)["fields"])
         wanted = [c for c in ("watt_min", "potential_access", "population", "highway", "gravity",
-                              "corridor_class", "current_density", "priority", "linkage",
-                              "linkage_strength", "r_ij", "travel_time_min") if c in fields]
+                              "corridor_class", "current_density", "peak_current", "priority",
+                              "linkage", "linkage_strength", "r_ij", "travel_time_min")
+                  if c in fields]
         frame = (pyogrio.read_dataframe(path, layer=layer, columns=wanted, read_geometry=False)
                  if wanted else pd.DataFrame())
         qml = to_qml(vector_style(layer, frame, geometry_type=gtype))
