@@ -103,3 +103,23 @@ def test_kill_while_writing_then_resume(workflow_run, tmp_path, writing):
     for path in reference:
         rel = path.relative_to(workflow_run)
         assert (tmp_path / rel).read_bytes() == path.read_bytes(), f"{rel} differs after resume"
+
+
+def test_temp_files_of_a_zombie_process_are_removed(tmp_path):
+    """A killed job nobody reaps stays a zombie: its files are stale all the same."""
+    pid = os.fork()
+    if pid == 0:  # the child exits at once and, not waited for, stays a zombie
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.01)
+        folder = temp_dir(tmp_path)
+        folder.mkdir()
+        stale = folder / f"{pid}-ab12cd34-roads.gpkg"
+        stale.write_bytes(b"partial")
+        assert clean_stale_temp(folder) == [stale]
+        assert not stale.exists()
+    finally:
+        os.waitpid(pid, 0)

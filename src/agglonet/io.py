@@ -90,13 +90,22 @@ def _remove(path: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs; a zombie (exited, not yet reaped) does not.
+
+    A job killed with its run is re-parented to the container's first process, which may never
+    reap it: ``kill(pid, 0)`` then succeeds for good, so the state is read from ``/proc``.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's live process
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS) or the process ended just now
+        return not Path("/proc").is_dir()
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def clean_stale_temp(folder: str | Path, *, legacy_roots: Iterable[str | Path] = ()) -> list[Path]:
