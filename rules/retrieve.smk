@@ -149,6 +149,7 @@ rule write_sources:
         "resources/{cluster}/provenance/landcover.json",
         "resources/{cluster}/provenance/dem.json",
         "resources/{cluster}/provenance/sea_mask.json",
+        "resources/{cluster}/provenance/roads.json",
     output:
         sources="resources/{cluster}/sources.json",
     log:

@@ -55,6 +55,7 @@ rule build_road_network:
         graph="resources/{cluster}/road_graph.graphml",
         roads="resources/{cluster}/roads.gpkg",
         report="resources/{cluster}/road_network_report.json",
+        provenance="resources/{cluster}/provenance/roads.json",
     params:
         source=ROADS["source"],
         highway_classes=ROADS["highway_classes"],

@@ -3,6 +3,7 @@
 from agglonet import download
 from agglonet.io import read_layer, write_gpkg, write_json
 from agglonet.logs import setup_logging
+from agglonet.provenance import SourceRecord, write_records
 from agglonet.transport.graph import save_road_graph
 from agglonet.transport.layers import graph_to_layers, road_area, roads_metadata
 from agglonet.transport.loaders import load_roads
@@ -37,3 +38,4 @@ roads, nodes = graph_to_layers(G)
 write_gpkg(snakemake.output.roads, {"roads": roads, "road_nodes": nodes},
            metadata=roads_metadata(report))
 write_json(snakemake.output.report, report)
+write_records(snakemake.output.provenance, [SourceRecord(**report["provenance"])])

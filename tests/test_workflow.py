@@ -79,6 +79,9 @@ def test_offline_roads_are_scgraph_and_approximate(workflow_run):
     assert report["roads_source"] == "scgraph"
     assert "OpenStreetMap" in report["licence"]
     assert report["provenance"]["licence"].startswith("ODbL")
+    sources = json.loads((res / "sources.json").read_text(encoding="utf-8"))["sources"]
+    roads = [r for r in sources if r["name"] == "roads"]  # the roads are a recorded input
+    assert len(roads) == 1 and roads[0]["provider"].startswith("OpenStreetMap via scgraph-data")
     assert report["diagnostics"]["off_network"] == []
     quality = json.loads((workflow_run / "results" / CLUSTER / "quality.json").read_text())
     assert quality["transport_quality"] == "approximate"

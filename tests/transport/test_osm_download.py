@@ -98,6 +98,8 @@ def test_osm_source_end_to_end(overpass, tmp_path):
     # footway filtered; the one-way dead end 2->5 dropped by the strong component
     assert sorted(nodes["osmid"]) == [1, 2, 3]
     assert set(roads["highway"]) == {"trunk", "primary", "tertiary"}
+    record = report["provenance"]  # enters sources.json
+    assert (record["name"], record["url"], record["licence"]) == ("roads", url, "ODbL-1.0")
     assert report["components"]["nodes_dropped"] == 1
     trunk = roads[roads.highway == "trunk"].iloc[0]
     assert trunk["speed_kph"] == 100.0

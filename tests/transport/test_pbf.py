@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,10 @@ def test_pbf_source(helsinki):
     assert len(roads) > 50 and len(nodes) > 20
     assert set(roads["highway"]) <= set(CLASSES)
     assert report["licence"] == OSM_ATTRIBUTION and len(report["pbf_sha256"]) == 64
+    # the record that enters sources.json: the file's checksum, computed here independently
+    record = report["provenance"]
+    assert record["name"] == "roads" and record["licence"] == "ODbL-1.0"
+    assert record["sha256"] == hashlib.sha256(_helsinki_pbf().read_bytes()).hexdigest()
     # travel time is length / speed on every edge; maxspeed 30/40/50 (Helsinki) is used
     assert (roads["travel_time_s"] - roads["length_m"] / (roads["speed_kph"] / 3.6)).abs().max() \
         < 1e-6 * roads["travel_time_s"].max()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,13 @@ from agglonet.crs import CHINA_ALBERS, require_crs, working_crs
 from agglonet.download import fetch_url
 from agglonet.errors import DataError, EmptyNetworkError
 from agglonet.osm import OSM_ATTRIBUTION
-from agglonet.provenance import sha256_file
+from agglonet.provenance import (
+    SourceRecord,
+    record_url,
+    record_user_file,
+    sha256_file,
+    utc_today,
+)
 from agglonet.transport.diagnostics import network_diagnostics
 from agglonet.transport.graph import prepare_road_graph
 from agglonet.transport.overpass import load_graph_osm, osmnx_settings, polygon_wgs84, way_tags
@@ -213,6 +220,37 @@ def _graph_from_lines(lines: gpd.GeoDataFrame, *, crs: Any, name: str) -> nx.Mul
     return G
 
 
+def _road_record(
+    source: str,
+    *,
+    osm_options: Mapping[str, Any] | None,
+    pbf_path: str | Path | None,
+    pbf_sha256: str | None,
+    file_path: str | Path | None,
+    proxy_path: str | Path | None,
+) -> SourceRecord:
+    """Provenance record of the roads of ``source`` (osm, pbf, file, proxy) for sources.json."""
+    if source == "osm":
+        url = str((osm_options or {}).get("overpass_url") or "https://overpass-api.de/api/")
+        return record_url(url, name="roads", provider="OpenStreetMap (Overpass API via osmnx)",
+                          licence="ODbL-1.0", citation=OSM_ATTRIBUTION)
+    if source == "pbf":
+        local = Path(str(pbf_path))
+        record = record_url(str(pbf_path), name="roads", provider="OpenStreetMap (PBF extract)",
+                            licence="ODbL-1.0", citation=OSM_ATTRIBUTION,
+                            path=local if local.is_file() else None)
+        return replace(record, sha256=record.sha256 or str(pbf_sha256 or ""))
+    if source == "file":
+        return record_user_file(str(file_path), name="roads")
+    return SourceRecord(
+        name="roads", provider="agglonet (synthetic proxy from the seats)", version="",
+        licence="synthetic", citation="synthetic proxy road network; illustrative only",
+        url="", retrieved=utc_today(),
+        sha256=sha256_file(proxy_path) if proxy_path and Path(proxy_path).is_file() else "",
+        path=str(proxy_path or ""))
+
+
+
 def load_roads(
     *,
     source: str,
@@ -316,6 +354,10 @@ def load_roads(
     else:
         raise DataError(f"unknown roads.source {source!r}; expected osm, pbf, file, scgraph or "
                         "proxy")
+    if "provenance" not in meta:
+        meta["provenance"] = _road_record(source, osm_options=osm_options, pbf_path=pbf_path,
+                                          pbf_sha256=meta.get("pbf_sha256"),
+                                          file_path=file_path, proxy_path=proxy_path).to_dict()
     G, report = prepare_road_graph(raw, highway_classes=highway_classes, speeds_kph=speeds_kph,
                                    source=label, crs=crs)
     if source in ("osm", "pbf", "scgraph") or (
