@@ -4,6 +4,7 @@
 
 import datetime as _dt
 
+from agglonet.export.maps import MAP_NAMES
 from agglonet.outputs import project_inputs, webmap_inputs
 
 EXPORT = config["export"]
@@ -41,11 +42,13 @@ rule maps:
         cities="results/{cluster}/cities.gpkg",
         travel_time_min="results/{cluster}/travel_time_min.tif",
         landcover="results/{cluster}/landcover.tif",
+        boundaries="resources/{cluster}/boundaries.gpkg",
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
     output:
-        accessibility="results/{cluster}/maps/accessibility.png",
-        ecology="results/{cluster}/maps/ecology.png",
+        maps=expand("results/{{cluster}}/maps/{name}.{lang}.png", name=MAP_NAMES, lang=LANGUAGES),
+    params:
+        languages=LANGUAGES,
     log:
         "logs/{cluster}/maps.log",
     benchmark:
@@ -142,7 +145,7 @@ rule archive:
 
 TARGETS += expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS)
 if EXPORT["maps"]:
-    TARGETS += expand("results/{cluster}/maps/{name}.png", cluster=CLUSTERS,
-                      name=["accessibility", "ecology"])
+    TARGETS += expand("results/{cluster}/maps/{name}.{lang}.png", cluster=CLUSTERS,
+                      name=MAP_NAMES, lang=LANGUAGES)
 if EXPORT["webmap"]:
     TARGETS += expand("results/{cluster}/map.html", cluster=CLUSTERS)

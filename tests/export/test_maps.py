@@ -53,12 +53,13 @@ def test_write_maps_and_report(tmp_path):
     lines = attributions(read_sources(inputs["sources_json"]), roads_source=fact.roads_source)
     paths = write_maps(res / "maps", inputs=inputs, cluster="toy", attribution=lines,
                        quality=fact)
-    assert [p.name for p in paths] == ["accessibility.png", "ecology.png"]
+    assert [p.name for p in paths] == ["accessibility.zh.png", "ecology.zh.png",
+                                       "accessibility.en.png", "ecology.en.png"]
     for p in paths:
         img = mpimg.imread(p)
         assert img.shape[0] > 500 and img.shape[1] > 500
         assert img[..., :3].std() > 0.05  # not a blank canvas
-    files = {**inputs, "accessibility_map": paths[0], "ecology_map": paths[1],
+    files = {**inputs, "accessibility_map": paths[2], "ecology_map": paths[3],
              "project": res / "toy.qgs"}
     chart = paths[0]  # any PNG stands in for the comparison chart here
     html = build_report(clusters={"toy": files}, comparison_table=inputs["metrics"],

