@@ -114,6 +114,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "oneway": ("单向通行", "One-way"),
     "source": ("数据来源", "Source"),
     "street_count": ("连接道路数", "Street count"),
+    "x": ("横坐标 x（米，Albers）", "x (m, Albers)"),
+    "y": ("纵坐标 y（米，Albers）", "y (m, Albers)"),
     "source_id": ("源地编号", "Source id"),
     "dpc": ("连通重要性 dPC", "Importance dPC"),
     "dpc_intra": ("dPC 斑块内部分", "dPC intra part"),
@@ -587,3 +589,84 @@ def comparison_chart_text(language: str) -> dict[str, object]:
               for col, (title, hint, basis) in KEY_METRICS.items()}
     return {"metrics": panels, "notes": dict(CHART_NOTES_ZH), "title": CHART_TITLE[0],
             "label_column": "name_zh"}
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_TICKED = re.compile(r"`([^`]+)`")
+
+
+def _placeholder_label(column: str) -> dict[str, str]:
+    """Label of a documented name with ``{h}`` in it (``daily_access_{h}h``), ``{h}`` kept."""
+    if "{h}" not in column:
+        return field_label(column)
+    label = field_label(column.replace("{h}", "7"))
+    return {lang: text.replace("7", "{h}") for lang, text in label.items()}
+
+
+def data_dictionary_zh(metrics_markdown: str) -> str:
+    """The Chinese data dictionary (``docs/metrics.zh.md``) made from ``docs/metrics.md``.
+
+    Every section of the English page whose heading names CSV files becomes a section naming the
+    same files, with one row per documented column: the column (machine-readable, as in the
+    table header), its Chinese and English labels (:func:`field_label`) and its unit as the
+    English page gives it. Then one section per GeoPackage layer of the catalogue.
+    Regenerate with ``python -m agglonet.export.labels docs/metrics.md > docs/metrics.zh.md``.
+    """
+    from agglonet import outputs
+
+    out = ["# 指标与字段说明（数据字典）", "",
+           "本页由 `docs/metrics.md`（英文，含每列的完整定义与公式）和 `agglonet.export.labels` "
+           "生成：`python -m agglonet.export.labels docs/metrics.md > docs/metrics.zh.md`。"
+           "表头保持机器可读的英文列名；下表给出每列的中文名称、英文名称和单位，"
+           "定义与公式见英文页的同名章节。测试（`tests/export/test_labels.py`）检查两页定义相同的列。",
+           ""]
+    files: list[tuple[int, list[str]]] = []
+    rows: dict[tuple[str, ...], list[str]] = {}
+    order: list[tuple[str, ...]] = []
+    for line in metrics_markdown.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            while files and files[-1][0] >= level:
+                files.pop()
+            named = [t for t in _TICKED.findall(heading.group(2)) if t.endswith(".csv")]
+            files.append((level, named or (files[-1][1] if files else [])))
+            continue
+        if not (line.startswith("|") and files and files[-1][1]):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        key = tuple(files[-1][1])
+        if not cells[0].startswith("`"):  # a header row
+            continue
+        for column in _TICKED.findall(cells[0]):
+            if "." in column:  # a file named in a table of files, not a column
+                continue
+            if key not in rows:
+                rows[key] = []
+                order.append(key)
+            label = _placeholder_label(column)
+            unit = cells[-1] if len(cells) > 2 else ""
+            row = f"| `{column}` | {label['zh']} | {label['en']} | {unit} |"
+            if row not in rows[key]:
+                rows[key].append(row)
+    for key in order:
+        out += [f"## {'、'.join(f'`{name}`' for name in key)}", "",
+                "| 列 | 中文名称 | English | 单位 |", "| --- | --- | --- | --- |", *rows[key], ""]
+    out += ["## 图层字段（GeoPackage）", ""]
+    for vector in outputs.VECTOR_FILES:
+        for layer in vector.layers:
+            if not layer.columns:
+                continue
+            out += [f"### `{vector.path}` · {layer_name(layer.name)['zh']}（`{layer.name}`）", "",
+                    "| 列 | 中文名称 | English |", "| --- | --- | --- |"]
+            out += [f"| `{c}` | {field_label(c)['zh']} | {field_label(c)['en']} |"
+                    for c in layer.columns]
+            out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.stdout.write(data_dictionary_zh(Path(sys.argv[1]).read_text(encoding="utf-8")))
