@@ -604,7 +604,7 @@ def _placeholder_label(column: str) -> dict[str, str]:
 
 
 def data_dictionary_zh(metrics_markdown: str) -> str:
-    """The Chinese data dictionary (``docs/metrics.zh.md``) made from ``docs/metrics.md``.
+    """Return the Chinese data dictionary (``docs/metrics.zh.md``) made from ``docs/metrics.md``.
 
     Every section of the English page whose heading names CSV files becomes a section naming the
     same files, with one row per documented column: the column (machine-readable, as in the
