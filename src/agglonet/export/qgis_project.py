@@ -124,14 +124,16 @@ def _spatialrefsys_xml(wkt: str) -> str:
     ET.SubElement(srs, "wkt").text = crs.to_wkt("WKT2_2019")
     with warnings.catch_warnings():  # the PROJ string is informative; the WKT is authoritative
         warnings.simplefilter("ignore", UserWarning)
-        ET.SubElement(srs, "proj4").text = crs.to_proj4()
+        proj4 = crs.to_proj4()
+    ET.SubElement(srs, "proj4").text = proj4
     ET.SubElement(srs, "srsid").text = "0"
     auth = crs.to_authority(min_confidence=90)
     ET.SubElement(srs, "srid").text = auth[1] if auth and auth[0] == "EPSG" else "0"
     ET.SubElement(srs, "authid").text = f"{auth[0]}:{auth[1]}" if auth else ""
     ET.SubElement(srs, "description").text = crs.name
-    ET.SubElement(srs, "projectionacronym").text = (crs.to_dict().get("proj") or "")
-    ET.SubElement(srs, "ellipsoidacronym").text = (crs.to_dict().get("ellps") or "")
+    params = dict(part.lstrip("+").partition("=")[::2] for part in proj4.split())
+    ET.SubElement(srs, "projectionacronym").text = params.get("proj", "")
+    ET.SubElement(srs, "ellipsoidacronym").text = params.get("ellps", "")
     ET.SubElement(srs, "geographicflag").text = "true" if crs.is_geographic else "false"
     return ET.tostring(srs, encoding="unicode")
 
