@@ -18,9 +18,10 @@ rule qgis_project:
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
     output:
-        project="results/{cluster}/{cluster}.qgs",
+        projects=expand("results/{{cluster}}/{{cluster}}.{lang}.qgs", lang=LANGUAGES),
     params:
         crs=config["crs"],
+        languages=LANGUAGES,
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:
@@ -174,7 +175,7 @@ rule archive:
         "../scripts/export_archive.py"
 
 
-TARGETS += expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS)
+TARGETS += expand("results/{cluster}/{cluster}.{lang}.qgs", cluster=CLUSTERS, lang=LANGUAGES)
 if EXPORT["maps"]:
     TARGETS += expand("results/{cluster}/maps/{name}.{lang}.png", cluster=CLUSTERS,
                       name=MAP_NAMES, lang=LANGUAGES)
