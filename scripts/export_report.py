@@ -8,7 +8,8 @@ from agglonet.logs import setup_logging
 setup_logging(snakemake.log[0])
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-clusters = {cluster: {key: inp[key][i] for key in CLUSTER_INPUTS if len(inp[key]) > i}
+clusters = {cluster: {key: inp[key][i] for key in CLUSTER_INPUTS
+                      if hasattr(inp, key) and len(inp[key]) > i}
             for i, cluster in enumerate(params.clusters)}
 for i, language in enumerate(params.languages):
     files = {cluster: {**paths, "accessibility_map": params.maps[language]["accessibility"][i],
