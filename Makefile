@@ -49,13 +49,14 @@ clean-results:
 
 # Export (rules/export.smk): self-contained HTML report, RO-Crate run archive, and its check.
 # The target name comes before SNAKEMAKE_ARGS, so that `--config k=v` or `--configfile f` (which
-# take any number of values) cannot swallow it. AGGLONET_EXPORT_ONLY makes the start-up checks
-# refuse a config whose clusters differ from those of the finished run (the report would
-# silently rebuild the comparison for other clusters).
+# take any number of values) cannot swallow it. `make report` covers the clusters of the finished
+# run (read from results/cluster_comparison.csv) whatever config it used, and rebuilds nothing of
+# the run for a changed config (--rerun-triggers mtime). AGGLONET_EXPORT_ONLY=1 (archive) makes the
+# start-up checks refuse a config whose clusters differ from those of the finished run.
 # `make verify` checks the newest archive, or ARCHIVE=path/to/archive.zip.
 report: $(STAMP)
 	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
-	AGGLONET_EXPORT_ONLY=1 $(BIN)/snakemake report --cores $(CORES) $(SNAKEMAKE_ARGS)
+	AGGLONET_EXPORT_ONLY=report $(BIN)/snakemake report --rerun-triggers mtime --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 archive: $(STAMP)
 	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)

@@ -1,5 +1,8 @@
 # rules/common.smk — helpers shared by the rule files (kept out of them, as `snakemake --lint` asks).
 
+# Languages of the reader-facing outputs (export.language): maps, chart, QGIS projects, report.
+LANGUAGES = list(config["export"]["language"])
+
 
 def landcover_params():
     """Params shared by the offline and online variants of rule retrieve_landcover."""

@@ -4,6 +4,7 @@
 
 import datetime as _dt
 
+from agglonet.export.maps import MAP_NAMES
 from agglonet.outputs import project_inputs, webmap_inputs
 
 EXPORT = config["export"]
@@ -17,9 +18,10 @@ rule qgis_project:
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
     output:
-        project="results/{cluster}/{cluster}.qgs",
+        projects=expand("results/{{cluster}}/{{cluster}}.{lang}.qgs", lang=LANGUAGES),
     params:
         crs=config["crs"],
+        languages=LANGUAGES,
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:
@@ -41,11 +43,13 @@ rule maps:
         cities="results/{cluster}/cities.gpkg",
         travel_time_min="results/{cluster}/travel_time_min.tif",
         landcover="results/{cluster}/landcover.tif",
+        boundaries="resources/{cluster}/boundaries.gpkg",
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
     output:
-        accessibility="results/{cluster}/maps/accessibility.png",
-        ecology="results/{cluster}/maps/ecology.png",
+        maps=expand("results/{{cluster}}/maps/{name}.{lang}.png", name=MAP_NAMES, lang=LANGUAGES),
+    params:
+        languages=LANGUAGES,
     log:
         "logs/{cluster}/maps.log",
     benchmark:
@@ -81,24 +85,55 @@ rule webmap:
         "../scripts/export_webmap.py"
 
 
+def _report_clusters():
+    """Clusters of the last run (results/cluster_comparison.csv), whatever config it used."""
+    import csv
+    from pathlib import Path
+
+    table = Path("results/cluster_comparison.csv")
+    if not table.exists():
+        return list(CLUSTERS)
+    with table.open(encoding="utf-8") as handle:
+        return [row["cluster"] for row in csv.DictReader(handle)] or list(CLUSTERS)
+
+
+REPORT_CLUSTERS = _report_clusters()
+
+
+def _per_language(template):
+    """{lang: [path per cluster of the report]} of a per-cluster, per-language file."""
+    return {lang: [template.format(cluster=c, lang=lang) for c in REPORT_CLUSTERS]
+            for lang in LANGUAGES}
+
+
 rule report:
     input:
-        metrics=expand("results/{cluster}/metrics.csv", cluster=CLUSTERS),
-        accessibility_map=expand("results/{cluster}/maps/accessibility.png", cluster=CLUSTERS)
-        if EXPORT["maps"] else [],
-        ecology_map=expand("results/{cluster}/maps/ecology.png", cluster=CLUSTERS)
-        if EXPORT["maps"] else [],
-        transport_summary=expand("results/{cluster}/transport_summary.json", cluster=CLUSTERS),
-        ecology_summary=expand("results/{cluster}/ecology_summary.json", cluster=CLUSTERS),
-        sources_json=expand("resources/{cluster}/sources.json", cluster=CLUSTERS),
-        quality=expand("results/{cluster}/quality.json", cluster=CLUSTERS),
-        project=expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS),
+        metrics=expand("results/{cluster}/metrics.csv", cluster=REPORT_CLUSTERS),
+        maps=expand("results/{cluster}/maps/{name}.{lang}.png", cluster=REPORT_CLUSTERS,
+                    name=MAP_NAMES, lang=LANGUAGES) if EXPORT["maps"] else [],
+        sources_json=expand("resources/{cluster}/sources.json", cluster=REPORT_CLUSTERS),
+        quality=expand("results/{cluster}/quality.json", cluster=REPORT_CLUSTERS),
+        accessibility=expand("results/{cluster}/accessibility.csv", cluster=REPORT_CLUSTERS),
+        cities_ecology=expand("results/{cluster}/cities_ecology.csv", cluster=REPORT_CLUSTERS),
+        city_pairs_ecology=expand("results/{cluster}/city_pairs_ecology.csv",
+                                  cluster=REPORT_CLUSTERS),
+        corridors_csv=expand("results/{cluster}/corridors.csv", cluster=REPORT_CLUSTERS),
+        projects=expand("results/{cluster}/{cluster}.{lang}.qgs", cluster=REPORT_CLUSTERS,
+                        lang=LANGUAGES),
         comparison="results/cluster_comparison.csv",
-        chart="results/cluster_comparison.png",
+        charts=expand("results/cluster_comparison.{lang}.png", lang=LANGUAGES),
     output:
+        pages=expand("results/report.{lang}.html", lang=LANGUAGES),
+        pdfs=expand("results/report.{lang}.pdf", lang=LANGUAGES) if EXPORT["pdf"] else [],
         report="results/report.html",
     params:
-        clusters=list(CLUSTERS),
+        clusters=REPORT_CLUSTERS,
+        languages=LANGUAGES,
+        pdf=EXPORT["pdf"],
+        maps={lang: {name: (_per_language(f"results/{{cluster}}/maps/{name}.{{lang}}.png")[lang]
+                            if EXPORT["maps"] else [None] * len(REPORT_CLUSTERS))
+                     for name in MAP_NAMES} for lang in LANGUAGES},
+        projects=_per_language("results/{cluster}/{cluster}.{lang}.qgs"),
         config=config,
         repo=workflow.basedir,
     log:
@@ -106,9 +141,9 @@ rule report:
     benchmark:
         "benchmarks/out/report.tsv"
     resources:
-        mem_mb=500,
+        mem_mb=1000,
     message:
-        "HTML report of {params.clusters}"
+        "Report of {params.clusters} ({params.languages})"
     conda:
         "../envs/environment.yaml"
     script:
@@ -140,9 +175,9 @@ rule archive:
         "../scripts/export_archive.py"
 
 
-TARGETS += expand("results/{cluster}/{cluster}.qgs", cluster=CLUSTERS)
+TARGETS += expand("results/{cluster}/{cluster}.{lang}.qgs", cluster=CLUSTERS, lang=LANGUAGES)
 if EXPORT["maps"]:
-    TARGETS += expand("results/{cluster}/maps/{name}.png", cluster=CLUSTERS,
-                      name=["accessibility", "ecology"])
+    TARGETS += expand("results/{cluster}/maps/{name}.{lang}.png", cluster=CLUSTERS,
+                      name=MAP_NAMES, lang=LANGUAGES)
 if EXPORT["webmap"]:
     TARGETS += expand("results/{cluster}/map.html", cluster=CLUSTERS)

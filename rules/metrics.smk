@@ -132,11 +132,12 @@ rule compare_clusters:
         accessibility=expand("results/{cluster}/accessibility.csv", cluster=CLUSTERS),
     output:
         table="results/cluster_comparison.csv",
-        chart="results/cluster_comparison.png",
+        charts=expand("results/cluster_comparison.{lang}.png", lang=LANGUAGES),
         cities="results/cities_accessibility.csv",
     params:
         clusters=list(CLUSTERS),
         float_precision=config["metrics"]["float_precision"],
+        languages=LANGUAGES,
     log:
         "logs/compare_clusters.log",
     benchmark:
@@ -172,6 +173,6 @@ TARGETS += expand(
 )
 TARGETS += [
     "results/cluster_comparison.csv",
-    "results/cluster_comparison.png",
+    *expand("results/cluster_comparison.{lang}.png", lang=LANGUAGES),
     "results/cities_accessibility.csv",
 ]

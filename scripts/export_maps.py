@@ -1,4 +1,4 @@
-"""Rule maps: a cluster's outputs → results/{cluster}/maps/{accessibility,ecology}.png."""
+"""Rule maps: a cluster's outputs → results/{cluster}/maps/{accessibility,ecology}.{lang}.png."""
 
 import json
 from pathlib import Path
@@ -14,10 +14,11 @@ inp = snakemake.input
 quality = read_quality(inp.quality)
 records = source_records(json.loads(Path(inp.sources).read_text(encoding="utf-8")))
 write_maps(
-    Path(snakemake.output.accessibility).parent,
+    Path(snakemake.output.maps[0]).parent,
     inputs={key: inp[key] for key in ("cities", "transport", "ecology", "travel_time_min",
-                                      "landcover")},
+                                      "landcover", "boundaries")},
     cluster=snakemake.wildcards.cluster,
     attribution=attributions(records, roads_source=quality.roads_source),
     quality=quality,
+    languages=snakemake.params.languages,
 )

@@ -1,4 +1,4 @@
-"""Rule qgis_project: a cluster's outputs → results/{cluster}/{cluster}.qgs."""
+"""Rule qgis_project: a cluster's outputs → results/{cluster}/{cluster}.{lang}.qgs, per language."""
 
 from agglonet.export.qgis_project import write_project
 from agglonet.logs import setup_logging
@@ -7,10 +7,13 @@ from agglonet.quality import read_quality
 
 setup_logging(snakemake.log[0])
 
-write_project(
-    snakemake.output.project,
-    inputs={key: snakemake.input[key] for key in project_inputs()},
-    sources=snakemake.input.sources,
-    quality=read_quality(snakemake.input.quality),
-    crs=snakemake.params.crs,
-)
+quality = read_quality(snakemake.input.quality)
+for language, project in zip(snakemake.params.languages, snakemake.output.projects, strict=True):
+    write_project(
+        project,
+        inputs={key: snakemake.input[key] for key in project_inputs()},
+        sources=snakemake.input.sources,
+        quality=quality,
+        crs=snakemake.params.crs,
+        language=language,
+    )

@@ -1,7 +1,8 @@
-"""Rule compare_clusters: every cluster's metrics and accessibility → comparison table and chart."""
+"""Rule compare_clusters: every cluster's metrics and accessibility → table and charts."""
 
 import pandas as pd
 
+from agglonet.export import fonts, labels
 from agglonet.io import write_csv
 from agglonet.logs import setup_logging
 from agglonet.metrics.compare import cities_table, comparison_table, plot_comparison
@@ -17,4 +18,6 @@ cities = cities_table({cluster: pd.read_csv(path, dtype={"adcode": str})
                                                 strict=True)})
 write_csv(snakemake.output.table, table, float_precision=precision)
 write_csv(snakemake.output.cities, cities, float_precision=precision)
-plot_comparison(table, snakemake.output.chart)
+family = [fonts.use_in_matplotlib(), "DejaVu Sans"]
+for language, chart in zip(snakemake.params.languages, snakemake.output.charts, strict=True):
+    plot_comparison(table, chart, font_family=family, **labels.comparison_chart_text(language))

@@ -543,6 +543,13 @@ def test_e05_report_for_the_same_clusters_is_accepted(cfg, work, monkeypatch):
     assert check_run(cfg, workdir=work).problems == []
 
 
+def test_e06_make_report_covers_the_run_whatever_the_config(cfg, work, monkeypatch):
+    # make report takes the clusters of the finished run, not those of the config
+    monkeypatch.setenv(EXPORT_ONLY_ENV, "report")
+    cfg["clusters"] = ["pearl_river_delta"]
+    assert check_run(cfg, workdir=work).problems == []
+
+
 # ============================================================ F. command line and archives
 def test_f01_configfile_missing(tmp_path):
     with pytest.raises(ConfigError, match="--configfile 'my.yaml' does not exist"):
@@ -760,7 +767,7 @@ def test_h03_make_puts_the_target_before_snakemake_args():
                           cwd=REPO, capture_output=True, text=True)
     command = [line for line in proc.stdout.splitlines() if "snakemake report" in line]
     assert command and command[0].index("report") < command[0].index("--config")
-    assert "AGGLONET_EXPORT_ONLY=1" in command[0]
+    assert "AGGLONET_EXPORT_ONLY=report" in command[0]
 
 
 def test_h04_make_verify_without_archive(tmp_path):

@@ -275,3 +275,29 @@ def test_industrial_structure_on_the_worked_example(workflow_run, tmp_path):
     metrics = pd.read_csv(out / "metrics.csv").iloc[0]
     assert metrics["structure_n_cities"] == 4 and metrics["similarity_time_n_pairs"] == 6
     assert "410200 开封市" in metrics["structure_note"]
+
+
+def test_logs_are_quiet(workflow_run):
+    """A default run's logs: no line repeated within a log, and no warning at all."""
+    import re
+
+    logs = sorted((workflow_run / "logs").rglob("*.log"))
+    assert len(logs) > 10
+    problems = []
+    for log in logs:
+        lines = [re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ ", "", line)  # the time stamp differs
+                 for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        repeated = sorted({line for line in lines if lines.count(line) > 1})
+        if repeated:
+            problems.append(f"{log.name}: repeated {repeated[:3]}")
+        warned = [line for line in lines if "warning" in line.lower()]
+        if warned:
+            problems.append(f"{log.name}: {warned[:2]}")
+    assert problems == []
+    # the reader-facing outputs exist in both languages
+    res = workflow_run / "results"
+    for lang in ("zh", "en"):
+        assert (res / f"cluster_comparison.{lang}.png").stat().st_size > 10_000
+        assert (res / "central_plains_core" / f"central_plains_core.{lang}.qgs").exists()
+        for name in ("accessibility", "ecology"):
+            assert (res / "central_plains_core" / "maps" / f"{name}.{lang}.png").exists()

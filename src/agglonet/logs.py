@@ -24,6 +24,10 @@ logger = logging.getLogger("agglonet")
 #: What a user does after an expected error, unless the error names its own fix.
 DEFAULT_FIX = ("correct the value or file named above and run the same command again; finished "
                "steps are kept, and this one starts over (nothing half-written was kept)")
+#: Libraries whose INFO records say nothing a user acts on (pyogrio's "Created N records" after
+#: every layer written): only their warnings and errors reach the logs.
+QUIET_LOGGERS: tuple[str, ...] = ("pyogrio", "fiona", "rasterio", "matplotlib", "fontTools",
+                                  "weasyprint", "numba")
 #: Files holding the blocks of failed jobs, in the run's temporary folder.
 ERROR_FILE_GLOB = "*-error.txt"
 
@@ -44,6 +48,8 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
         force=True,
     )
     logging.captureWarnings(True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     sys.excepthook = report_error
 
 

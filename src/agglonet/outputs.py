@@ -8,7 +8,8 @@ contract in ``docs/architecture.md`` (:func:`markdown_contract`) all read this m
 Adding an output layer means adding it here and writing it in the code that computes it; nothing
 else (see ``docs/architecture.md``, "How to extend").
 
-Paths are templates relative to the working directory, with ``{cluster}`` for the cluster key.
+Paths are templates relative to the working directory, with ``{cluster}`` for the cluster key
+and ``{lang}`` for the language of a reader-facing file (``export.language``: ``zh``, ``en``).
 """
 
 from __future__ import annotations
@@ -116,7 +117,10 @@ class Raster:
 
 @dataclasses.dataclass(frozen=True)
 class Table:
-    """A CSV or JSON table (columns documented in ``docs/metrics.md``), or an HTML page."""
+    """A CSV or JSON table (columns documented in ``docs/metrics.md``), a page or a project.
+
+    Pages (HTML, PDF) and QGIS projects for readers have one file per language (``{lang}``).
+    """
 
     key: str
     path: str
@@ -310,12 +314,27 @@ TABLES: tuple[Table, ...] = (
     Table("webmap", "results/{cluster}/map.html", "export",
           "interactive map (zh/en) of the layers of `WEBMAP_KEYS`, self-contained: opens "
           "offline in a browser"),
+    Table("qgis_project", "results/{cluster}/{cluster}.{lang}.qgs", "export",
+          "QGIS project of every layer, styled and grouped, with a print layout; layer names, "
+          "legends and labels in the language"),
+    Table("report", "results/report.{lang}.html", "export",
+          "the run's report for planners (`make report`), self-contained, one per language"),
+    Table("report_pdf", "results/report.{lang}.pdf", "export",
+          "the report printed to PDF (`make report`, `export.pdf`)"),
 )
 
 FIGURES: tuple[Figure, ...] = (
     Figure("structure_similarity", "results/{cluster}/structure_similarity.png", "metrics",
            "heat map of the structural similarity S between the member cities (empty with a "
            "note when no sector table is given)"),
+    Figure("comparison_chart", "results/cluster_comparison.{lang}.png", "metrics",
+           "small multiples of the key metrics, one bar per cluster, in the language"),
+    Figure("accessibility_map", "results/{cluster}/maps/accessibility.{lang}.png", "export",
+           "travel-time surface, roads, seats by weighted average travel time, linkage lines, "
+           "border gaps"),
+    Figure("ecology_map", "results/{cluster}/maps/ecology.{lang}.png", "export",
+           "land cover, sources, corridors by gravity, pinch zones by peak current, road "
+           "crossings by priority, roads and seats"),
 )
 
 #: Files the web map (``results/{cluster}/map.html``) shows: GeoPackages, then rasters.
@@ -404,13 +423,31 @@ def webmap_inputs() -> dict[str, str]:
     return {key: paths[key] for key in WEBMAP_KEYS}
 
 
-def paths_for(keys: Iterable[str], cluster: str) -> dict[str, str]:
-    """Concrete paths of catalogue entries (vector files, rasters, tables) for one cluster."""
-    templates: Mapping[str, str] = ({f.key: f.path for f in VECTOR_FILES}
-                                    | {r.key: r.path for r in RASTERS}
-                                    | {t.key: t.path for t in TABLES}
-                                    | {g.key: g.path for g in FIGURES})
-    return {key: templates[key].format(cluster=cluster) for key in keys}
+def _templates() -> dict[str, str]:
+    return ({f.key: f.path for f in VECTOR_FILES} | {r.key: r.path for r in RASTERS}
+            | {t.key: t.path for t in TABLES} | {g.key: g.path for g in FIGURES})
+
+
+def path_template(key: str) -> str:
+    """Path template of any catalogue entry (vector file, raster, table or figure).
+
+    Raises
+    ------
+    KeyError
+        If no entry has that key.
+    """
+    templates = _templates()
+    if key not in templates:
+        raise KeyError(f"no output {key!r} in the catalogue; known: {sorted(templates)}")
+    return templates[key]
+
+
+def paths_for(keys: Iterable[str], cluster: str, *, language: str | None = None
+              ) -> dict[str, str]:
+    """Concrete paths of catalogue entries for one cluster (and language, where it has one)."""
+    templates: Mapping[str, str] = _templates()
+    fields = {"cluster": cluster, "lang": language}
+    return {key: templates[key].format_map(fields) for key in keys}
 
 
 def stage_targets(stage: str) -> list[str]:

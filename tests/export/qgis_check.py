@@ -35,6 +35,9 @@ def check(spec: dict) -> dict:
     proj_crs = project.crs()
     if not proj_crs.isValid():
         problems.append("project CRS invalid")
+    crs_name = proj_crs.description()
+    if not crs_name or "unknown" in crs_name.lower():
+        problems.append(f"project CRS is named {crs_name!r}")
     for token in spec["proj"]:
         if token not in proj_crs.toProj():
             problems.append(f"project CRS {proj_crs.toProj()!r} lacks {token}")
@@ -47,7 +50,8 @@ def check(spec: dict) -> dict:
         layer = layers.get(name)
         if layer is None:
             continue
-        info = {"valid": layer.isValid(), "crs": layer.crs().toProj()}
+        info = {"valid": layer.isValid(), "crs": layer.crs().toProj(),
+                "crs_name": layer.crs().description()}
         if not layer.isValid():
             problems.append(f"{name}: layer not valid ({layer.source()})")
         for token in spec["proj"]:
@@ -81,6 +85,10 @@ def check(spec: dict) -> dict:
                     want["raster_renderer"]:
                 problems.append(f"{name}: QML sidecar gives {info['sidecar_renderer']}")
         report[name] = info
+    names = [layer.name() for layer in project.mapLayers().values()]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"layer names used twice: {duplicates}")
 
     settings = QgsMapSettings()
     visible = project.layerTreeRoot().checkedLayers()

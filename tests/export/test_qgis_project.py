@@ -35,19 +35,25 @@ def _write(res, path):
 def test_project_layers_groups_and_skips_style_table(outputs):
     res, rsc = outputs
     layers = project_layers(toy_inputs(res))
-    names = {(pl.group, pl.name) for pl in layers}
+    names = {(pl.group, pl.layer or pl.path.stem) for pl in layers}
     assert ("Conflicts", "road_crossings") in names
     assert ("Boundaries", "cities") in names and ("Transport", "seats") in names
     assert ("Ecology", "corridors") in names and ("Ecology", "landcover") in names
     assert ("Transport", "travel_time_min") in names
-    assert all(pl.name != "layer_styles" for pl in layers)
+    assert all(pl.layer != "layer_styles" for pl in layers)
+    shown = [pl.name for pl in layers]
+    assert len(set(shown)) == len(shown)  # unique names
+    assert "Roads" in shown and "Counties" in shown and "Cluster boundary" in shown
+    zh = [pl.name for pl in project_layers(toy_inputs(res), language="zh",
+                                           roads_source="scgraph")]
+    assert "道路（scgraph）" in zh and "成员城市" in zh and "县级行政区" in zh
     # every spatial layer of the three GeoPackages + 6 rasters
     assert len(layers) == len(EXPECTED_COUNTS) + 6
 
 
 def test_project_xml_relative_paths_crs_styles_metadata(outputs):
     res, rsc = outputs
-    qgs = _write(res, res / "toy.qgs")
+    qgs = _write(res, res / "toy.en.qgs")
     root = ET.parse(qgs).getroot()
     assert root.tag == "qgis"
     sources = [el.text for el in root.iter("datasource")]
@@ -63,13 +69,18 @@ def test_project_xml_relative_paths_crs_styles_metadata(outputs):
     assert "PROJCRS" in root.find("projectCrs/spatialrefsys/wkt").text
     groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
     assert set(groups) == {"Boundaries", "Transport", "Ecology", "Conflicts"}
-    layer = {ml.find("layername").text: ml for ml in root.iter("maplayer")}
-    seats_renderer = layer["seats"].find("renderer-v2")
+    assert root.find("projectCrs/spatialrefsys/description").text == \
+        "CGCS2000 / Albers equal-area China"
+    layer = {ml.find("id").text: ml for ml in root.iter("maplayer")}
+    assert layer["transport_roads"].find("layername").text == "Roads (proxy)"
+    seats_renderer = layer["transport_seats"].find("renderer-v2")
     assert seats_renderer.get("type") == "graduatedSymbol" and seats_renderer.get("attr") == \
         "watt_min"
-    assert layer["cities"].find("labeling/settings/text-style").get("fieldName") == "name_en"
-    assert layer["landcover"].find("pipe/rasterrenderer").get("type") == "paletted"
-    assert layer["travel_time_min"].find("pipe/rasterrenderer").get("type") == \
+    # one label per city: the seat carries it, the polygon none
+    assert layer["cities_cities"].find("labeling") is None
+    assert layer["cities_cities"].get("labelsEnabled") == "0"
+    assert layer["landcover_raster"].find("pipe/rasterrenderer").get("type") == "paletted"
+    assert layer["travel_time_min_raster"].find("pipe/rasterrenderer").get("type") == \
         "singlebandpseudocolor"
     abstract = root.find("projectMetadata/abstract").text
     assert "synthetic proxy" in abstract and "illustrative" in abstract
@@ -77,7 +88,7 @@ def test_project_xml_relative_paths_crs_styles_metadata(outputs):
     assert "OpenStreetMap" not in abstract  # proxy roads: no OSM data used
     # the layer list comes from the files: pyogrio sees the same spatial layers
     spatial = {n for n, g in pyogrio.list_layers(res / "ecology.gpkg") if g is not None}
-    assert spatial <= set(layer)
+    assert {f"ecology_{n}" for n in spatial} <= set(layer)
 
 
 def test_attributions_osm_roads():

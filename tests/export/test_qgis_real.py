@@ -54,18 +54,27 @@ pytestmark = [pytest.mark.qgis, pytest.mark.skipif(_MISSING is not None,
                                                    reason=_MISSING or "")]
 
 
-def expected_layers(results_dir: Path, resources_dir: Path | None) -> dict[str, dict]:
-    """Expected feature counts (read with pyogrio, independently of QGIS) and renderers."""
+def expected_layers(results_dir: Path, resources_dir: Path | None, *, language: str = "en",
+                    roads_source: str | None = None) -> dict[str, dict]:
+    """Expected feature counts (read with pyogrio, independently of QGIS) and renderers.
+
+    Keyed by the display name in the project; ``key`` is the catalogue layer (or raster) name.
+    """
     out: dict[str, dict] = {}
     root, cluster = results_dir.parents[1], results_dir.name
     inputs = {k: root / v for k, v in paths_for(project_inputs(), cluster).items()}
-    for pl in project_layers(inputs):
+    found = project_layers(inputs, language=language, roads_source=roads_source)
+    plain = [pl.layer or pl.path.stem for pl in found]
+    for pl in found:
+        key = pl.layer or pl.path.stem
+        if plain.count(key) > 1 and pl.group == "Boundaries":
+            key = f"{key} ({pl.path.stem})"  # seats of cities.gpkg beside transport.gpkg's
         if pl.is_raster:
-            out[pl.name] = {"raster_renderer": RASTER_RENDERERS.get(pl.name)}
+            out[pl.name] = {"key": key, "raster_renderer": RASTER_RENDERERS.get(key)}
         else:
             count = pyogrio.read_info(pl.path, layer=pl.layer)["features"]
-            out[pl.name] = {"count": int(count), "renderer": RENDERERS.get(pl.name),
-                            "labels": pl.name in {"cities", "seats"}}
+            out[pl.name] = {"key": key, "count": int(count), "renderer": RENDERERS.get(key),
+                            "labels": key == "seats"}
     return out
 
 
@@ -89,16 +98,25 @@ def test_synthetic_project_in_qgis(tmp_path):
 
     res, rsc = make_outputs(tmp_path)
     inputs = toy_inputs(res)
-    project = write_project(res / "toy.qgs", inputs=inputs, sources=inputs["sources_json"],
-                            quality=read_quality(inputs["quality"]), crs=CHINA_ALBERS)
-    layers = expected_layers(res, rsc)
-    # pyogrio's counts agree with what the fixture wrote (so QGIS is checked against truth)
-    assert {n: v["count"] for n, v in layers.items() if "count" in v} == EXPECTED_COUNTS
-    result = run_check(project, tmp_path / "toy.png", layers, width=600)
-    assert result["ok"], result["problems"]
-    assert result["layers"]["seats"]["renderer"] == "graduatedSymbol"
-    assert result["layers"]["landcover"]["raster_renderer"] == "paletted"
-    assert (tmp_path / "toy.png").stat().st_size > 2000
+    fact = read_quality(inputs["quality"])
+    for language in ("zh", "en"):
+        project = write_project(res / f"toy.{language}.qgs", inputs=inputs,
+                                sources=inputs["sources_json"], quality=fact, crs=CHINA_ALBERS,
+                                language=language)
+        layers = expected_layers(res, rsc, language=language, roads_source=fact.roads_source)
+        # pyogrio's counts agree with what the fixture wrote (so QGIS is checked against truth)
+        counts = {v["key"]: v["count"] for v in layers.values() if "count" in v}
+        assert counts == EXPECTED_COUNTS
+        png = tmp_path / f"toy.{language}.png"
+        result = run_check(project, png, layers, width=600)
+        assert result["ok"], result["problems"]
+        by_key = {layers[name]["key"]: info for name, info in result["layers"].items()}
+        assert by_key["seats"]["renderer"] == "graduatedSymbol"
+        assert by_key["landcover"]["raster_renderer"] == "paletted"
+        assert by_key["cities"]["labels"] is False  # one label per city: the seat's
+        assert by_key["seats"]["crs_name"] == "CGCS2000 / Albers equal-area China"
+        assert png.stat().st_size > 2000
+    assert "道路（proxy）" in layers or "Roads (proxy)" in layers
 
 
 @pytest.mark.workflow
@@ -113,10 +131,11 @@ def test_real_project_in_qgis(tmp_path, workflow_run):
                     ignore=shutil.ignore_patterns("*.graphml", "*.pbf", "*.osm"))
     res = root / "results" / "central_plains_core"
     rsc = root / "resources" / "central_plains_core"
-    project = res / "central_plains_core.qgs"
-    layers = expected_layers(res, rsc)
+    project = res / "central_plains_core.en.qgs"
+    fact = read_quality(res / "quality.json")
+    layers = expected_layers(res, rsc, roads_source=fact.roads_source)
     assert {"cities", "seats", "roads", "sources", "corridors", "road_crossings",
-            "travel_time_min", "landcover"} <= set(layers)
+            "travel_time_min", "landcover"} <= {v["key"] for v in layers.values()}
     png = tmp_path / "qgis_central_plains_core.png"
     result = run_check(project, png, layers, width=800)
     assert result["ok"], result["problems"]

@@ -271,13 +271,15 @@ def test_rule_scripts_on_files(tmp_path) -> None:
         input={"metrics": [str(out / "metrics.csv")],
                "accessibility": [str(out / "accessibility.csv")]},
         output={"table": str(out / "cluster_comparison.csv"),
-                "chart": str(out / "cluster_comparison.png"),
+                "charts": [str(out / "cluster_comparison.zh.png"),
+                           str(out / "cluster_comparison.en.png")],
                 "cities": str(out / "cities_accessibility.csv")},
-        params={"clusters": ["tri"], "float_precision": 6})
+        params={"clusters": ["tri"], "float_precision": 6, "languages": ["zh", "en"]})
     assert (out / "cluster_comparison.csv").read_bytes() == (out / "metrics.csv").read_bytes()
     cities = pd.read_csv(out / "cities_accessibility.csv", dtype={"adcode": str})
     assert cities["cluster"].tolist() == ["tri"] * 3 and cities["adcode"].iloc[0] == "410100"
-    assert (out / "cluster_comparison.png").stat().st_size > 10_000
+    assert (out / "cluster_comparison.zh.png").stat().st_size > 10_000
+    assert (out / "cluster_comparison.en.png").stat().st_size > 10_000
     assert json.loads((out / "ecology_summary.json").read_text())["n_corridors"] == 1
 
 

@@ -1,11 +1,17 @@
 """Static PNG maps of a cluster's results (matplotlib; no web tiles, works offline).
 
-Two maps per cluster, each with legend, scale bar, north arrow and attribution:
+Two maps per cluster and language (``export.language``: ``zh`` Simplified Chinese, ``en``
+English), each with legend, scale bar, north arrow and attribution:
 
-* ``accessibility.png`` — travel-time surface, city seats coloured by weighted average travel
-  time, linkage lines between seats, the ten best-ranked border gaps;
-* ``ecology.png`` — ecological sources, corridors by importance, pinch zones and road
-  crossings over the land cover.
+* ``accessibility.{lang}.png`` — travel-time surface, roads, city seats coloured by weighted
+  average travel time and labelled, linkage lines between seats, the ten best-ranked border gaps;
+* ``ecology.{lang}.png`` — ecological sources, corridors by importance, pinch zones shaded by
+  peak current, road crossings sized by priority (with a size key), roads and labelled city seats
+  over the land cover.
+
+Legends sit under the map, so they hide nothing. Text is drawn in Noto Sans SC
+(:mod:`agglonet.export.fonts`, installed with agglonet), which holds every character the maps
+use in both languages.
 
 Scale bar and north arrow are drawn by small helpers here (matplotlib-scalebar is not a
 dependency); both assume a projected CRS in metres, which is what agglonet writes.
@@ -33,6 +39,7 @@ from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS, Transformer
 
 from agglonet import outputs
+from agglonet.export import fonts, labels
 from agglonet.io import atomic_path, read_layer
 from agglonet.provenance import STANDARD_ATTRIBUTIONS
 from agglonet.quality import ILLUSTRATIVE, MEASURED, QualityFact
@@ -40,10 +47,18 @@ from agglonet.styles import LANDCOVER_PALETTE
 
 logger = logging.getLogger(__name__)
 
-PROXY_NOTE = "Roads: synthetic proxy network — illustrative, not real roads"
+PROXY_NOTE = labels.MAP_TEXT["proxy_note"][1]
+#: Maps a cluster gets per language.
+MAP_NAMES: tuple[str, ...] = ("accessibility", "ecology")
+_INPUT_NAMES_ZH = {"landcover": "土地覆盖", "dem": "高程"}
 
 
-def coarse_input_note(quality: QualityFact) -> str | None:
+def map_file_name(name: str, language: str) -> str:
+    """File name of one map in one language (``accessibility.zh.png``)."""
+    return f"{name}.{language}.png"
+
+
+def coarse_input_note(quality: QualityFact, language: str = "en") -> str | None:
     """Caveat line of the ecology map when the ecology rests on coarse inputs, else ``None``.
 
     Examples
@@ -53,17 +68,35 @@ def coarse_input_note(quality: QualityFact) -> str | None:
     ...                       input_resolutions_m={"landcover": 5340.0, "dem": 900.0})
     >>> coarse_input_note(fact).split(" — ")[0]
     'Ecology approximate: landcover native ≈ 5.34 km on a 1 km grid'
+    >>> coarse_input_note(fact, "zh").split("——")[0]
+    '生态结果为近似值：土地覆盖 原始分辨率约 5.34 km，网格 1 km'
     """
     if quality.ecology_quality == MEASURED or not quality.coarse_inputs:
         return None
-    inputs = ", ".join(f"{name} native ≈ {native_m / 1000:.3g} km"
-                       for name, native_m in sorted(quality.coarse_inputs.items()))
-    grid = (f" on a {quality.grid_resolution_m / 1000:.3g} km grid"
+    names = _INPUT_NAMES_ZH if language == "zh" else {}
+    sep = "，" if language == "zh" else ", "
+    inputs = sep.join(labels.text("coarse_input", language, name=names.get(name, name),
+                                  km=f"{native_m / 1000:.3g}")
+                      for name, native_m in sorted(quality.coarse_inputs.items()))
+    grid = (labels.text("coarse_grid", language, km=f"{quality.grid_resolution_m / 1000:.3g}")
             if quality.grid_resolution_m else "")
-    return (f"Ecology {quality.ecology_quality}: {inputs}{grid} — patterns finer than the input "
-            "are not real")
-_FIGSIZE = (9.0, 7.5)
+    return labels.text("coarse_note", language, level=quality.ecology_quality, inputs=inputs,
+                       grid=grid)
+
+
+_FIGSIZE = (9.0, 9.0)
+#: The accessibility map has two colour bars beside it: a wider figure.
+_FIGSIZE_WIDE = (10.5, 8.0)
 _DPI = 130
+#: Colour of the roads drawn under the map's own layers.
+_ROAD_COLOR = "#6b6b6b"
+
+
+def _font_rc() -> dict[str, object]:
+    """Matplotlib settings that draw every text of a map in the packaged CJK font."""
+    family = fonts.use_in_matplotlib()
+    # the family list itself (not the generic "sans-serif"): texts keep it after the context
+    return {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}
 
 
 # ------------------------------------------------------------------------- map furniture
@@ -129,7 +162,7 @@ def north_arrow(ax: Axes, *, crs: CRS | str | None = None,
                 arrowprops={"arrowstyle": "-|>,head_width=0.35,head_length=0.7", "lw": 2,
                             "color": "black"}, zorder=20)
     ax.text(loc[0] + dx * 0.75, loc[1] + dy * 0.75, "N", transform=ax.transAxes, ha="center",
-            va="center", fontsize=11, fontweight="bold", zorder=20)
+            va="center", fontsize=12, zorder=20)
     return angle
 
 
@@ -169,7 +202,8 @@ def _stretch_mask(path: Path) -> np.ndarray | None:
 
 
 def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequence[str],
-            path: Path) -> Path:
+            handles: Sequence, ncol: int = 3) -> Figure:
+    """Furniture of a map: scale bar, north arrow, the legend under the map, attribution."""
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -178,11 +212,30 @@ def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequen
     scale_bar(ax)
     north_arrow(ax, crs=crs)
     attribution_text(fig, attribution)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.05 + 0.012 * len(attribution))
-    with atomic_path(path) as tmp:
+    bottom = 0.035 + 0.0105 * len(attribution)
+    rows = math.ceil(len(handles) / ncol) if handles else 0
+    legend_height = 0.024 * rows + (0.02 if rows else 0.0)
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7.5,
+                   frameon=False, bbox_to_anchor=(0.5, bottom), handlelength=1.8,
+                   columnspacing=1.4)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=bottom + legend_height)
+    return fig
+
+
+def save_map(fig: Figure, path: str | Path) -> Path:
+    """Write a map figure to a PNG (atomically)."""
+    path = Path(path)
+    with matplotlib.rc_context(_font_rc()), atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": "agglonet"})
-    logger.info("wrote map %s", path)
     return path
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    """Every text a figure draws (titles, labels, legend and colour-bar entries, attribution)."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
 def _set_extent(ax: Axes, frames: Sequence[gpd.GeoDataFrame | None],
@@ -199,8 +252,61 @@ def _set_extent(ax: Axes, frames: Sequence[gpd.GeoDataFrame | None],
 
 
 # ---------------------------------------------------------------------------------- maps
+def _plot_roads(ax: Axes, roads: gpd.GeoDataFrame | None, *, color: str = _ROAD_COLOR,
+                linewidth: float = 0.35, alpha: float = 0.8, zorder: float = 3) -> bool:
+    """Draw the road links thin, under the map's own layers; return whether any were drawn."""
+    if roads is None or roads.empty:
+        return False
+    roads.plot(ax=ax, color=color, linewidth=linewidth, alpha=alpha, zorder=zorder)
+    return True
+
+
+def _label_seats(ax: Axes, seats: gpd.GeoDataFrame | None, language: str, *,
+                 marker: bool = False) -> None:
+    """Name each seat once, in the map's language (``name_zh`` / ``name_en``)."""
+    if seats is None or seats.empty:
+        return
+    column = f"name_{language}" if f"name_{language}" in seats.columns else next(
+        (c for c in ("name_en", "name_zh", "name") if c in seats.columns), None)
+    if marker:
+        ax.scatter(seats.geometry.x, seats.geometry.y, s=14, color="black", zorder=14)
+    if column is None:
+        return
+    for geom, name in zip(seats.geometry, seats[column], strict=True):
+        ax.annotate(str(name), (geom.x, geom.y), xytext=(4, 4), textcoords="offset points",
+                    fontsize=8, zorder=15,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0})
+
+
+def _size_key(values: np.ndarray, sizes: np.ndarray, *, title: str, marker: str, color: str
+              ) -> list:
+    """Legend entries showing marker size against value: the smallest, median and largest."""
+    order = np.argsort(values)
+    picks = sorted({int(order[0]), int(order[len(order) // 2]), int(order[-1])},
+                   key=lambda i: values[i])
+    entries: list = [Line2D([], [], ls="", label=title)]
+    for i in picks:
+        entries.append(Line2D([], [], marker=marker, ls="", color=color, markeredgecolor="black",
+                              markeredgewidth=0.4, markersize=math.sqrt(sizes[i]),
+                              label=plain_number(values[i])))
+    return entries
+
+
+def plain_number(value: float, digits: int = 2) -> str:
+    """Format a number with ``digits`` significant digits and no exponent.
+
+    Examples
+    --------
+    >>> plain_number(3.6e-06), plain_number(0.0043), plain_number(1234.5)
+    ('0.0000036', '0.0043', '1200')
+    """
+    if not np.isfinite(value):
+        return ""
+    text = np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
+    return text
+
+
 def accessibility_map(
-    path: str | Path,
     *,
     travel_time: tuple[np.ndarray, tuple[float, float, float, float]] | None,
     stretch: np.ndarray | None = None,
@@ -211,19 +317,19 @@ def accessibility_map(
     title: str,
     attribution: Sequence[str],
     border_gaps: gpd.GeoDataFrame | None = None,
-) -> Path:
-    """Travel-time surface, seats (colour = ``watt_min``), linkage lines and border gaps.
+    roads: gpd.GeoDataFrame | None = None,
+    language: str = "en",
+) -> Figure:
+    """Travel-time surface, roads, seats (colour = ``watt_min``), linkage lines, border gaps.
 
     Parameters
     ----------
-    path
-        Output PNG.
     travel_time
         ``(array, (left, right, bottom, top))`` of ``travel_time_min.tif``, or ``None``.
     stretch
         Boolean grid of the cells the colours span (band 2 of ``travel_time_min.tif``: the cells
         inside the cluster, as the QML style); ``None``: the cells inside ``cities``.
-    seats, od_links, cities
+    seats, od_links, cities, roads
         Layers (any may be ``None``); od_links line width follows the first numeric column
         among ``linkage``, ``linkage_strength``, ``r_ij``, ``gravity``.
     crs
@@ -233,89 +339,97 @@ def accessibility_map(
     border_gaps
         Layer ``border_gaps`` of ``transport.gpkg`` (``None`` or empty: not drawn): the ten
         best-ranked road ends at a border, labelled with their ``rank``.
+    language
+        ``zh`` or ``en``: legend words and the seats' names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map (write it with :func:`save_map`).
     """
-    fig = Figure(figsize=_FIGSIZE)
-    ax = fig.subplots()
-    handles: list = []
-    if travel_time is not None:
-        arr, ext = travel_time
-        finite = arr[np.isfinite(arr)]
-        # Far off-road corners of the grid reach days: the colours span the cells inside the
-        # cluster (95th percentile), the rest shows as "more".
-        inside = arr
-        if stretch is not None and stretch.shape == arr.shape:
-            inside = arr[stretch]
-        elif cities is not None and not cities.empty:
-            transform = rasterio.transform.from_bounds(ext[0], ext[2], ext[1], ext[3],
-                                                       arr.shape[1], arr.shape[0])
-            mask = rasterio.features.geometry_mask(cities.geometry, out_shape=arr.shape,
-                                                   transform=transform, invert=True)
-            inside = arr[mask]
-        inside = inside[np.isfinite(inside)]
-        pool = inside if inside.size else finite
-        vmax = float(np.quantile(pool, 0.95)) if pool.size else 1.0
-        im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
-        fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
-                     label="travel time to nearest seat (min)")
-        if stretch is not None and stretch.shape == arr.shape and not stretch.all():
-            # buffer cells stay visible but faded: the colours and figures are the cluster's
-            ax.imshow(np.where(stretch, np.nan, 1.0), extent=ext, cmap=ListedColormap(["white"]),
-                      alpha=0.55, interpolation="nearest")
-            handles.append(Patch(facecolor="white", edgecolor="#999999", alpha=0.8,
-                                 label="buffer (outside the cluster)"))
-    if cities is not None and not cities.empty:
-        cities.boundary.plot(ax=ax, color="#f0f0f0", linewidth=0.8)
-        handles.append(Line2D([], [], color="#999999", lw=0.8, label="city boundaries"))
-    if od_links is not None and not od_links.empty:
-        field = next((c for c in ("linkage", "linkage_strength", "r_ij", "gravity")
-                      if c in od_links.columns), None)
-        if field is not None:
-            values = od_links[field].astype(float).fillna(0.0).to_numpy()
-            widths = 0.5 + 3.5 * values / values.max() if values.max() > 0 else np.ones(len(values))
-        else:
-            widths = np.ones(len(od_links))
-        od_links.plot(ax=ax, color="#e7298a", linewidth=widths, alpha=0.85)
-        handles.append(Line2D([], [], color="#e7298a", lw=2,
-                              label=f"linkage ({field})" if field else "OD links"))
-    if seats is not None and not seats.empty:
-        if "watt_min" in seats.columns and seats["watt_min"].notna().any():
-            sc = ax.scatter(seats.geometry.x, seats.geometry.y, c=seats["watt_min"],
-                            cmap="RdYlGn_r", s=70, edgecolor="black", linewidth=0.8, zorder=10)
-            fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.01,
-                         label="seat: weighted average travel time (min)")
-        else:
-            ax.scatter(seats.geometry.x, seats.geometry.y, color="#d7301f", s=60,
-                       edgecolor="black", zorder=10)
-        handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="#ffffbf",
-                              markeredgecolor="black", markersize=8, label="city seats"))
-        label_col = "name_en" if "name_en" in seats.columns else None
-        if label_col:
-            for geom, name in zip(seats.geometry, seats[label_col], strict=True):
-                ax.annotate(str(name), (geom.x, geom.y), xytext=(4, 4), textcoords="offset points",
-                            fontsize=8, zorder=11,
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.7,
+    t = labels.MAP_TEXT
+    lang = labels.LANGUAGES.index(language)
+    with matplotlib.rc_context(_font_rc()):
+        fig = Figure(figsize=_FIGSIZE_WIDE)
+        ax = fig.subplots()
+        handles: list = []
+        if travel_time is not None:
+            arr, ext = travel_time
+            finite = arr[np.isfinite(arr)]
+            # Far off-road corners of the grid reach days: the colours span the cells inside
+            # the cluster (95th percentile), the rest shows as "more".
+            inside = arr
+            if stretch is not None and stretch.shape == arr.shape:
+                inside = arr[stretch]
+            elif cities is not None and not cities.empty:
+                transform = rasterio.transform.from_bounds(ext[0], ext[2], ext[1], ext[3],
+                                                           arr.shape[1], arr.shape[0])
+                mask = rasterio.features.geometry_mask(cities.geometry, out_shape=arr.shape,
+                                                       transform=transform, invert=True)
+                inside = arr[mask]
+            inside = inside[np.isfinite(inside)]
+            pool = inside if inside.size else finite
+            vmax = float(np.quantile(pool, 0.95)) if pool.size else 1.0
+            im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax,
+                           interpolation="nearest")
+            fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
+                         label=t["travel_time"][lang])
+            if stretch is not None and stretch.shape == arr.shape and not stretch.all():
+                # buffer cells stay visible but faded: the colours and figures are the cluster's
+                ax.imshow(np.where(stretch, np.nan, 1.0), extent=ext,
+                          cmap=ListedColormap(["white"]), alpha=0.55, interpolation="nearest")
+                handles.append(Patch(facecolor="white", edgecolor="#999999", alpha=0.8,
+                                     label=t["buffer"][lang]))
+        if _plot_roads(ax, roads, color="#f7f7f7", linewidth=0.3, alpha=0.55):
+            handles.append(Line2D([], [], color="#bdbdbd", lw=0.8, label=t["roads"][lang]))
+        if cities is not None and not cities.empty:
+            cities.boundary.plot(ax=ax, color="#f0f0f0", linewidth=0.8, zorder=4)
+            handles.append(Line2D([], [], color="#999999", lw=0.8,
+                                  label=t["city_boundaries"][lang]))
+        if od_links is not None and not od_links.empty:
+            field = next((c for c in ("linkage", "linkage_strength", "r_ij", "gravity")
+                          if c in od_links.columns), None)
+            if field is not None:
+                values = od_links[field].astype(float).fillna(0.0).to_numpy()
+                widths = (0.5 + 3.5 * values / values.max() if values.max() > 0
+                          else np.ones(len(values)))
+            else:
+                widths = np.ones(len(od_links))
+            od_links.plot(ax=ax, color="#e7298a", linewidth=widths, alpha=0.85, zorder=6)
+            handles.append(Line2D([], [], color="#e7298a", lw=2,
+                                  label=t["linkage" if field else "od_links"][lang]))
+        if seats is not None and not seats.empty:
+            if "watt_min" in seats.columns and seats["watt_min"].notna().any():
+                sc = ax.scatter(seats.geometry.x, seats.geometry.y, c=seats["watt_min"],
+                                cmap="RdYlGn_r", s=70, edgecolor="black", linewidth=0.8,
+                                zorder=10)
+                fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.01, label=t["watt"][lang])
+            else:
+                ax.scatter(seats.geometry.x, seats.geometry.y, color="#d7301f", s=60,
+                           edgecolor="black", zorder=10)
+            handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="#ffffbf",
+                                  markeredgecolor="black", markersize=8,
+                                  label=t["seats"][lang]))
+            _label_seats(ax, seats, language)
+        if border_gaps is not None and not border_gaps.empty:
+            top = (border_gaps.sort_values("rank").head(10) if "rank" in border_gaps
+                   else border_gaps)
+            ax.scatter(top.geometry.x, top.geometry.y, marker="D", s=36, color="#d95f02",
+                       edgecolor="black", linewidth=0.6, zorder=12)
+            for geom, rank in zip(top.geometry, top.get("rank", range(1, len(top) + 1)),
+                                  strict=True):
+                ax.annotate(str(rank), (geom.x, geom.y), xytext=(4, -10),
+                            textcoords="offset points", fontsize=7, color="#7f2704", zorder=12,
+                            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "alpha": 0.75,
                                   "lw": 0})
-    if border_gaps is not None and not border_gaps.empty:
-        top = border_gaps.sort_values("rank").head(10) if "rank" in border_gaps else border_gaps
-        ax.scatter(top.geometry.x, top.geometry.y, marker="D", s=36, color="#d95f02",
-                   edgecolor="black", linewidth=0.6, zorder=12)
-        for geom, rank in zip(top.geometry, top.get("rank", range(1, len(top) + 1)),
-                              strict=True):
-            ax.annotate(str(rank), (geom.x, geom.y), xytext=(4, -10), textcoords="offset points",
-                        fontsize=7, color="#7f2704", zorder=12,
-                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "alpha": 0.75,
-                              "lw": 0})
-        handles.append(Line2D([], [], marker="D", ls="", color="#d95f02",
-                              markeredgecolor="black", label="border gaps (top 10 by rank)"))
-    _set_extent(ax, [cities, seats, od_links], travel_time[1] if travel_time else None)
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
-    fig.suptitle(title, fontsize=11)
-    return _finish(fig, ax, crs=crs, attribution=attribution, path=Path(path))
+            handles.append(Line2D([], [], marker="D", ls="", color="#d95f02",
+                                  markeredgecolor="black", label=t["border_gaps"][lang]))
+        _set_extent(ax, [cities, seats, od_links], travel_time[1] if travel_time else None)
+        fig.suptitle(title, fontsize=11)
+        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles)
 
 
 def ecology_map(
-    path: str | Path,
     *,
     landcover: tuple[np.ndarray, tuple[float, float, float, float]] | None,
     sources: gpd.GeoDataFrame | None,
@@ -326,62 +440,103 @@ def ecology_map(
     crs: CRS | str | None,
     title: str,
     attribution: Sequence[str],
-) -> Path:
-    """Draw sources, corridors (width/colour by ``gravity``), pinch zones and road crossings.
+    roads: gpd.GeoDataFrame | None = None,
+    seats: gpd.GeoDataFrame | None = None,
+    language: str = "en",
+) -> Figure:
+    """Draw sources, corridors (width/colour by ``gravity``), pinch zones, road crossings.
 
     Parameters are as in :func:`accessibility_map`; ``landcover`` is drawn faded underneath
-    with the classes of :data:`agglonet.styles.LANDCOVER_PALETTE`.
+    with the classes of :data:`agglonet.styles.LANDCOVER_PALETTE`, the roads thin and grey, the
+    seats as labelled dots. Pinch zones are shaded by ``peak_current``; road crossings are
+    sized by ``priority``, with a size key in the legend.
     """
-    fig = Figure(figsize=_FIGSIZE)
-    ax = fig.subplots()
-    handles: list = []
-    if landcover is not None:
-        arr, ext = landcover
-        codes = sorted(LANDCOVER_PALETTE)
-        cmap = ListedColormap([LANDCOVER_PALETTE[c][1] for c in codes])
-        norm = BoundaryNorm([c - 0.5 for c in codes] + [codes[-1] + 0.5], cmap.N)
-        shown = np.where(np.isin(arr, codes), arr, np.nan)
-        ax.imshow(shown, extent=ext, cmap=cmap, norm=norm, alpha=0.45, interpolation="nearest")
-        present = {int(v) for v in np.unique(arr[np.isfinite(arr)])}
-        handles += [Patch(facecolor=LANDCOVER_PALETTE[c][1], alpha=0.45,
-                          label=LANDCOVER_PALETTE[c][0]) for c in codes if c in present]
-    if cities is not None and not cities.empty:
-        cities.boundary.plot(ax=ax, color="#525252", linewidth=0.6)
-    if sources is not None and not sources.empty:
-        sources.plot(ax=ax, facecolor="#006d2c", edgecolor="#00441b", alpha=0.75, linewidth=0.5)
-        handles.append(Patch(facecolor="#006d2c", alpha=0.75, label="ecological sources"))
-    if corridors is not None and not corridors.empty:
-        if "gravity" in corridors.columns and corridors["gravity"].notna().any():
-            g = corridors["gravity"].astype(float).fillna(0.0).to_numpy()
-            rank = (g - g.min()) / (g.max() - g.min()) if g.max() > g.min() else np.ones(len(g))
-            colors = matplotlib.colormaps["Greens"](0.45 + 0.55 * rank)
-            corridors.plot(ax=ax, color=colors, linewidth=0.8 + 2.7 * rank)
-            handles.append(Line2D([], [], color="#238b45", lw=2.5,
-                                  label="corridors (width = gravity)"))
-        else:
-            corridors.plot(ax=ax, color="#238b45", linewidth=1.5)
-            handles.append(Line2D([], [], color="#238b45", lw=1.5, label="corridors"))
-    if pinch_points is not None and not pinch_points.empty:
-        # pinch zones: polygons of the highest-current cells of each corridor
-        pinch_points.plot(ax=ax, facecolor="#ff7f00", edgecolor="#a63603", linewidth=0.4,
-                          alpha=0.9, zorder=9)
-        handles.append(Patch(facecolor="#ff7f00", edgecolor="#a63603",
-                             label="pinch zones (top current in each corridor)"))
-    if road_crossings is not None and not road_crossings.empty:
-        if "priority" in road_crossings.columns:
-            pr = road_crossings["priority"].astype(float).fillna(0.0).to_numpy()
-            sizes = 20 + 120 * pr / pr.max() if pr.max() > 0 else np.full(len(pr), 40.0)
-        else:
-            sizes = np.full(len(road_crossings), 40.0)
-        ax.scatter(road_crossings.geometry.x, road_crossings.geometry.y, s=sizes, marker="X",
-                   color="#e31a1c", edgecolor="black", linewidth=0.4, zorder=10)
-        handles.append(Line2D([], [], marker="X", ls="", color="#e31a1c", markeredgecolor="black",
-                              label="road crossings (size = priority)"))
-    _set_extent(ax, [cities, sources, corridors], landcover[1] if landcover else None)
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9, ncol=2)
-    fig.suptitle(title, fontsize=11)
-    return _finish(fig, ax, crs=crs, attribution=attribution, path=Path(path))
+    t = labels.MAP_TEXT
+    lang = labels.LANGUAGES.index(language)
+    with matplotlib.rc_context(_font_rc()):
+        fig = Figure(figsize=_FIGSIZE)
+        ax = fig.subplots()
+        handles: list = []
+        if landcover is not None:
+            arr, ext = landcover
+            codes = sorted(LANDCOVER_PALETTE)
+            cmap = ListedColormap([LANDCOVER_PALETTE[c][1] for c in codes])
+            norm = BoundaryNorm([c - 0.5 for c in codes] + [codes[-1] + 0.5], cmap.N)
+            shown = np.where(np.isin(arr, codes), arr, np.nan)
+            ax.imshow(shown, extent=ext, cmap=cmap, norm=norm, alpha=0.45,
+                      interpolation="nearest")
+            present = {int(v) for v in np.unique(arr[np.isfinite(arr)])}
+            handles += [Patch(facecolor=LANDCOVER_PALETTE[c][1], alpha=0.45,
+                              label=labels.value_label(LANDCOVER_PALETTE[c][0])[language])
+                        for c in codes if c in present]
+        if _plot_roads(ax, roads):
+            handles.append(Line2D([], [], color=_ROAD_COLOR, lw=0.8, label=t["roads"][lang]))
+        if cities is not None and not cities.empty:
+            cities.boundary.plot(ax=ax, color="#252525", linewidth=0.7, zorder=4)
+            handles.append(Line2D([], [], color="#252525", lw=0.7,
+                                  label=t["city_boundaries"][lang]))
+        if sources is not None and not sources.empty:
+            sources.plot(ax=ax, facecolor="#006d2c", edgecolor="#00441b", alpha=0.75,
+                         linewidth=0.5, zorder=5)
+            handles.append(Patch(facecolor="#006d2c", alpha=0.75, label=t["sources"][lang]))
+        if corridors is not None and not corridors.empty:
+            if "gravity" in corridors.columns and corridors["gravity"].notna().any():
+                g = corridors["gravity"].astype(float).fillna(0.0).to_numpy()
+                rank = ((g - g.min()) / (g.max() - g.min()) if g.max() > g.min()
+                        else np.ones(len(g)))
+                colors = matplotlib.colormaps["Greens"](0.45 + 0.55 * rank)
+                corridors.plot(ax=ax, color=colors, linewidth=0.8 + 2.7 * rank, zorder=7)
+                handles.append(Line2D([], [], color="#238b45", lw=2.5,
+                                      label=t["corridors"][lang]))
+            else:
+                corridors.plot(ax=ax, color="#238b45", linewidth=1.5, zorder=7)
+                handles.append(Line2D([], [], color="#238b45", lw=1.5,
+                                      label=t["corridors_plain"][lang]))
+        if pinch_points is not None and not pinch_points.empty:
+            # pinch zones: polygons of the highest-current cells of each corridor
+            peak = (pinch_points["peak_current"].astype(float).to_numpy()
+                    if "peak_current" in pinch_points.columns else np.ones(len(pinch_points)))
+            lo, hi = np.nanmin(peak), np.nanmax(peak)
+            shade = (peak - lo) / (hi - lo) if hi > lo else np.ones(len(peak))
+            colors = matplotlib.colormaps["YlOrRd"](0.35 + 0.6 * np.nan_to_num(shade))
+            pinch_points.plot(ax=ax, color=colors, edgecolor="#7f2704", linewidth=0.3,
+                              alpha=0.95, zorder=9)
+            handles.append(Patch(facecolor="#fd8d3c", edgecolor="#7f2704",
+                                 label=t["pinch_zones"][lang]))
+        if road_crossings is not None and not road_crossings.empty:
+            if "priority" in road_crossings.columns:
+                pr = road_crossings["priority"].astype(float).fillna(0.0).to_numpy()
+                sizes = 12 + 110 * pr / pr.max() if pr.max() > 0 else np.full(len(pr), 40.0)
+            else:
+                pr, sizes = None, np.full(len(road_crossings), 40.0)
+            ax.scatter(road_crossings.geometry.x, road_crossings.geometry.y, s=sizes,
+                       marker="X", color="#e31a1c", edgecolor="black", linewidth=0.4,
+                       zorder=10)
+            if pr is not None and len(pr):
+                handles += _size_key(pr, sizes, title=t["crossings"][lang], marker="X",
+                                     color="#e31a1c")
+            else:
+                handles.append(Line2D([], [], marker="X", ls="", color="#e31a1c",
+                                      markeredgecolor="black", label=t["crossings"][lang]))
+        _label_seats(ax, seats, language, marker=True)
+        _set_extent(ax, [cities, sources, corridors], landcover[1] if landcover else None)
+        fig.suptitle(title, fontsize=11)
+        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles, ncol=4)
+
+
+def _cluster_names(boundaries: Path | None, fallback: str) -> dict[str, str]:
+    """Return the cluster's name per language (layer ``cluster`` of ``boundaries.gpkg``)."""
+    names = {lang: fallback for lang in labels.LANGUAGES}
+    if boundaries is None or not boundaries.exists():
+        return names
+    if "cluster" not in {n for n, _ in pyogrio.list_layers(boundaries)}:
+        return names
+    row = pyogrio.read_dataframe(boundaries, layer="cluster", read_geometry=False)
+    for lang in labels.LANGUAGES:
+        value = row.iloc[0].get(f"name_{lang}") if len(row) else None
+        if isinstance(value, str) and value:
+            names[lang] = value
+    return names
 
 
 def write_maps(
@@ -391,8 +546,9 @@ def write_maps(
     cluster: str,
     attribution: Sequence[str],
     quality: QualityFact,
+    languages: Sequence[str] = labels.LANGUAGES,
 ) -> list[Path]:
-    """Write ``accessibility.png`` and ``ecology.png`` for one cluster.
+    """Write ``accessibility.{lang}.png`` and ``ecology.{lang}.png`` for one cluster.
 
     Parameters
     ----------
@@ -400,47 +556,65 @@ def write_maps(
         ``results/{cluster}/maps``.
     inputs
         Catalogue file key → path: ``cities``, ``transport``, ``ecology`` (GeoPackages),
-        ``travel_time_min`` and ``landcover`` (rasters).
+        ``travel_time_min`` and ``landcover`` (rasters); ``boundaries`` (optional) gives the
+        cluster's names for the titles.
     cluster
-        Cluster key (titles).
+        Cluster key (titles when ``boundaries`` has no names).
     attribution
-        Attribution lines (see :func:`agglonet.provenance.attributions`).
+        Attribution lines (see :func:`agglonet.provenance.attributions`); the standard lines
+        are translated in Chinese maps.
     quality
         The run's quality fact: illustrative roads add a note to both maps; coarse land cover or
         DEM adds a caveat line (:func:`coarse_input_note`) to the ecology map.
+    languages
+        ``zh`` and/or ``en`` (``export.language``).
 
     Returns
     -------
     list of pathlib.Path
-        The two PNGs.
+        The PNGs, per language the accessibility map, then the ecology map.
     """
+    langs = labels.check_languages(tuple(languages))
     out = Path(out_dir)
     standard = set(STANDARD_ATTRIBUTIONS.values())
     lines = [line for line in attribution if line in standard] or list(attribution)
     proxy = quality.transport_quality == ILLUSTRATIVE
-    if proxy and not any("synthetic proxy" in line for line in lines):
-        lines.insert(0, PROXY_NOTE)
     cities = _read_optional(Path(inputs["cities"]), "cities")
     transport, ecology = Path(inputs["transport"]), Path(inputs["ecology"])
     seats = _read_optional(transport, "seats")
+    roads = _read_optional(transport, "roads")
     crs = next((f.crs for f in (seats, cities) if f is not None and f.crs is not None), None)
-    suffix = " (synthetic proxy roads — illustrative)" if proxy else ""
-    coarse = coarse_input_note(quality)
-    eco_lines = [coarse, *lines] if coarse else lines
-    paths = [
-        accessibility_map(out / "accessibility.png",
-                          travel_time=_raster(Path(inputs["travel_time_min"])),
-                          stretch=_stretch_mask(Path(inputs["travel_time_min"])),
-                          seats=seats, od_links=_read_optional(transport, "od_links"),
-                          border_gaps=_read_optional(transport, "border_gaps"),
-                          cities=cities, crs=crs, attribution=lines,
-                          title=f"{cluster}: travel time and linkage{suffix}"),
-        ecology_map(out / "ecology.png", landcover=_raster(Path(inputs["landcover"])),
-                    sources=_read_optional(ecology, "sources"),
-                    corridors=_read_optional(ecology, "corridors"),
-                    pinch_points=_read_optional(ecology, "pinch_points"),
-                    road_crossings=_read_optional(ecology, "road_crossings"),
-                    cities=cities, crs=crs, attribution=eco_lines,
-                    title=f"{cluster}: ecological network and road crossings{suffix}"),
-    ]
+    boundaries = Path(inputs["boundaries"]) if inputs.get("boundaries") else None
+    names = _cluster_names(boundaries, cluster)
+    layers = {"travel_time": _raster(Path(inputs["travel_time_min"])),
+              "stretch": _stretch_mask(Path(inputs["travel_time_min"])),
+              "od_links": _read_optional(transport, "od_links"),
+              "border_gaps": _read_optional(transport, "border_gaps"),
+              "landcover": _raster(Path(inputs["landcover"])),
+              "sources": _read_optional(ecology, "sources"),
+              "corridors": _read_optional(ecology, "corridors"),
+              "pinch_points": _read_optional(ecology, "pinch_points"),
+              "road_crossings": _read_optional(ecology, "road_crossings")}
+    paths = []
+    for lang in langs:
+        lang_lines = labels.attribution_lines(lines, lang)
+        if proxy and not any("synthetic proxy" in line for line in lines):
+            lang_lines.insert(0, labels.text("proxy_note", lang))
+        suffix = labels.text("proxy_suffix", lang) if proxy else ""
+        coarse = coarse_input_note(quality, lang)
+        eco_lines = [coarse, *lang_lines] if coarse else lang_lines
+        figure = accessibility_map(
+            travel_time=layers["travel_time"], stretch=layers["stretch"], seats=seats,
+            od_links=layers["od_links"], border_gaps=layers["border_gaps"], cities=cities,
+            roads=roads, crs=crs, attribution=lang_lines, language=lang,
+            title=labels.text("accessibility_title", lang, name=names[lang]) + suffix)
+        paths.append(save_map(figure, out / map_file_name("accessibility", lang)))
+        figure = ecology_map(
+            landcover=layers["landcover"], sources=layers["sources"],
+            corridors=layers["corridors"], pinch_points=layers["pinch_points"],
+            road_crossings=layers["road_crossings"], cities=cities, roads=roads, seats=seats,
+            crs=crs, attribution=eco_lines, language=lang,
+            title=labels.text("ecology_title", lang, name=names[lang]) + suffix)
+        paths.append(save_map(figure, out / map_file_name("ecology", lang)))
+    logger.info("maps of %s: %d PNGs (%s) in %s", cluster, len(paths), ", ".join(langs), out)
     return paths

@@ -1,4 +1,4 @@
-"""QGIS project file (``results/{cluster}/{cluster}.qgs``) written as plain XML — no QGIS needed.
+"""QGIS projects (``results/{cluster}/{cluster}.{lang}.qgs``) written as plain XML, no QGIS needed.
 
 The project lists every layer found in a cluster's outputs (layer names read with
 :func:`pyogrio.list_layers`), with paths relative to the project file, in four groups
@@ -26,6 +26,7 @@ from pyproj import CRS
 from agglonet import outputs, styles
 from agglonet.crs import working_crs
 from agglonet.errors import DataError
+from agglonet.export import labels
 from agglonet.io import atomic_path
 from agglonet.provenance import attributions, source_records
 from agglonet.quality import QualityFact
@@ -72,7 +73,35 @@ def _base_geometry(gtype: str | None) -> str:
     return (gtype or "").replace("Multi", "").replace(" Z", "").replace("25D", "").strip()
 
 
-def project_layers(paths: Mapping[str, str | Path]) -> list[ProjectLayer]:
+#: Layer-tree groups per language: catalogue group → (Chinese, English).
+GROUP_NAMES: dict[str, tuple[str, str]] = {
+    "Boundaries": ("边界", "Boundaries"), "Transport": ("交通", "Transport"),
+    "Ecology": ("生态", "Ecology"), "Conflicts": ("冲突", "Conflicts"),
+}
+#: Layers whose display name carries the road source (``roads (scgraph)``).
+ROAD_LAYERS = frozenset({"roads", "road_crossings", "border_gaps"})
+#: Polygon layers not labelled in the project: their seat (a point layer) carries the name.
+UNLABELLED_LAYERS = frozenset({"cities"})
+
+
+def display_name(layer: str, *, language: str = "en", roads_source: str | None = None) -> str:
+    """Name of a layer or raster in the project's language, with the road source where useful.
+
+    Examples
+    --------
+    >>> display_name("roads", language="zh", roads_source="scgraph")
+    '道路（scgraph）'
+    >>> display_name("roads", roads_source="osm")
+    'Roads (osm)'
+    """
+    name = labels.layer_name(layer, (language,))[language]
+    if roads_source and layer in ROAD_LAYERS:
+        name += f"（{roads_source}）" if language == "zh" else f" ({roads_source})"
+    return name
+
+
+def project_layers(paths: Mapping[str, str | Path], *, language: str = "en",
+                   roads_source: str | None = None) -> list[ProjectLayer]:
     """Return the layers of one cluster's project, grouped and in drawing order (first on top).
 
     Parameters
@@ -94,7 +123,8 @@ def project_layers(paths: Mapping[str, str | Path]) -> list[ProjectLayer]:
             continue
         path = Path(paths[key]).resolve()
         if layer is None:
-            found.append(ProjectLayer(group, path, None, path.stem))
+            found.append(ProjectLayer(group, path, None, display_name(
+                path.stem, language=language, roads_source=roads_source)))
             continue
         if path not in layer_types:
             layer_types[path] = {str(n): g for n, g in pyogrio.list_layers(path)}
@@ -102,11 +132,15 @@ def project_layers(paths: Mapping[str, str | Path]) -> list[ProjectLayer]:
         if gtype is None or _base_geometry(gtype) not in outputs.GEOMETRY_ORDER:
             logger.warning("skipping layer %s of %s: geometry type %s", layer, path.name, gtype)
             continue
-        found.append(ProjectLayer(group, path, layer, layer, str(gtype)))
+        found.append(ProjectLayer(group, path, layer, display_name(
+            layer, language=language, roads_source=roads_source), str(gtype)))
     names = [pl.name for pl in found]
     # same layer name in two files (seats in cities.gpkg and transport.gpkg): name by file too
-    return [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem})")
-            if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in found]
+    out = [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem})")
+           if names.count(pl.name) > 1 and pl.group == "Boundaries" else pl for pl in found]
+    names = [pl.name for pl in out]
+    return [dataclasses.replace(pl, name=f"{pl.name} ({pl.path.stem}.{pl.layer or 'tif'})")
+            if names.count(pl.name) > 1 else pl for pl in out]
 
 
 def _visible(pl: ProjectLayer) -> bool:
@@ -124,14 +158,16 @@ def _spatialrefsys_xml(wkt: str) -> str:
     ET.SubElement(srs, "wkt").text = crs.to_wkt("WKT2_2019")
     with warnings.catch_warnings():  # the PROJ string is informative; the WKT is authoritative
         warnings.simplefilter("ignore", UserWarning)
-        ET.SubElement(srs, "proj4").text = crs.to_proj4()
+        proj4 = crs.to_proj4()
+    ET.SubElement(srs, "proj4").text = proj4
     ET.SubElement(srs, "srsid").text = "0"
     auth = crs.to_authority(min_confidence=90)
     ET.SubElement(srs, "srid").text = auth[1] if auth and auth[0] == "EPSG" else "0"
     ET.SubElement(srs, "authid").text = f"{auth[0]}:{auth[1]}" if auth else ""
     ET.SubElement(srs, "description").text = crs.name
-    ET.SubElement(srs, "projectionacronym").text = (crs.to_dict().get("proj") or "")
-    ET.SubElement(srs, "ellipsoidacronym").text = (crs.to_dict().get("ellps") or "")
+    params = dict(part.lstrip("+").partition("=")[::2] for part in proj4.split())
+    ET.SubElement(srs, "projectionacronym").text = params.get("proj", "")
+    ET.SubElement(srs, "ellipsoidacronym").text = params.get("ellps", "")
     ET.SubElement(srs, "geographicflag").text = "true" if crs.is_geographic else "false"
     return ET.tostring(srs, encoding="unicode")
 
@@ -193,6 +229,7 @@ def build_project(
     crs: str | CRS,
     attribution_lines: Sequence[str],
     abstract: str = "",
+    language: str = "en",
 ) -> ET.Element:
     """Build the ``<qgis>`` project document.
 
@@ -211,6 +248,8 @@ def build_project(
         ``agglonet/attribution`` project property.
     abstract
         Text placed before the attributions in the metadata abstract.
+    language
+        ``zh`` or ``en``: group names and the metadata language.
 
     Returns
     -------
@@ -232,8 +271,10 @@ def build_project(
     all_bounds = []
     for pl in layers:
         if pl.group not in groups:
+            group_name = GROUP_NAMES.get(pl.group, (pl.group, pl.group))[
+                labels.LANGUAGES.index(language)]
             groups[pl.group] = ET.SubElement(tree, "layer-tree-group", {
-                "name": pl.group, "checked": "Qt::Checked", "expanded": "1"})
+                "name": group_name, "checked": "Qt::Checked", "expanded": "1"})
         source = _relative(pl.path, project_dir)
         if not pl.is_raster:
             source += f"|layername={pl.layer}"
@@ -266,6 +307,8 @@ def build_project(
         else:
             ET.SubElement(ml, "provider", {"encoding": "UTF-8"}).text = "ogr"
         for child in _style_children(pl, gpkg_styles):
+            if child.tag == "labeling" and pl.layer in UNLABELLED_LAYERS:
+                continue  # one label per city: the seat's
             if child.tag == "labeling":
                 ml.set("labelsEnabled", "1")
             ml.append(child)
@@ -297,7 +340,7 @@ def build_project(
     meta = ET.SubElement(root, "projectMetadata")
     ET.SubElement(meta, "identifier").text = f"agglonet:{Path(project_path).stem}"
     ET.SubElement(meta, "parentidentifier")
-    ET.SubElement(meta, "language").text = "en"
+    ET.SubElement(meta, "language").text = labels.HTML_LANG[language]
     ET.SubElement(meta, "type").text = "dataset"
     ET.SubElement(meta, "title").text = title
     full_abstract = (abstract + "\n\n" if abstract else "") + "Data sources and attribution:\n"
@@ -321,6 +364,7 @@ def write_project(
     quality: QualityFact,
     crs: str | CRS,
     title: str | None = None,
+    language: str = "en",
 ) -> Path:
     """Write ``{cluster}.qgs`` for one cluster's outputs.
 
@@ -338,6 +382,8 @@ def write_project(
         Working CRS.
     title
         Project title; defaults to ``agglonet — <cluster>``.
+    language
+        ``zh`` or ``en``: layer and group names, attributions, title.
 
     Returns
     -------
@@ -349,18 +395,20 @@ def write_project(
         If the inputs hold no layer at all.
     """
     path = Path(path)
-    layers = project_layers(inputs)
+    layers = project_layers(inputs, language=language, roads_source=quality.roads_source)
     if not layers:
         raise DataError(f"no GeoPackage layer or raster found among {sorted(inputs)}; expected "
                         "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
     lines = attributions(source_records(json.loads(Path(sources).read_text(encoding="utf-8"))),
                          roads_source=quality.roads_source)
-    cluster = path.stem
+    lines = labels.attribution_lines(lines, language)
+    cluster = path.name.split(".")[0]
     abstract = f"agglonet outputs for the {cluster} city cluster."
     if quality.reasons:
         abstract += f" Results are {quality.quality}: " + "; ".join(quality.reasons) + "."
     root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
-                         crs=crs, attribution_lines=lines, abstract=abstract)
+                         crs=crs, attribution_lines=lines, abstract=abstract,
+                         language=language)
     qgs = styles.to_qml(root)
     with atomic_path(path) as tmp:
         tmp.write_text(qgs, encoding="utf-8")

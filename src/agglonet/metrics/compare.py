@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -36,6 +37,14 @@ KEY_METRICS: dict[str, tuple[str, str, str]] = {
 #: Hatch of a bar by (rests on roads not measured, rests on coarse ecology inputs).
 HATCHES: dict[tuple[bool, bool], str] = {
     (False, False): "", (True, False): "//", (False, True): "..", (True, True): "//..",
+}
+#: Footnote of the chart per hatch kind (``roads``, ``ecology``) and its lead word.
+HATCH_NOTES: dict[str, str] = {
+    "lead": "Hatched:  ",
+    "roads": "//  road-based metric on roads that are not measured: approximate (scgraph, "
+             "assumed speed) or illustrative (synthetic proxy)",
+    "ecology": "..  ecology metric on land cover / DEM much coarser than the grid (approximate)",
+    "no_value": "n/a",
 }
 
 
@@ -149,6 +158,9 @@ def plot_comparison(
     metrics: Mapping[str, tuple[str, str, str]] | None = None,
     title: str = "agglonet — clusters side by side",
     dpi: int = 120,
+    label_column: str = "cluster",
+    notes: Mapping[str, str] | None = None,
+    font_family: Sequence[str] | None = None,
 ) -> Path:
     """Draw small multiples of the key metrics, one labelled bar per cluster, to a PNG.
 
@@ -165,6 +177,13 @@ def plot_comparison(
         Figure title.
     dpi
         Resolution.
+    label_column
+        Column naming each bar (``cluster``, ``name_zh``, ``name_en``); a missing or empty
+        value falls back to the cluster key.
+    notes
+        Footnote words (:data:`HATCH_NOTES` keys), e.g. in another language.
+    font_family
+        Font families to draw the text in (a CJK font for Chinese words); default matplotlib's.
 
     Returns
     -------
@@ -180,10 +199,27 @@ def plot_comparison(
     coarser than the grid (``ecology_quality``); a footnote explains each hatch used.
     """
     metrics = dict(KEY_METRICS if metrics is None else metrics)
+    words = {**HATCH_NOTES, **(notes or {})}
     panels = [c for c in metrics if c in table.columns]
     if not panels:
         raise DataError(f"none of the metrics {list(metrics)} is in the comparison table")
-    labels = table["cluster"].astype(str).tolist()
+    labels = [str(name) if isinstance(name, str) and name else str(key) for key, name in zip(
+        table["cluster"], table.get(label_column, table["cluster"]), strict=True)]
+    rc = {"font.family": list(font_family), "axes.unicode_minus": False} if font_family else {}
+    with matplotlib.rc_context(rc):
+        fig = _draw_panels(table, metrics, panels, labels, words, title=title, dpi=dpi)
+        with atomic_path(path) as tmp:
+            # no timestamp or version in the PNG metadata: same table → same bytes
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+    logger.info("comparison chart of %d clusters × %d metrics → %s", len(labels), len(panels),
+                path)
+    return Path(path)
+
+
+def _draw_panels(table: pd.DataFrame, metrics: Mapping[str, tuple[str, str, str]],
+                 panels: Sequence[str], labels: Sequence[str], words: Mapping[str, str], *,
+                 title: str, dpi: int) -> Figure:
+    """Small multiples of :func:`plot_comparison`: one panel per metric, one bar per cluster."""
     used: set[str] = set()
     n_cols = min(3, len(panels))
     n_rows = math.ceil(len(panels) / n_cols)
@@ -203,7 +239,7 @@ def plot_comparison(
             if hatch:
                 bar.set_hatch(hatch)
                 used.add(hatch)
-            ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}",
+            ax.annotate(words["no_value"] if np.isnan(value) else f"{value:.3g}",
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                         textcoords="offset points")
@@ -218,19 +254,11 @@ def plot_comparison(
     fig.suptitle(title, fontsize=11)
     notes = []
     if used & {"//", "//.."}:
-        notes.append("//  road-based metric on roads that are not measured: approximate "
-                     "(scgraph, assumed speed) or illustrative (synthetic proxy)")
+        notes.append(words["roads"])
     if used & {"..", "//.."}:
-        notes.append("..  ecology metric on land cover / DEM much coarser than the grid "
-                     "(approximate)")
+        notes.append(words["ecology"])
     if notes:
-        fig.text(0.01, 0.005, "Hatched:  " + "\n".join(notes), fontsize=7, ha="left",
+        fig.text(0.01, 0.005, words["lead"] + "\n".join(notes), fontsize=7, ha="left",
                  va="bottom")
     fig.tight_layout(rect=(0, 0.015 + 0.016 * max(len(notes), 1), 1, 0.97))
-    with atomic_path(path) as tmp:
-        # no timestamp or version in the PNG metadata: same table → same bytes
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    logger.info("comparison chart of %d clusters × %d metrics → %s", len(labels), len(panels),
-                path)
-    return Path(path)
-
+    return fig
