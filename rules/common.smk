@@ -18,3 +18,24 @@ def landcover_params():
         cache_dir=lc["cache_folder"],
         download=config["download"],
     )
+
+
+def report_clusters():
+    """Clusters of the last run (results/cluster_comparison.csv), whatever config it used."""
+    import csv
+    from pathlib import Path
+
+    table = Path("results/cluster_comparison.csv")
+    if not table.exists():
+        return list(CLUSTERS)
+    with table.open(encoding="utf-8") as handle:
+        return [row["cluster"] for row in csv.DictReader(handle)] or list(CLUSTERS)
+
+
+REPORT_CLUSTERS = report_clusters()
+
+
+def per_language(template):
+    """{lang: [path per cluster of the report]} of a per-cluster, per-language file."""
+    return {lang: [template.format(cluster=c, lang=lang) for c in REPORT_CLUSTERS]
+            for lang in LANGUAGES}

@@ -85,27 +85,6 @@ rule webmap:
         "../scripts/export_webmap.py"
 
 
-def _report_clusters():
-    """Clusters of the last run (results/cluster_comparison.csv), whatever config it used."""
-    import csv
-    from pathlib import Path
-
-    table = Path("results/cluster_comparison.csv")
-    if not table.exists():
-        return list(CLUSTERS)
-    with table.open(encoding="utf-8") as handle:
-        return [row["cluster"] for row in csv.DictReader(handle)] or list(CLUSTERS)
-
-
-REPORT_CLUSTERS = _report_clusters()
-
-
-def _per_language(template):
-    """{lang: [path per cluster of the report]} of a per-cluster, per-language file."""
-    return {lang: [template.format(cluster=c, lang=lang) for c in REPORT_CLUSTERS]
-            for lang in LANGUAGES}
-
-
 rule report:
     input:
         metrics=expand("results/{cluster}/metrics.csv", cluster=REPORT_CLUSTERS),
@@ -130,10 +109,10 @@ rule report:
         clusters=REPORT_CLUSTERS,
         languages=LANGUAGES,
         pdf=EXPORT["pdf"],
-        maps={lang: {name: (_per_language(f"results/{{cluster}}/maps/{name}.{{lang}}.png")[lang]
+        maps={lang: {name: (per_language(f"results/{{cluster}}/maps/{name}.{{lang}}.png")[lang]
                             if EXPORT["maps"] else [None] * len(REPORT_CLUSTERS))
                      for name in MAP_NAMES} for lang in LANGUAGES},
-        projects=_per_language("results/{cluster}/{cluster}.{lang}.qgs"),
+        projects=per_language("results/{cluster}/{cluster}.{lang}.qgs"),
         config=config,
         repo=workflow.basedir,
     log:

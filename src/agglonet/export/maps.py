@@ -19,10 +19,12 @@ dependency); both assume a projected CRS in metres, which is what agglonet write
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -92,11 +94,19 @@ _DPI = 130
 _ROAD_COLOR = "#6b6b6b"
 
 
-def _font_rc() -> dict[str, object]:
+def _font_rc() -> dict[Any, Any]:
     """Matplotlib settings that draw every text of a map in the packaged CJK font."""
     family = fonts.use_in_matplotlib()
     # the family list itself (not the generic "sans-serif"): texts keep it after the context
     return {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}
+
+
+@contextlib.contextmanager
+def _fonts_context() -> Iterator[None]:
+    """Context in which matplotlib draws with :func:`_font_rc`'s settings."""
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(_font_rc())
+        yield
 
 
 # ------------------------------------------------------------------------- map furniture
@@ -226,7 +236,7 @@ def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequen
 def save_map(fig: Figure, path: str | Path) -> Path:
     """Write a map figure to a PNG (atomically)."""
     path = Path(path)
-    with matplotlib.rc_context(_font_rc()), atomic_path(path) as tmp:
+    with _fonts_context(), atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": "agglonet"})
     return path
 
@@ -349,7 +359,7 @@ def accessibility_map(
     """
     t = labels.MAP_TEXT
     lang = labels.LANGUAGES.index(language)
-    with matplotlib.rc_context(_font_rc()):
+    with _fonts_context():
         fig = Figure(figsize=_FIGSIZE_WIDE)
         ax = fig.subplots()
         handles: list = []
@@ -453,7 +463,7 @@ def ecology_map(
     """
     t = labels.MAP_TEXT
     lang = labels.LANGUAGES.index(language)
-    with matplotlib.rc_context(_font_rc()):
+    with _fonts_context():
         fig = Figure(figsize=_FIGSIZE)
         ax = fig.subplots()
         handles: list = []
@@ -586,7 +596,7 @@ def write_maps(
     crs = next((f.crs for f in (seats, cities) if f is not None and f.crs is not None), None)
     boundaries = Path(inputs["boundaries"]) if inputs.get("boundaries") else None
     names = _cluster_names(boundaries, cluster)
-    layers = {"travel_time": _raster(Path(inputs["travel_time_min"])),
+    layers: dict[str, Any] = {"travel_time": _raster(Path(inputs["travel_time_min"])),
               "stretch": _stretch_mask(Path(inputs["travel_time_min"])),
               "od_links": _read_optional(transport, "od_links"),
               "border_gaps": _read_optional(transport, "border_gaps"),

@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -205,7 +206,8 @@ def plot_comparison(
         raise DataError(f"none of the metrics {list(metrics)} is in the comparison table")
     labels = [str(name) if isinstance(name, str) and name else str(key) for key, name in zip(
         table["cluster"], table.get(label_column, table["cluster"]), strict=True)]
-    rc = {"font.family": list(font_family), "axes.unicode_minus": False} if font_family else {}
+    rc: dict[Any, Any] = ({"font.family": list(font_family), "axes.unicode_minus": False}
+                          if font_family else {})
     with matplotlib.rc_context(rc):
         fig = _draw_panels(table, metrics, panels, labels, words, title=title, dpi=dpi)
         with atomic_path(path) as tmp:
