@@ -417,3 +417,27 @@ def scenario_table(scenarios: Mapping[str, Scenario]) -> pd.DataFrame:
                           "description": s.description} for s in scenarios.values()],
                         columns=["scenario", "cluster", "kind", "n_edits", "edits_quality",
                                  "description"])
+
+
+def edit_geometries(
+    scenario: Scenario, edits: Iterable[Edit], *, crs: Any, area: BaseGeometry | None = None,
+    workdir: str | Path = ".",
+) -> dict[int, gpd.GeoDataFrame]:
+    """Read the features of the edits that have a ``path`` (edit index → features).
+
+    With ``area``, every feature must lie inside it (:func:`check_inside`).
+    """
+    out = {}
+    for edit in edits:
+        if edit.options.get("path"):
+            frame = read_edit_geometry(edit, crs=crs, workdir=workdir)
+            if area is not None:
+                check_inside(frame, area, edit=edit, cluster=scenario.cluster)
+            out[edit.index] = frame
+    return out
+
+
+def one_scenario(name: str, spec: Mapping[str, Any], *,
+                 speeds_kph: Mapping[str, float] | None = None) -> Scenario:
+    """Parse one scenario (a rule's ``params``) with :func:`parse_scenarios`."""
+    return parse_scenarios({name: spec}, speeds_kph=speeds_kph)[name]
