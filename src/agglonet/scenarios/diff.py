@@ -292,7 +292,7 @@ def scenario_summary(
     return {"scenario": name, "kind": kind, "n_edits": n_edits, "description": description,
             "km_built": float(pd.to_numeric(built["length_km"]).sum()),
             "km2_restored": float(pd.to_numeric(restored["area_changed_km2"]).sum()),
-            "watt_mean_saved_min": -change("watt_mean_min"),
+            "watt_mean_saved_min": 0.0 - change("watt_mean_min") + 0.0,
             "od_time_saved_sum_min": float(np.nansum(saved)),
             "daily_access_2h_share_change": change("daily_access_2h_share"),
             "eco_eca_gain_km2": change("eco_eca_km2"), "eco_pc_change": change("eco_pc"),

@@ -163,9 +163,17 @@ def main_class(G: nx.MultiDiGraph) -> str:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
+def scenario_osmid(edit: Edit, feature: int) -> int:
+    """Return the id of an added link: negative (OSM ids are positive), −(1000 · edit + feature).
+
+    osmnx reads ``osmid`` back from GraphML as an integer.
+    """
+    return -(1000 * edit.index + feature)
+
+
 def add_link(
     G: nx.MultiDiGraph, start: Any, end: Any, *, line: LineString, speed_kph: float,
-    highway: str, osmid: str, source: str, oneway: bool = False,
+    highway: str, osmid: int, source: str, oneway: bool = False,
 ) -> tuple[float, float]:
     """Add the link start → end (and back unless ``oneway``) along ``line``.
 
@@ -233,7 +241,7 @@ def add_roads(
             end, e_snap = _end_node(H, end_pt, tolerance_m=tolerance)
             length_m, time_s = add_link(
                 H, start, end, line=line, speed_kph=speed, highway=highway,
-                osmid=f"{edit.scenario}:{edit.index}:{i + 1}", source=f"scenario:{edit.scenario}",
+                osmid=scenario_osmid(edit, i + 1), source=f"scenario:{edit.scenario}",
                 oneway=bool(edit.get("oneway", False)))
             rows.append(_row(edit, feature=i + 1, description=_value(row, "name") or "",
                              start=start, start_snap_m=s_snap, end=end, end_snap_m=e_snap,
@@ -392,7 +400,7 @@ def close_border_gaps(
         line = LineString([(H.nodes[end]["x"], H.nodes[end]["y"]), (x, y)])
         length_m, time_s = add_link(H, end, target, line=line, speed_kph=speed,
                                     highway=str(gap.end_class), source=f"scenario:{edit.scenario}",
-                                    osmid=f"{edit.scenario}:{edit.index}:gap{gap.rank}")
+                                    osmid=scenario_osmid(edit, int(gap.rank)))
         rows.append(_row(edit, feature=int(gap.rank), description=f"{gap.end_city} – "
                          f"{gap.other_city}", start=end, start_snap_m=0.0, end=target,
                          end_snap_m=snap_m, highway=str(gap.end_class), speed_kph=speed,
