@@ -324,7 +324,7 @@ def comparison_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     frame["rank_ecology"] = _rank(frame, ["eco_eca_gain_km2", "_cost_fall"])
     frame["rank_transport_per_km"] = _rank(frame, ["watt_saved_per_km_built"])
     frame["rank_ecology_per_km2"] = _rank(frame, ["eca_gain_per_km2_restored"])
-    return frame[list(COMPARISON_COLUMNS)]
+    return frame.reindex(columns=list(COMPARISON_COLUMNS))
 
 
 def _rank(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 from rasterio.features import rasterize
+from rasterio.transform import rowcol
 
 from agglonet.ecology.barriers import disk_footprint
 from agglonet.ecology.landcover import CLASS_CODES
@@ -152,9 +153,8 @@ def restore_barriers(
     disk = disk_footprint(radius_m / cell)
     r = disk.shape[0] // 2
     mask = np.zeros(resistance.shape, dtype=bool)
-    inverse = ~transform
     for point in ranked.geometry:
-        col, row = (int(np.floor(c)) for c in inverse * (point.x, point.y))
+        row, col = rowcol(transform, point.x, point.y)
         r0, c0 = row - r, col - r
         rs = slice(max(r0, 0), min(row + r + 1, mask.shape[0]))
         cs = slice(max(c0, 0), min(col + r + 1, mask.shape[1]))
