@@ -29,6 +29,7 @@ codes = {"adcode": str, "origin_adcode": str, "dest_adcode": str, "city_adcodes"
 
 
 def tables(name):
+    """Return the (baseline, scenario) tables of one input name."""
     return tuple(pd.read_csv(inp[f"{k}_{name}"], dtype=codes) for k in ("base", "scen"))
 
 

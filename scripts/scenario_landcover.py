@@ -1,11 +1,10 @@
 """Rule scenario_landcover: the baseline land cover with a scenario's restorations."""
 
-from agglonet.io import read_raster, write_raster
+from agglonet.io import read_raster, write_csv, write_raster
 from agglonet.logs import setup_logging
 from agglonet.retrieve.landmask import SEA
 from agglonet.scenarios.edits import LANDCOVER_EDITS, edit_geometries, one_scenario
 from agglonet.scenarios.landscape import apply_landcover_edits, edits_frame
-from agglonet.io import write_csv
 
 setup_logging(snakemake.log[0])
 
