@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from agglonet.outputs import CORRIDOR_CHANGE_COLUMNS
 from agglonet.quality import QualityFact, worst
 
 #: Columns of ``metrics_diff.csv``.
@@ -30,11 +31,6 @@ PAIR_DIFF_COLUMNS = ("origin_adcode", "dest_adcode", "origin_name", "dest_name",
                      "travel_time_min_baseline", "travel_time_min_scenario", "time_saved_min",
                      "linkage_strength_baseline", "linkage_strength_scenario", "linkage_change",
                      "linkage_relative_change", "roads_source", "quality")
-#: Columns of layer ``corridors_changed`` of ``corridors_changed.gpkg``.
-CORRIDOR_CHANGE_COLUMNS = ("corridor_id", "baseline_corridor_id", "from_source", "to_source",
-                           "status", "cost_baseline", "cost_scenario", "cost_change",
-                           "cost_relative_change", "length_km_baseline", "length_km_scenario",
-                           "quality")
 #: Columns of ``comparison.csv`` (one row per scenario of a cluster).
 COMPARISON_COLUMNS = ("scenario", "kind", "n_edits", "description", "km_built", "km2_restored",
                       "watt_mean_saved_min", "od_time_saved_sum_min",
