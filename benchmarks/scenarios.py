@@ -51,8 +51,10 @@ def main() -> None:
     out = workdir / "results" / "central_plains_core"
     try:
         full_s = snakemake(workdir, args.cores)  # the default config: no scenario
-        scenario_s = snakemake(workdir, args.cores, "--configfile", str(EXAMPLE),
-                               f"results/central_plains_core/scenarios/{SCENARIO}/summary.json")
+        # the target before --configfile, which takes every word after it
+        scenario_s = snakemake(workdir, args.cores,
+                               f"results/central_plains_core/scenarios/{SCENARIO}/summary.json",
+                               "--configfile", str(EXAMPLE))
         base = pd.read_csv(out / "metrics.csv")
         scen = pd.read_csv(out / "scenarios" / SCENARIO / "metrics.csv")
         eco = [c for c in base.columns if c.startswith("eco_")]

@@ -89,12 +89,13 @@ def _scenario_command(args: argparse.Namespace) -> int:
         targets += sorted({f"results/{s.cluster}/scenarios/comparison.csv" for s in chosen
                            if not args.names})
         clusters = sorted({s.cluster for s in chosen})
-        command = [sys.executable, "-m", "snakemake", "--snakefile", str(_REPO / "Snakefile"),
-                   "--directory", str(args.workdir), "--cores", str(args.cores),
+        # targets first: --config and --configfile take every word after them
+        command = [sys.executable, "-m", "snakemake", *targets, "--snakefile",
+                   str(_REPO / "Snakefile"), "--directory", str(args.workdir), "--cores",
+                   str(args.cores), *(["-n"] if args.dry_run else []),
                    "--config", f"clusters={clusters}"]
         command += ["--configfile", *map(str, args.configfile)] if args.configfile else []
-        command += ["-n"] if args.dry_run else []
-        return subprocess.run([*command, *targets], check=False).returncode
+        return subprocess.run(command, check=False).returncode
     cluster = args.cluster or (config["clusters"][0] if isinstance(config["clusters"], list)
                                else None)
     path = args.workdir / "results" / str(cluster) / "scenarios" / "comparison.csv"
