@@ -46,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                        ("run", "run scenarios (and the baseline they need) with Snakemake"),
                        ("compare", "print a cluster's scenarios ranked by effect")):
         p = s_sub.add_parser(name, help=text)
-        p.add_argument("--configfile", type=Path, nargs="+", default=[],
-                       help="config files merged over config/config.yaml (as Snakemake's)")
+        p.add_argument("--configfile", type=Path, action="append", default=[],
+                       help="a config file merged over config/config.yaml (repeatable)")
         p.add_argument("--workdir", type=Path, default=Path("."), help="run folder")
         if name == "run":
             p.add_argument("names", nargs="*", help="scenarios to run (default: all)")
