@@ -26,8 +26,11 @@ SBENCH = "benchmarks/out/{cluster}/scenarios/{scenario}/"
 
 def _touches(side, wildcards):
     s = SCENARIOS[wildcards.scenario]
+    # without a sector table the industrial-structure tables are empty whatever the roads: the
+    # baseline's are reused
     return {"roads": s.touches_roads, "landcover": s.touches_landcover,
-            "ecology": s.touches_ecology}[side]
+            "ecology": s.touches_ecology,
+            "structure": s.touches_roads and bool(ECONOMY["sector_table"])}[side]
 
 
 def pick(side, scenario_path, baseline_path):
@@ -332,9 +335,9 @@ use rule cluster_metrics as scenario_cluster_metrics with:
         ecology=SD + "ecology.gpkg",
         quality="results/{cluster}/quality.json",
         border_gaps=pick("roads", SD + "border_gaps.csv", "results/{cluster}/border_gaps.csv"),
-        structure_pairs=pick("roads", SD + "structure_pairs.csv",
+        structure_pairs=pick("structure", SD + "structure_pairs.csv",
                              "results/{cluster}/structure_pairs.csv"),
-        structure_summary=pick("roads", SD + "structure_summary.json",
+        structure_summary=pick("structure", SD + "structure_summary.json",
                                "results/{cluster}/structure_summary.json"),
     output:
         metrics=SD + "metrics.csv",
