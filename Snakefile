@@ -1,5 +1,5 @@
 # agglonet — how well are the cities of a city cluster knit together, by roads and by nature.
-# Stages: retrieve → transport → ecology → metrics → export. See README.md.
+# Stages: retrieve → transport → ecology → metrics → scenarios → export. See README.md.
 
 import sys
 from pathlib import Path
@@ -48,6 +48,7 @@ include: "rules/retrieve.smk"
 include: "rules/transport.smk"
 include: "rules/ecology.smk"
 include: "rules/metrics.smk"
+include: "rules/scenarios.smk"
 include: "rules/export.smk"
 
 

@@ -1,8 +1,8 @@
 """The house: imports run only downward, and the docs' file contract matches the catalogue.
 
 Layers, top to bottom: entry points (``cli``, ``preflight``) → stage packages in workflow order
-(export, metrics,
-ecology, transport, retrieve) → the shared ground (every top-level module) → third-party
+(export, scenarios,
+metrics, ecology, transport, retrieve) → the shared ground (every top-level module) → third-party
 packages. A module may import from its own layer or any layer below, never above, and the import
 graph has no cycle. Imports are read from the source with :mod:`ast` (function-level imports
 included), so a lazy import cannot hide an upward arrow.
@@ -20,7 +20,7 @@ from agglonet.outputs import markdown_contract
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "agglonet"
 #: Rank of each layer: a module may import only modules of equal or lower rank.
-STAGES = {"export": 5, "metrics": 4, "ecology": 3, "transport": 2, "retrieve": 1}
+STAGES = {"export": 6, "scenarios": 5, "metrics": 4, "ecology": 3, "transport": 2, "retrieve": 1}
 ENTRY_POINTS = {"agglonet.cli": 9, "agglonet.preflight": 9}
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``agglonet verify``, ``agglonet archive`` and ``agglonet circuitscape run``."""
+"""Command line: ``agglonet verify``, ``archive``, ``circuitscape run`` and ``scenario``."""
 
 from __future__ import annotations
 
@@ -39,7 +39,71 @@ def _parser() -> argparse.ArgumentParser:
     c_sub = c.add_subparsers(dest="circuitscape_command", required=True)
     c_run = c_sub.add_parser("run", help="run one Circuitscape .ini")
     c_run.add_argument("ini", type=Path, help="Circuitscape job file (.ini)")
+    s = sub.add_parser("scenario", help='"what if" scenarios of config scenarios '
+                       "(docs/scenarios.md)")
+    s_sub = s.add_subparsers(dest="scenario_command", required=True)
+    for name, text in (("list", "list the configured scenarios"),
+                       ("run", "run scenarios (and the baseline they need) with Snakemake"),
+                       ("compare", "print a cluster's scenarios ranked by effect")):
+        p = s_sub.add_parser(name, help=text)
+        p.add_argument("--configfile", type=Path, action="append", default=[],
+                       help="a config file merged over config/config.yaml (repeatable)")
+        p.add_argument("--workdir", type=Path, default=Path("."), help="run folder")
+        if name == "run":
+            p.add_argument("names", nargs="*", help="scenarios to run (default: all)")
+            p.add_argument("--cores", type=int, default=2)
+            p.add_argument("-n", "--dry-run", action="store_true", help="show the jobs only")
+        if name == "compare":
+            p.add_argument("--cluster", default=None, help="default: the first cluster run")
     return parser
+
+
+def _scenario_command(args: argparse.Namespace) -> int:
+    """``agglonet scenario list|run|compare``."""
+    import subprocess
+
+    import pandas as pd
+
+    from agglonet.config import load_config
+    from agglonet.outputs import SCENARIO_DIR
+    from agglonet.scenarios.edits import parse_scenarios, scenario_table
+
+    config = load_config(*args.configfile)
+    scenarios = parse_scenarios(config.get("scenarios"),
+                                speeds_kph=config["roads"]["speeds_kph"])
+    if args.scenario_command == "list":
+        if not scenarios:
+            print("no scenario configured (config key scenarios); example: --configfile "
+                  "config/scenarios/central_plains_core.yaml")
+            return 0
+        print(scenario_table(scenarios).to_string(index=False))
+        return 0
+    if args.scenario_command == "run":
+        unknown = sorted(set(args.names) - set(scenarios))
+        if unknown:
+            raise AgglonetError(f"scenario(s) {', '.join(unknown)} are not configured; "
+                                f"expected one of {', '.join(scenarios) or '(none)'}")
+        chosen = [scenarios[n] for n in (args.names or scenarios)]
+        targets = [f"{SCENARIO_DIR.format(cluster=s.cluster, scenario=s.name)}/summary.json"
+                   for s in chosen]
+        targets += sorted({f"results/{s.cluster}/scenarios/comparison.csv" for s in chosen
+                           if not args.names})
+        clusters = sorted({s.cluster for s in chosen})
+        # targets first: --config and --configfile take every word after them
+        command = [sys.executable, "-m", "snakemake", *targets, "--snakefile",
+                   str(_REPO / "Snakefile"), "--directory", str(args.workdir), "--cores",
+                   str(args.cores), *(["-n"] if args.dry_run else []),
+                   "--config", f"clusters={clusters}"]
+        command += ["--configfile", *map(str, args.configfile)] if args.configfile else []
+        return subprocess.run(command, check=False).returncode
+    cluster = args.cluster or (config["clusters"][0] if isinstance(config["clusters"], list)
+                               else None)
+    path = args.workdir / "results" / str(cluster) / "scenarios" / "comparison.csv"
+    if not path.is_file():
+        raise AgglonetError(f"{path} does not exist; run `agglonet scenario run` first")
+    table = pd.read_csv(path)
+    print(table.drop(columns=["description"]).to_string(index=False))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             check_configfiles([a for a in args.args if a != "--"])
             return 0
+        if args.command == "scenario":
+            return _scenario_command(args)
         if args.command == "circuitscape":
             from agglonet.ecology.circuitscape import run_ini
 

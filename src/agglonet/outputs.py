@@ -170,6 +170,13 @@ BORDER_GAP_COLUMNS = ("rank", "end_node", "n_ends", "end_adcode", "end_city", "e
                       "network_time_min", "n_pairs_gaining", "time_saved_max_min",
                       "time_saved_sum_min", "linkage_time_saved", "top_pair", "end_lon",
                       "end_lat", "target_lon", "target_lat", "note")
+#: Layer ``corridors_changed`` of a scenario (``agglonet.scenarios.diff``).
+CORRIDOR_CHANGE_COLUMNS = ("corridor_id", "baseline_corridor_id", "from_source", "to_source",
+                           "status", "cost_baseline", "cost_scenario", "cost_change",
+                           "cost_relative_change", "length_km_baseline", "length_km_scenario",
+                           "quality")
+#: Folder of one scenario's results (``{scenario}``: its name in config ``scenarios``).
+SCENARIO_DIR = "results/{cluster}/scenarios/{scenario}"
 OD_LINK_COLUMNS = ("a_adcode", "b_adcode", "a_name", "b_name", "travel_time_ab_min",
                    "travel_time_ba_min", "travel_time_min", "network_km", "detour_index",
                    "linkage_strength", "euclid_km", "in_linkage_network", "reachable",
@@ -242,6 +249,11 @@ VECTOR_FILES: tuple[VectorFile, ...] = (
         Layer("road_crossings", "Point", CROSSING_COLUMNS, "Conflicts", True,
               "road stretch that cuts a corridor, ranked by priority"),
     ), "metrics", "the ecological network with its road conflicts"),
+    VectorFile("corridors_changed", SCENARIO_DIR + "/corridors_changed.gpkg", (
+        Layer("corridors_changed", "LineString", CORRIDOR_CHANGE_COLUMNS,
+              description="corridor of the scenario or the baseline: unchanged, changed, new "
+                          "or removed"),
+    ), "scenarios", "the corridors a scenario changed (docs/scenarios.md)"),
 )
 
 RASTERS: tuple[Raster, ...] = (
@@ -272,6 +284,11 @@ RASTERS: tuple[Raster, ...] = (
            description="MSPA class (GuidosToolbox codes)"),
     Raster("landcover", "results/{cluster}/landcover.tif", "ecology", group="Ecology",
            visible=True, description="common land-cover class"),
+    Raster("travel_time_diff_min", SCENARIO_DIR + "/travel_time_diff_min.tif", "scenarios",
+           "RdBu", "min", description="travel time to the nearest seat, scenario − baseline "
+           "(min; negative: faster)"),
+    Raster("current_density_diff", SCENARIO_DIR + "/current_density_diff.tif", "scenarios",
+           "RdBu", "A", description="cumulative current density, scenario − baseline (A)"),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -311,6 +328,20 @@ TABLES: tuple[Table, ...] = (
           "the clusters side by side"),
     Table("cities_accessibility", "results/cities_accessibility.csv", "metrics",
           "every city of every cluster"),
+    Table("road_edits", SCENARIO_DIR + "/road_edits.csv", "scenarios",
+          "what each road edit of a scenario did: snapping per line, length, speed, time"),
+    Table("landscape_edits", SCENARIO_DIR + "/landscape_edits.csv", "scenarios",
+          "what each land-cover or barrier edit of a scenario did: cells and area changed"),
+    Table("metrics_diff", SCENARIO_DIR + "/metrics_diff.csv", "scenarios",
+          "every metric of metrics.csv: baseline, scenario, change, relative change"),
+    Table("cities_diff", SCENARIO_DIR + "/cities_diff.csv", "scenarios",
+          "per city: WATT, daily-access shares, potential accessibility, PC contribution"),
+    Table("pairs_diff", SCENARIO_DIR + "/pairs_diff.csv", "scenarios",
+          "per ordered city pair: travel time saved, linkage change"),
+    Table("scenario_summary", SCENARIO_DIR + "/summary.json", "scenarios",
+          "a scenario's row of the comparison table, before ranking"),
+    Table("scenario_comparison", "results/{cluster}/scenarios/comparison.csv", "scenarios",
+          "every scenario of the cluster ranked by effect and by effect per km or km²"),
     Table("webmap", "results/{cluster}/map.html", "export",
           "interactive map (zh/en) of the layers of `WEBMAP_KEYS`, self-contained: opens "
           "offline in a browser"),

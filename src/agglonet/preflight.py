@@ -238,6 +238,7 @@ def check_run(
     _check_cross_fields(config, members=members, workdir=workdir, findings=findings)
     if not findings.problems and members:
         _check_extent(config, members=members, workdir=workdir, findings=findings)
+    _check_scenarios(config, keys=keys, members=members, workdir=workdir, findings=findings)
     _check_run_folder(workdir, findings=findings)
     _check_export_only(keys, workdir=workdir, findings=findings)
     return findings
@@ -690,6 +691,28 @@ def _check_extent(config: Mapping[str, Any], *, members: Mapping[str, pd.DataFra
         elif grid.grid_km2 > 20 * grid.cities_km2:
             findings.warn(f"cluster {key!r}: the grid covers {grid.grid_km2:,.0f} km² for "
                           f"{grid.cities_km2:,.0f} km² of cities ({grid.cells:,} cells)")
+
+
+def _check_scenarios(config: Mapping[str, Any], *, keys: Sequence[str],
+                     members: Mapping[str, pd.DataFrame], workdir: Path,
+                     findings: Findings) -> None:
+    """Scenarios: edit keys and values, names, duplicates, files and geometry in the cluster."""
+    from agglonet.scenarios.edits import check_scenario_geometry, parse_scenarios
+
+    scenarios = findings.guard(parse_scenarios, config.get("scenarios"),
+                               speeds_kph=config["roads"]["speeds_kph"]) or {}
+    for name, scenario in scenarios.items():
+        if scenario.cluster in keys and scenario.cluster not in members:
+            continue  # the cluster itself is refused above
+        if scenario.cluster not in keys:
+            findings.warn(f"scenario {name!r} is of cluster {scenario.cluster!r}, which this run "
+                          f"does not include ({', '.join(keys)}): skipped")
+            continue
+        polygons = _city_polygons(members[scenario.cluster], config["crs"])
+        area = polygons.geometry.union_all().buffer(config["retrieve"]["buffer_km"] * 1000.0)
+        for problem in check_scenario_geometry(scenario, area=area, crs=config["crs"],
+                                               workdir=workdir):
+            findings.problem(problem)
 
 
 def _size(mb: float) -> str:
