@@ -39,3 +39,47 @@ def per_language(template):
     """{lang: [path per cluster of the report]} of a per-cluster, per-language file."""
     return {lang: [template.format(cluster=c, lang=lang) for c in REPORT_CLUSTERS]
             for lang in LANGUAGES}
+
+
+# scenarios (rules/scenarios.smk): which files a scenario re-makes and which it reads from the baseline
+from agglonet.scenarios.edits import parse_scenarios
+
+SCENARIO_CONFIG = config.get("scenarios") or {}
+# the start-up checks (agglonet.preflight) refuse bad scenarios; a scenario of a cluster that
+# is not run is skipped there with a warning
+SCENARIOS = {name: s for name, s in parse_scenarios(
+    SCENARIO_CONFIG, speeds_kph=config["roads"]["speeds_kph"]).items() if s.cluster in CLUSTERS}
+
+
+def _touches(side, wildcards):
+    s = SCENARIOS[wildcards.scenario]
+    # without a sector table the industrial-structure tables are empty whatever the roads: the
+    # baseline's are reused
+    return {"roads": s.touches_roads, "landcover": s.touches_landcover,
+            "ecology": s.touches_ecology,
+            "structure": s.touches_roads and bool(ECONOMY["sector_table"])}[side]
+
+
+def pick(side, scenario_path, baseline_path):
+    """Input function: the scenario's file when its edits touch `side`, else the baseline's."""
+    def choose(wildcards):
+        path = scenario_path if _touches(side, wildcards) else baseline_path
+        return path.format(cluster=wildcards.cluster, scenario=wildcards.scenario)
+    return choose
+
+
+def only_if(side, path):
+    """Input function: `path` when the scenario's edits touch `side`, else nothing."""
+    def choose(wildcards):
+        if not _touches(side, wildcards):
+            return []
+        return [path.format(cluster=wildcards.cluster, scenario=wildcards.scenario)]
+    return choose
+
+
+def scenario_params(wildcards):
+    return SCENARIO_CONFIG[wildcards.scenario]
+
+
+def scenario_files(wildcards):
+    return SCENARIOS[wildcards.scenario].files()

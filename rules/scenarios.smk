@@ -6,56 +6,8 @@
 # baseline's own rules (`use rule ... with:` new paths); what a scenario does not touch is read
 # from the baseline. Outputs: results/{cluster}/scenarios/{scenario}/ (docs/scenarios.md).
 
-from agglonet.scenarios.edits import parse_scenarios
-
-SCENARIO_CONFIG = config.get("scenarios") or {}
-# the start-up checks (agglonet.preflight) refuse bad scenarios; a scenario of a cluster that
-# is not run is skipped there with a warning
-SCENARIOS = {name: s for name, s in parse_scenarios(
-    SCENARIO_CONFIG, speeds_kph=config["roads"]["speeds_kph"]).items() if s.cluster in CLUSTERS}
-
 wildcard_constraints:
     scenario="|".join(sorted(SCENARIOS)) or "[a-z][a-z0-9_]*",
-
-# scenario results (SD) and scenario intermediates (SR)
-SD = "results/{cluster}/scenarios/{scenario}/"
-SR = "resources/{cluster}/scenarios/{scenario}/"
-SLOG = "logs/{cluster}/scenarios/{scenario}/"
-SBENCH = "benchmarks/out/{cluster}/scenarios/{scenario}/"
-
-
-def _touches(side, wildcards):
-    s = SCENARIOS[wildcards.scenario]
-    # without a sector table the industrial-structure tables are empty whatever the roads: the
-    # baseline's are reused
-    return {"roads": s.touches_roads, "landcover": s.touches_landcover,
-            "ecology": s.touches_ecology,
-            "structure": s.touches_roads and bool(ECONOMY["sector_table"])}[side]
-
-
-def pick(side, scenario_path, baseline_path):
-    """Input function: the scenario's file when its edits touch `side`, else the baseline's."""
-    def choose(wildcards):
-        path = scenario_path if _touches(side, wildcards) else baseline_path
-        return path.format(cluster=wildcards.cluster, scenario=wildcards.scenario)
-    return choose
-
-
-def only_if(side, path):
-    """Input function: `path` when the scenario's edits touch `side`, else nothing."""
-    def choose(wildcards):
-        if not _touches(side, wildcards):
-            return []
-        return [path.format(cluster=wildcards.cluster, scenario=wildcards.scenario)]
-    return choose
-
-
-def scenario_params(wildcards):
-    return SCENARIO_CONFIG[wildcards.scenario]
-
-
-def scenario_files(wildcards):
-    return SCENARIOS[wildcards.scenario].files()
 
 
 # ------------------------------------------------------------------------------ transport
@@ -70,10 +22,10 @@ rule scenario_roads:
         quality="results/{cluster}/quality.json",
         files=scenario_files,
     output:
-        graph=SR + "road_graph.graphml",
-        roads=SR + "roads.gpkg",
-        report=SR + "road_network_report.json",
-        edits=SD + "road_edits.csv",
+        graph="resources/{cluster}/scenarios/{scenario}/road_graph.graphml",
+        roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
+        report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
+        edits="results/{cluster}/scenarios/{scenario}/road_edits.csv",
     params:
         scenario=scenario_params,
         speeds_kph=ROADS["speeds_kph"],
@@ -82,9 +34,9 @@ rule scenario_roads:
         crs=config["crs"],
         float_precision=config["metrics"]["float_precision"],
     log:
-        SLOG + "scenario_roads.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_roads.log",
     benchmark:
-        SBENCH + "scenario_roads.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_roads.tsv"
     resources:
         mem_mb=2000,
     conda:
@@ -95,60 +47,60 @@ rule scenario_roads:
 
 use rule travel_time_surface as scenario_travel_time_surface with:
     input:
-        roads=SR + "roads.gpkg",
-        report=SR + "road_network_report.json",
+        roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
+        report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
         seats="resources/{cluster}/seats.gpkg",
         boundaries="resources/{cluster}/boundaries.gpkg",
         landcover="results/{cluster}/landcover.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
         quality="results/{cluster}/quality.json",
     output:
-        surface=SD + "travel_time_min.tif",
-        core_surface=SD + "travel_time_core_min.tif",
+        surface="results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
+        core_surface="results/{cluster}/scenarios/{scenario}/travel_time_core_min.tif",
     log:
-        SLOG + "travel_time_surface.log",
+        "logs/{cluster}/scenarios/{scenario}/travel_time_surface.log",
     benchmark:
-        SBENCH + "travel_time_surface.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/travel_time_surface.tsv"
 
 
 use rule transport_accessibility as scenario_transport_accessibility with:
     input:
-        graph=SR + "road_graph.graphml",
-        roads=SR + "roads.gpkg",
-        report=SR + "road_network_report.json",
+        graph="resources/{cluster}/scenarios/{scenario}/road_graph.graphml",
+        roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
+        report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
         seats="resources/{cluster}/seats.gpkg",
         boundaries="resources/{cluster}/boundaries.gpkg",
-        surface=SD + "travel_time_min.tif",
-        core_surface=SD + "travel_time_core_min.tif",
+        surface="results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
+        core_surface="results/{cluster}/scenarios/{scenario}/travel_time_core_min.tif",
         quality="results/{cluster}/quality.json",
     output:
-        transport=SD + "transport.gpkg",
-        od=SD + "od.csv",
-        accessibility=SD + "accessibility.csv",
-        summary=SD + "transport_summary.json",
-        border_gaps=SD + "border_gaps.csv",
+        transport="results/{cluster}/scenarios/{scenario}/transport.gpkg",
+        od="results/{cluster}/scenarios/{scenario}/od.csv",
+        accessibility="results/{cluster}/scenarios/{scenario}/accessibility.csv",
+        summary="results/{cluster}/scenarios/{scenario}/transport_summary.json",
+        border_gaps="results/{cluster}/scenarios/{scenario}/border_gaps.csv",
     log:
-        SLOG + "transport_accessibility.log",
+        "logs/{cluster}/scenarios/{scenario}/transport_accessibility.log",
     benchmark:
-        SBENCH + "transport_accessibility.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/transport_accessibility.tsv"
 
 
 use rule industrial_structure as scenario_industrial_structure with:
     input:
         **STRUCTURE_INPUTS,
         boundaries="resources/{cluster}/boundaries.gpkg",
-        od=SD + "od.csv",
+        od="results/{cluster}/scenarios/{scenario}/od.csv",
         quality="results/{cluster}/quality.json",
     output:
-        cities=SD + "structure_cities.csv",
-        sectors=SD + "structure_sectors.csv",
-        pairs=SD + "structure_pairs.csv",
-        summary=SD + "structure_summary.json",
-        figure=SD + "structure_similarity.png",
+        cities="results/{cluster}/scenarios/{scenario}/structure_cities.csv",
+        sectors="results/{cluster}/scenarios/{scenario}/structure_sectors.csv",
+        pairs="results/{cluster}/scenarios/{scenario}/structure_pairs.csv",
+        summary="results/{cluster}/scenarios/{scenario}/structure_summary.json",
+        figure="results/{cluster}/scenarios/{scenario}/structure_similarity.png",
     log:
-        SLOG + "industrial_structure.log",
+        "logs/{cluster}/scenarios/{scenario}/industrial_structure.log",
     benchmark:
-        SBENCH + "industrial_structure.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/industrial_structure.tsv"
 
 
 # ------------------------------------------------------------------------------ ecology
@@ -160,15 +112,15 @@ rule scenario_landcover:
         sea_mask="resources/{cluster}/sea_mask.tif",
         files=scenario_files,
     output:
-        landcover=SD + "landcover.tif",
-        edits=SR + "landcover_edits.csv",
+        landcover="results/{cluster}/scenarios/{scenario}/landcover.tif",
+        edits="resources/{cluster}/scenarios/{scenario}/landcover_edits.csv",
     params:
         scenario=scenario_params,
         float_precision=config["metrics"]["float_precision"],
     log:
-        SLOG + "scenario_landcover.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_landcover.log",
     benchmark:
-        SBENCH + "scenario_landcover.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_landcover.tsv"
     resources:
         mem_mb=1000,
     conda:
@@ -179,37 +131,37 @@ rule scenario_landcover:
 
 use rule mspa as scenario_mspa with:
     input:
-        landcover=SD + "landcover.tif",
+        landcover="results/{cluster}/scenarios/{scenario}/landcover.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
     output:
-        mspa=SD + "mspa.tif",
+        mspa="results/{cluster}/scenarios/{scenario}/mspa.tif",
     log:
-        SLOG + "mspa.log",
+        "logs/{cluster}/scenarios/{scenario}/mspa.log",
     benchmark:
-        SBENCH + "mspa.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/mspa.tsv"
 
 
 use rule ecological_sources as scenario_ecological_sources with:
     input:
-        mspa=SD + "mspa.tif",
+        mspa="results/{cluster}/scenarios/{scenario}/mspa.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
         boundaries="resources/{cluster}/boundaries.gpkg",
     output:
-        sources=SR + "ecology_sources.gpkg",
-        labels=SR + "source_labels.tif",
-        indices=SR + "ecology_connectivity.json",
+        sources="resources/{cluster}/scenarios/{scenario}/ecology_sources.gpkg",
+        labels="resources/{cluster}/scenarios/{scenario}/source_labels.tif",
+        indices="resources/{cluster}/scenarios/{scenario}/ecology_connectivity.json",
     log:
-        SLOG + "ecological_sources.log",
+        "logs/{cluster}/scenarios/{scenario}/ecological_sources.log",
     benchmark:
-        SBENCH + "ecological_sources.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/ecological_sources.tsv"
 
 
 rule scenario_resistance:
     message:
         "Scenario {wildcards.scenario}: resistance surface of {wildcards.cluster} with its edits"
     input:
-        landcover=pick("landcover", SD + "landcover.tif", "results/{cluster}/landcover.tif"),
-        landcover_edits=only_if("landcover", SR + "landcover_edits.csv"),
+        landcover=pick("landcover", "results/{cluster}/scenarios/{scenario}/landcover.tif", "results/{cluster}/landcover.tif"),
+        landcover_edits=only_if("landcover", "resources/{cluster}/scenarios/{scenario}/landcover_edits.csv"),
         dem="resources/{cluster}/dem.tif",
         roads="resources/{cluster}/roads.gpkg",
         sea_mask="resources/{cluster}/sea_mask.tif",
@@ -217,8 +169,8 @@ rule scenario_resistance:
         quality="results/{cluster}/quality.json",
         files=scenario_files,
     output:
-        resistance=SD + "resistance.tif",
-        edits=SD + "landscape_edits.csv",
+        resistance="results/{cluster}/scenarios/{scenario}/resistance.tif",
+        edits="results/{cluster}/scenarios/{scenario}/landscape_edits.csv",
     params:
         scenario=scenario_params,
         resistance=ECOLOGY["resistance"],
@@ -226,9 +178,9 @@ rule scenario_resistance:
         restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
         float_precision=config["metrics"]["float_precision"],
     log:
-        SLOG + "scenario_resistance.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_resistance.log",
     benchmark:
-        SBENCH + "scenario_resistance.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_resistance.tsv"
     resources:
         mem_mb=1500,
     conda:
@@ -239,112 +191,112 @@ rule scenario_resistance:
 
 use rule corridors as scenario_corridors with:
     input:
-        resistance=SD + "resistance.tif",
+        resistance="results/{cluster}/scenarios/{scenario}/resistance.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
-        labels=pick("landcover", SR + "source_labels.tif",
+        labels=pick("landcover", "resources/{cluster}/scenarios/{scenario}/source_labels.tif",
                     "resources/{cluster}/source_labels.tif"),
-        sources=pick("landcover", SR + "ecology_sources.gpkg",
+        sources=pick("landcover", "resources/{cluster}/scenarios/{scenario}/ecology_sources.gpkg",
                      "resources/{cluster}/ecology_sources.gpkg"),
     output:
-        cost_distance=SD + "cost_distance.tif",
-        corridor_mask=SR + "corridor_mask.tif",
-        network=SR + "ecology_corridors.gpkg",
+        cost_distance="results/{cluster}/scenarios/{scenario}/cost_distance.tif",
+        corridor_mask="resources/{cluster}/scenarios/{scenario}/corridor_mask.tif",
+        network="resources/{cluster}/scenarios/{scenario}/ecology_corridors.gpkg",
     log:
-        SLOG + "corridors.log",
+        "logs/{cluster}/scenarios/{scenario}/corridors.log",
     benchmark:
-        SBENCH + "corridors.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/corridors.tsv"
 
 
 use rule circuit as scenario_circuit with:
     input:
-        resistance=SD + "resistance.tif",
+        resistance="results/{cluster}/scenarios/{scenario}/resistance.tif",
         sea_mask="resources/{cluster}/sea_mask.tif",
-        labels=pick("landcover", SR + "source_labels.tif",
+        labels=pick("landcover", "resources/{cluster}/scenarios/{scenario}/source_labels.tif",
                     "resources/{cluster}/source_labels.tif"),
-        corridor_mask=SR + "corridor_mask.tif",
-        network=SR + "ecology_corridors.gpkg",
+        corridor_mask="resources/{cluster}/scenarios/{scenario}/corridor_mask.tif",
+        network="resources/{cluster}/scenarios/{scenario}/ecology_corridors.gpkg",
     output:
-        current_density=SD + "current_density.tif",
-        network=SR + "ecology_network.gpkg",
+        current_density="results/{cluster}/scenarios/{scenario}/current_density.tif",
+        network="resources/{cluster}/scenarios/{scenario}/ecology_network.gpkg",
     log:
-        SLOG + "circuit.log",
+        "logs/{cluster}/scenarios/{scenario}/circuit.log",
     benchmark:
-        SBENCH + "circuit.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/circuit.tsv"
 
 
 use rule ecology_summary as scenario_ecology_summary with:
     input:
-        network=SR + "ecology_network.gpkg",
-        indices=pick("landcover", SR + "ecology_connectivity.json",
+        network="resources/{cluster}/scenarios/{scenario}/ecology_network.gpkg",
+        indices=pick("landcover", "resources/{cluster}/scenarios/{scenario}/ecology_connectivity.json",
                      "resources/{cluster}/ecology_connectivity.json"),
         landcover_source="resources/{cluster}/landcover_source.tif",
     output:
-        summary=SD + "ecology_summary.json",
+        summary="results/{cluster}/scenarios/{scenario}/ecology_summary.json",
     log:
-        SLOG + "ecology_summary.log",
+        "logs/{cluster}/scenarios/{scenario}/ecology_summary.log",
     benchmark:
-        SBENCH + "ecology_summary.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/ecology_summary.tsv"
 
 
 # ------------------------------------------------------------------------------ metrics
 use rule road_crossings as scenario_road_crossings with:
     input:
-        network=pick("ecology", SR + "ecology_network.gpkg",
+        network=pick("ecology", "resources/{cluster}/scenarios/{scenario}/ecology_network.gpkg",
                       "resources/{cluster}/ecology_network.gpkg"),
-        roads=pick("roads", SR + "roads.gpkg", "resources/{cluster}/roads.gpkg"),
-        current_density=pick("ecology", SD + "current_density.tif",
+        roads=pick("roads", "resources/{cluster}/scenarios/{scenario}/roads.gpkg", "resources/{cluster}/roads.gpkg"),
+        current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
                              "results/{cluster}/current_density.tif"),
     output:
-        ecology=SD + "ecology.gpkg",
+        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
     log:
-        SLOG + "road_crossings.log",
+        "logs/{cluster}/scenarios/{scenario}/road_crossings.log",
     benchmark:
-        SBENCH + "road_crossings.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/road_crossings.tsv"
 
 
 use rule ecology_tables as scenario_ecology_tables with:
     input:
-        ecology=SD + "ecology.gpkg",
+        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
         boundaries="resources/{cluster}/boundaries.gpkg",
-        resistance=pick("ecology", SD + "resistance.tif", "results/{cluster}/resistance.tif"),
-        current_density=pick("ecology", SD + "current_density.tif",
+        resistance=pick("ecology", "results/{cluster}/scenarios/{scenario}/resistance.tif", "results/{cluster}/resistance.tif"),
+        current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
                              "results/{cluster}/current_density.tif"),
         quality="results/{cluster}/quality.json",
     output:
-        cities=SD + "cities_ecology.csv",
-        pairs=SD + "city_pairs_ecology.csv",
-        corridors=SD + "corridors.csv",
-        sources=SD + "sources.csv",
+        cities="results/{cluster}/scenarios/{scenario}/cities_ecology.csv",
+        pairs="results/{cluster}/scenarios/{scenario}/city_pairs_ecology.csv",
+        corridors="results/{cluster}/scenarios/{scenario}/corridors.csv",
+        sources="results/{cluster}/scenarios/{scenario}/sources.csv",
     log:
-        SLOG + "ecology_tables.log",
+        "logs/{cluster}/scenarios/{scenario}/ecology_tables.log",
     benchmark:
-        SBENCH + "ecology_tables.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/ecology_tables.tsv"
 
 
 use rule cluster_metrics as scenario_cluster_metrics with:
     input:
         boundaries="resources/{cluster}/boundaries.gpkg",
         seats="resources/{cluster}/seats.gpkg",
-        accessibility=pick("roads", SD + "accessibility.csv",
+        accessibility=pick("roads", "results/{cluster}/scenarios/{scenario}/accessibility.csv",
                            "results/{cluster}/accessibility.csv"),
-        od=pick("roads", SD + "od.csv", "results/{cluster}/od.csv"),
-        transport_summary=pick("roads", SD + "transport_summary.json",
+        od=pick("roads", "results/{cluster}/scenarios/{scenario}/od.csv", "results/{cluster}/od.csv"),
+        transport_summary=pick("roads", "results/{cluster}/scenarios/{scenario}/transport_summary.json",
                                "results/{cluster}/transport_summary.json"),
-        ecology_summary=pick("ecology", SD + "ecology_summary.json",
+        ecology_summary=pick("ecology", "results/{cluster}/scenarios/{scenario}/ecology_summary.json",
                              "results/{cluster}/ecology_summary.json"),
-        ecology=SD + "ecology.gpkg",
+        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
         quality="results/{cluster}/quality.json",
-        border_gaps=pick("roads", SD + "border_gaps.csv", "results/{cluster}/border_gaps.csv"),
-        structure_pairs=pick("structure", SD + "structure_pairs.csv",
+        border_gaps=pick("roads", "results/{cluster}/scenarios/{scenario}/border_gaps.csv", "results/{cluster}/border_gaps.csv"),
+        structure_pairs=pick("structure", "results/{cluster}/scenarios/{scenario}/structure_pairs.csv",
                              "results/{cluster}/structure_pairs.csv"),
-        structure_summary=pick("structure", SD + "structure_summary.json",
+        structure_summary=pick("structure", "results/{cluster}/scenarios/{scenario}/structure_summary.json",
                                "results/{cluster}/structure_summary.json"),
     output:
-        metrics=SD + "metrics.csv",
+        metrics="results/{cluster}/scenarios/{scenario}/metrics.csv",
     log:
-        SLOG + "cluster_metrics.log",
+        "logs/{cluster}/scenarios/{scenario}/cluster_metrics.log",
     benchmark:
-        SBENCH + "cluster_metrics.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/cluster_metrics.tsv"
 
 
 # ------------------------------------------------------------------------------ before–after
@@ -354,42 +306,42 @@ rule scenario_diff:
     input:
         quality="results/{cluster}/quality.json",
         base_metrics="results/{cluster}/metrics.csv",
-        scen_metrics=SD + "metrics.csv",
+        scen_metrics="results/{cluster}/scenarios/{scenario}/metrics.csv",
         base_accessibility="results/{cluster}/accessibility.csv",
-        scen_accessibility=pick("roads", SD + "accessibility.csv",
+        scen_accessibility=pick("roads", "results/{cluster}/scenarios/{scenario}/accessibility.csv",
                                 "results/{cluster}/accessibility.csv"),
         base_od="results/{cluster}/od.csv",
-        scen_od=pick("roads", SD + "od.csv", "results/{cluster}/od.csv"),
+        scen_od=pick("roads", "results/{cluster}/scenarios/{scenario}/od.csv", "results/{cluster}/od.csv"),
         base_cities_ecology="results/{cluster}/cities_ecology.csv",
-        scen_cities_ecology=SD + "cities_ecology.csv",
+        scen_cities_ecology="results/{cluster}/scenarios/{scenario}/cities_ecology.csv",
         base_sources="results/{cluster}/sources.csv",
-        scen_sources=SD + "sources.csv",
+        scen_sources="results/{cluster}/scenarios/{scenario}/sources.csv",
         base_ecology="results/{cluster}/ecology.gpkg",
-        scen_ecology=SD + "ecology.gpkg",
+        scen_ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
         base_travel_time="results/{cluster}/travel_time_min.tif",
-        scen_travel_time=pick("roads", SD + "travel_time_min.tif",
+        scen_travel_time=pick("roads", "results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
                               "results/{cluster}/travel_time_min.tif"),
         base_current_density="results/{cluster}/current_density.tif",
-        scen_current_density=pick("ecology", SD + "current_density.tif",
+        scen_current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
                                   "results/{cluster}/current_density.tif"),
-        edits=lambda wildcards: only_if("roads", SD + "road_edits.csv")(wildcards)
-        + only_if("ecology", SD + "landscape_edits.csv")(wildcards),
+        edits=lambda wildcards: only_if("roads", "results/{cluster}/scenarios/{scenario}/road_edits.csv")(wildcards)
+        + only_if("ecology", "results/{cluster}/scenarios/{scenario}/landscape_edits.csv")(wildcards),
     output:
-        metrics=SD + "metrics_diff.csv",
-        cities=SD + "cities_diff.csv",
-        pairs=SD + "pairs_diff.csv",
-        travel_time=SD + "travel_time_diff_min.tif",
-        current_density=SD + "current_density_diff.tif",
-        corridors=SD + "corridors_changed.gpkg",
-        summary=SD + "summary.json",
+        metrics="results/{cluster}/scenarios/{scenario}/metrics_diff.csv",
+        cities="results/{cluster}/scenarios/{scenario}/cities_diff.csv",
+        pairs="results/{cluster}/scenarios/{scenario}/pairs_diff.csv",
+        travel_time="results/{cluster}/scenarios/{scenario}/travel_time_diff_min.tif",
+        current_density="results/{cluster}/scenarios/{scenario}/current_density_diff.tif",
+        corridors="results/{cluster}/scenarios/{scenario}/corridors_changed.gpkg",
+        summary="results/{cluster}/scenarios/{scenario}/summary.json",
     params:
         scenario=scenario_params,
         daily_thresholds_h=config["transport"]["daily_thresholds_h"],
         float_precision=config["metrics"]["float_precision"],
     log:
-        SLOG + "scenario_diff.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_diff.log",
     benchmark:
-        SBENCH + "scenario_diff.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_diff.tsv"
     resources:
         mem_mb=1500,
     conda:
@@ -402,7 +354,7 @@ rule scenario_comparison:
     message:
         "Scenarios of {wildcards.cluster} ranked by effect"
     input:
-        summaries=lambda wildcards: expand(SD + "summary.json", cluster=wildcards.cluster,
+        summaries=lambda wildcards: expand("results/{cluster}/scenarios/{scenario}/summary.json", cluster=wildcards.cluster,
                                            scenario=[n for n, s in SCENARIOS.items()
                                                      if s.cluster == wildcards.cluster]),
     output:
@@ -426,6 +378,5 @@ SCENARIO_OUTPUTS = ["metrics_diff.csv", "cities_diff.csv", "pairs_diff.csv",
                     "travel_time_diff_min.tif", "current_density_diff.tif",
                     "corridors_changed.gpkg", "summary.json"]
 for _name, _scenario in SCENARIOS.items():
-    TARGETS += [SD.format(cluster=_scenario.cluster, scenario=_name) + f
-                for f in SCENARIO_OUTPUTS]
+    TARGETS += [f"results/{_scenario.cluster}/scenarios/{_name}/{f}" for f in SCENARIO_OUTPUTS]
 TARGETS += sorted({f"results/{s.cluster}/scenarios/comparison.csv" for s in SCENARIOS.values()})

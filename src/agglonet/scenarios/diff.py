@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from agglonet.outputs import CORRIDOR_CHANGE_COLUMNS
 from agglonet.quality import QualityFact, worst
@@ -45,7 +46,7 @@ CORRIDOR_STATUSES = ("unchanged", "changed", "new", "removed")
 SAME_COST_RTOL = 1e-9
 
 
-def _relative(change: np.ndarray, base: np.ndarray) -> np.ndarray:
+def _relative(change: ArrayLike, base: ArrayLike) -> np.ndarray:
     base = np.asarray(base, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.isfinite(base) & (base != 0), change / np.abs(base), np.nan)

@@ -152,12 +152,13 @@ def restore_barriers(
     cell = abs(transform.a)
     disk = disk_footprint(radius_m / cell)
     r = disk.shape[0] // 2
-    mask = np.zeros(resistance.shape, dtype=bool)
+    n_rows, n_cols = np.shape(resistance)[0], np.shape(resistance)[1]
+    mask = np.zeros((n_rows, n_cols), dtype=bool)
     for point in ranked.geometry:
         row, col = rowcol(transform, point.x, point.y)
         r0, c0 = row - r, col - r
-        rs = slice(max(r0, 0), min(row + r + 1, mask.shape[0]))
-        cs = slice(max(c0, 0), min(col + r + 1, mask.shape[1]))
+        rs = slice(max(r0, 0), min(row + r + 1, n_rows))
+        cs = slice(max(c0, 0), min(col + r + 1, n_cols))
         mask[rs, cs] |= disk[rs.start - r0:rs.stop - r0, cs.start - c0:cs.stop - c0]
     mask &= np.isfinite(resistance)
     out = resistance.copy()
