@@ -4,8 +4,9 @@ The project lists every layer found in a cluster's outputs (layer names read wit
 :func:`pyogrio.list_layers`), with paths relative to the project file, in four groups
 (Boundaries, Transport, Ecology, Conflicts), the working CRS as project CRS (WKT and PROJ), each
 layer's default style (taken from the GeoPackage ``layer_styles`` table or the raster's QML
-sidecar, so the project and the data show the same thing) and the data attributions in the
-project metadata.
+sidecar, so the project and the data show the same thing), the data attributions in the
+project metadata, and a print layout (:mod:`agglonet.export.qgis_layout`) titled in the
+project's language.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from pyproj import CRS
 from agglonet import outputs, styles
 from agglonet.crs import working_crs
 from agglonet.errors import DataError
-from agglonet.export import labels
+from agglonet.export import labels, qgis_layout
 from agglonet.io import atomic_path
 from agglonet.provenance import attributions, source_records
-from agglonet.quality import QualityFact
+from agglonet.quality import ILLUSTRATIVE, QualityFact
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,34 @@ def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, st
     return [el for el in root if el.tag in {"renderer-v2", "labeling"}]
 
 
+def _print_layout(layers: Sequence[ProjectLayer], all_bounds: Sequence[Sequence[float]], *,
+                  title: str, attribution_lines: Sequence[str], language: str) -> ET.Element:
+    """``<Layouts>`` of the project: the map frames the cluster boundary (all layers if none)."""
+    framed = [b for pl in layers if pl.layer == "cluster" and (b := _layer_bounds(pl))]
+    xs0, ys0, xs1, ys1 = zip(*(framed or all_bounds), strict=True)
+    return qgis_layout.print_layout(
+        name=title, title=title, attribution_lines=attribution_lines,
+        bounds=(min(xs0), min(ys0), max(xs1), max(ys1)),
+        legend_title=labels.ui_strings((language,))[language]["legend"])
+
+
+def cluster_names(layers: Sequence[ProjectLayer], fallback: str) -> dict[str, str]:
+    """Return the cluster's name per language (``name_zh``/``name_en`` of its ``cluster`` layer).
+
+    ``fallback`` (the cluster key) stands in where the layer or the name is missing.
+    """
+    names = {lang: fallback for lang in labels.LANGUAGES}
+    boundary = next((pl for pl in layers if pl.layer == "cluster"), None)
+    if boundary is None:
+        return names
+    frame = pyogrio.read_dataframe(boundary.path, layer="cluster", read_geometry=False)
+    for lang in labels.LANGUAGES:
+        value = frame.iloc[0].get(f"name_{lang}") if len(frame) else None
+        if isinstance(value, str) and value:
+            names[lang] = value
+    return names
+
+
 def _relative(path: Path, project_dir: Path) -> str:
     rel = os.path.relpath(path, project_dir.resolve()).replace(os.sep, "/")
     return rel if rel.startswith("../") else f"./{rel}"
@@ -230,6 +259,7 @@ def build_project(
     attribution_lines: Sequence[str],
     abstract: str = "",
     language: str = "en",
+    layout_title: str | None = None,
 ) -> ET.Element:
     """Build the ``<qgis>`` project document.
 
@@ -249,7 +279,9 @@ def build_project(
     abstract
         Text placed before the attributions in the metadata abstract.
     language
-        ``zh`` or ``en``: group names and the metadata language.
+        ``zh`` or ``en``: group names, the legend heading and the metadata language.
+    layout_title
+        Title of the print layout; defaults to ``title``.
 
     Returns
     -------
@@ -325,6 +357,10 @@ def build_project(
     order = ET.SubElement(root, "layerorder")
     for pl in layers:
         ET.SubElement(order, "layer", {"id": pl.layer_id})
+
+    if all_bounds:
+        root.append(_print_layout(layers, all_bounds, title=layout_title or title,
+                                  attribution_lines=attribution_lines, language=language))
 
     props = ET.SubElement(root, "properties")
     paths = ET.SubElement(props, "Paths")
@@ -406,9 +442,13 @@ def write_project(
     abstract = f"agglonet outputs for the {cluster} city cluster."
     if quality.reasons:
         abstract += f" Results are {quality.quality}: " + "; ".join(quality.reasons) + "."
+    name = cluster_names(layers, cluster)[language]
+    layout_title = labels.text("qgis_layout_title", language, name=name)
+    if quality.transport_quality == ILLUSTRATIVE:
+        layout_title += labels.text("proxy_suffix", language)
     root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
                          crs=crs, attribution_lines=lines, abstract=abstract,
-                         language=language)
+                         language=language, layout_title=layout_title)
     qgs = styles.to_qml(root)
     with atomic_path(path) as tmp:
         tmp.write_text(qgs, encoding="utf-8")
