@@ -164,3 +164,16 @@ def test_fit_extent_by_hand():
         pytest.approx((-10, -5, 110, 55))
     assert fit_extent((0, 0, 100, 50), width_mm=100, height_mm=100, margin=0.1) == \
         pytest.approx((-10, -35, 110, 85))
+
+
+def test_seat_labels_in_the_project_language(outputs):
+    res, rsc = outputs
+    inputs = toy_inputs(res)
+    fact = read_quality(inputs["quality"])
+    for language in ("zh", "en"):
+        path = write_project(res / f"toy.{language}.qgs", inputs=inputs,
+                             sources=inputs["sources_json"], quality=fact, crs=CHINA_ALBERS,
+                             language=language)
+        layer = {ml.find("id").text: ml for ml in ET.parse(path).getroot().iter("maplayer")}
+        style = layer["transport_seats"].find("labeling/settings/text-style")
+        assert style.get("fieldName") == f"name_{language}"

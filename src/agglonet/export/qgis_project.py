@@ -29,7 +29,7 @@ from agglonet.crs import working_crs
 from agglonet.errors import DataError
 from agglonet.export import labels, qgis_layout
 from agglonet.io import atomic_path
-from agglonet.provenance import attributions, source_records
+from agglonet.provenance import STANDARD_ATTRIBUTIONS, attributions, source_records
 from agglonet.quality import ILLUSTRATIVE, QualityFact
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,16 @@ def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, st
     return [el for el in root if el.tag in {"renderer-v2", "labeling"}]
 
 
+def _label_in_language(labeling: ET.Element, language: str, pl: ProjectLayer) -> None:
+    """Label names in the project's language (``name_en`` → ``name_zh``, where the layer has it)."""
+    field = f"name_{language}"
+    if field not in set(pyogrio.read_info(pl.path, layer=pl.layer)["fields"]):
+        return
+    for text_style in labeling.iter("text-style"):
+        if text_style.get("fieldName") == "name_en":
+            text_style.set("fieldName", field)
+
+
 def _print_layout(layers: Sequence[ProjectLayer], all_bounds: Sequence[Sequence[float]], *,
                   title: str, attribution_lines: Sequence[str], language: str) -> ET.Element:
     """``<Layouts>`` of the project: the map frames the cluster boundary (all layers if none)."""
@@ -260,6 +270,7 @@ def build_project(
     abstract: str = "",
     language: str = "en",
     layout_title: str | None = None,
+    layout_attribution: Sequence[str] | None = None,
 ) -> ET.Element:
     """Build the ``<qgis>`` project document.
 
@@ -282,6 +293,8 @@ def build_project(
         ``zh`` or ``en``: group names, the legend heading and the metadata language.
     layout_title
         Title of the print layout; defaults to ``title``.
+    layout_attribution
+        Attribution printed under the layout's map; defaults to ``attribution_lines``.
 
     Returns
     -------
@@ -343,6 +356,7 @@ def build_project(
                 continue  # one label per city: the seat's
             if child.tag == "labeling":
                 ml.set("labelsEnabled", "1")
+                _label_in_language(child, language, pl)
             ml.append(child)
 
     ET.SubElement(tree, "custom-order", {"enabled": "0"})
@@ -359,8 +373,10 @@ def build_project(
         ET.SubElement(order, "layer", {"id": pl.layer_id})
 
     if all_bounds:
-        root.append(_print_layout(layers, all_bounds, title=layout_title or title,
-                                  attribution_lines=attribution_lines, language=language))
+        root.append(_print_layout(
+            layers, all_bounds, title=layout_title or title, language=language,
+            attribution_lines=attribution_lines if layout_attribution is None
+            else layout_attribution))
 
     props = ET.SubElement(root, "properties")
     paths = ET.SubElement(props, "Paths")
@@ -437,6 +453,9 @@ def write_project(
                         "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
     lines = attributions(source_records(json.loads(Path(sources).read_text(encoding="utf-8"))),
                          roads_source=quality.roads_source)
+    # the layout prints the standard lines (one per source, as the maps do); metadata has all
+    standard = set(STANDARD_ATTRIBUTIONS.values())
+    short = labels.attribution_lines([ln for ln in lines if ln in standard] or lines, language)
     lines = labels.attribution_lines(lines, language)
     cluster = path.name.split(".")[0]
     abstract = f"agglonet outputs for the {cluster} city cluster."
@@ -448,7 +467,8 @@ def write_project(
         layout_title += labels.text("proxy_suffix", language)
     root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
                          crs=crs, attribution_lines=lines, abstract=abstract,
-                         language=language, layout_title=layout_title)
+                         language=language, layout_title=layout_title,
+                         layout_attribution=short)
     qgs = styles.to_qml(root)
     with atomic_path(path) as tmp:
         tmp.write_text(qgs, encoding="utf-8")
