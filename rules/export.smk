@@ -71,6 +71,8 @@ rule webmap:
         quality="results/{cluster}/quality.json",
     output:
         html="results/{cluster}/map.html",
+    params:
+        languages=LANGUAGES,
     log:
         "logs/{cluster}/webmap.log",
     benchmark:

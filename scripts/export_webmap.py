@@ -15,4 +15,5 @@ write_webmap(
     inputs={key: inp[key] for key in webmap_inputs()},
     quality=quality,
     attribution=attributions(read_sources(inp.sources), roads_source=quality.roads_source),
+    languages=snakemake.params.languages,
 )

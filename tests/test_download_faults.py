@@ -8,6 +8,7 @@ by the test on the loopback interface and answers a bounded number of requests.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -61,6 +62,14 @@ class Script(BaseHTTPRequestHandler):
             self._body(200, ok[: len(ok) // 2], length=len(ok))
         elif step == "html":
             self._body(200, b"<html>runtime error: out of memory</html>")
+        elif step == "slow-3mb":  # 3 MB in three pieces, 0.3 s apart
+            self.send_response(200)
+            self.send_header("Content-Length", str(3 << 20))
+            self.end_headers()
+            for _ in range(3):
+                self.wfile.write(b"x" * (1 << 20))
+                self.wfile.flush()
+                time.sleep(0.3)
         elif step == "hang":
             time.sleep(3)
             self._body(200, ok)
@@ -241,3 +250,18 @@ def test_with_retries_backoff_and_deadline_with_a_fake_clock():
         with_retries("download", "http://x", fail, retries=5, backoff_s=1.0, deadline_s=6.0,
                      clock=lambda: now[0], sleep=sleep)
     assert waits == [1.0, 2.0]  # the next wait (4 s) would end past the 6 s deadline
+
+
+def test_slow_download_shows_progress(server, tmp_path, caplog, monkeypatch):
+    from agglonet import logs
+    monkeypatch.setattr(logs, "PROGRESS_INTERVAL_S", 0.2)
+    url = server("slow-3mb")
+    with caplog.at_level(logging.INFO, logger="agglonet.download"):
+        path = fetch_url(url.replace("/api/interpreter", "/big.bin"), cache_dir=tmp_path)
+    assert path.stat().st_size == 3 << 20
+    lines = [r.getMessage() for r in caplog.records if r.name == "agglonet.download"]
+    progress = [line for line in lines if line.startswith("download big.bin ")]
+    # after the 2nd and 3rd MB at the latest (0.3 s apart > 0.2 s); never twice the same line
+    assert progress, lines
+    assert all("/3.1 MB (" in line for line in progress), progress  # 3 MiB = 3.1 MB
+    assert len(set(progress)) == len(progress)

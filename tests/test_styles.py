@@ -166,3 +166,47 @@ def test_travel_time_ramp_is_stretched_on_the_cluster_cells(tmp_path):
         1000, 0, 0, 0, -1000, 20_000), crs=CHINA_ALBERS, nodata=-9999.0)
     stops = [float(i.get("value")) for i in ET.parse(path.with_suffix(".qml")).iter("item")]
     assert max(stops) == 5000.0
+
+
+def _renderer(layer, frame, geometry_type):
+    from agglonet.styles import vector_style
+    return vector_style(layer, frame, geometry_type=geometry_type).find("renderer-v2")
+
+
+def _props(symbol):
+    return {p.get("k"): p.get("v") for p in symbol.iter("prop")}
+
+
+def test_crossings_show_priority_by_colour_and_size():
+    import pandas as pd
+    frame = pd.DataFrame({"priority": [0.000004, 0.00001, 0.0001, 0.0006, 0.0043]})
+    r = _renderer("road_crossings", frame, "Point")
+    symbols = [_props(s) for s in r.find("symbols")]
+    sizes = [float(p["size"]) for p in symbols]
+    assert len(sizes) == 5 and sizes == sorted(sizes)
+    assert sizes[0] >= 1.8 and sizes[-1] >= 5.0  # visible at print scale (mm)
+    assert len({p["color"] for p in symbols}) == 5  # a colour ramp, not one red
+    # the highest priority is drawn last (on top)
+    assert r.get("enableorderby") == "1"
+    clause = r.find("orderby/orderByClause")
+    assert clause.text == '"priority"' and clause.get("asc") == "1"
+    # labels in plain decimals (two significant digits), not 4e-06
+    labels = [x.get("label") for x in r.iter("range")]
+    # quantile 0.2 of the five values: 0.000004 + 0.8 × (0.00001 − 0.000004) = 0.0000088
+    assert labels[0] == "0.000004 – 0.0000088"
+    assert all("e-" not in label for label in labels)
+
+
+def test_crossings_one_class_is_not_tiny():
+    import pandas as pd
+    r = _renderer("road_crossings", pd.DataFrame({"priority": [0.5, 0.5, 0.5]}), "Point")
+    sizes = [float(_props(s)["size"]) for s in r.find("symbols")]
+    assert len(sizes) == 1 and sizes[0] >= 3.4  # the middle of 1.8–5 mm
+
+
+def test_city_fill_does_not_hide_layers_beneath():
+    import pandas as pd
+    r = _renderer("cities", pd.DataFrame({"name_en": ["A"]}), "MultiPolygon")
+    color = _props(r.find("symbols/symbol"))["color"]
+    alpha = int(color.split(",")[3]) / 255
+    assert alpha <= 0.10

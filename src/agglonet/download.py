@@ -40,6 +40,7 @@ import requests
 
 from agglonet.errors import DownloadError
 from agglonet.io import atomic_path
+from agglonet.logs import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -291,9 +292,14 @@ def fetch_url(url: str, *, cache_dir: str | Path, timeout_s: float = 180,
         timeout = min(timeout_s, remaining_s(start, deadline))
         with requests.get(url, stream=True, timeout=timeout) as resp:
             _check_status(resp, url)
+            size = resp.headers.get("Content-Length", "")
+            progress = Progress(f"download {target.name.split('_', 1)[-1]}",
+                                int(size) if size.isdigit() else None, unit="MB",
+                                logger=logger)
             with atomic_path(target) as tmp, open(tmp, "wb") as fh:
                 for chunk in _read_body(resp, start=start, deadline_s=deadline):
                     fh.write(chunk)
+                    progress.advance(len(chunk))
         logger.info("downloaded %s (%.1f MB) in %.1f s", url, target.stat().st_size / 1e6,
                     time.monotonic() - start)
         return target

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,6 +53,96 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     sys.excepthook = report_error
+
+
+#: Seconds between two progress lines of one step (and before the first).
+PROGRESS_INTERVAL_S = 10.0
+
+
+class Progress:
+    """Progress of a long step, logged at most every ``interval_s`` seconds.
+
+    A step that ends within ``interval_s`` logs nothing; a longer one logs lines such as
+    ``circuit pair 3/12 (25 %), 41 s`` — each with its count, so no two lines repeat — and,
+    when it logged any, one closing line with the total and the time taken.
+
+    Parameters
+    ----------
+    what
+        Name of the items counted (``circuit pair``, ``road link``, ``download foo.pbf``).
+    total
+        Number of items (or bytes), if known.
+    logger
+        Logger of the module doing the work (its name shows in the log).
+    interval_s
+        Minimum seconds between lines; :data:`PROGRESS_INTERVAL_S` when not given.
+    unit
+        ``"MB"`` counts bytes and shows them in megabytes; otherwise counts items.
+    clock
+        Source of monotonic seconds (tests pass a fake one).
+
+    Examples
+    --------
+    >>> import logging
+    >>> progress = Progress("pair", 3, logger=logging.getLogger("x"))
+    >>> for _ in range(3):
+    ...     progress.advance()
+    >>> progress.done, progress.lines
+    (3, 0)
+    """
+
+    def __init__(self, what: str, total: int | None = None, *,
+                 logger: logging.Logger | None = None, interval_s: float | None = None,
+                 unit: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.total, self.unit = what, total, unit
+        self.logger = logger or logging.getLogger("agglonet")
+        self.interval_s = PROGRESS_INTERVAL_S if interval_s is None else interval_s
+        self._clock = clock
+        self.start_s = clock()
+        self._last_s = self.start_s
+        self.done = 0
+        self.lines = 0
+
+    def _count(self, n: int) -> str:
+        if self.unit == "MB":
+            return f"{n / 1e6:.1f}"
+        return f"{n:,}"
+
+    def _message(self, elapsed_s: float) -> str:
+        text = f"{self.what} {self._count(self.done)}"
+        if self.total:
+            text += f"/{self._count(self.total)}"
+            if self.unit:
+                text += f" {self.unit}"
+            text += f" ({100 * self.done / self.total:.0f} %)"
+        elif self.unit:
+            text += f" {self.unit}"
+        return f"{text}, {elapsed_s:.0f} s"
+
+    def advance(self, n: int = 1) -> None:
+        """Count ``n`` more items done; log a line if ``interval_s`` passed since the last."""
+        self.done += n
+        now = self._clock()
+        if now - self._last_s >= self.interval_s and (self.total is None
+                                                      or self.done < self.total):
+            self._last_s = now
+            self.lines += 1
+            self.logger.info("%s", self._message(now - self.start_s))
+
+    def finish(self) -> None:
+        """Log the closing line (total and time), only if the step logged progress."""
+        if self.lines:
+            elapsed = self._clock() - self.start_s
+            self.lines += 1
+            self.logger.info("%s done in %.0f s", self._message(elapsed).rsplit(",", 1)[0],
+                             elapsed)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.finish()
 
 
 def _job() -> Any:

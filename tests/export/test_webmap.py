@@ -454,3 +454,34 @@ def test_workflow_map_in_chromium(workflow_run, tmp_path):
         assert "OpenStreetMap contributors, ODbL 1.0" in page.evaluate(
             "document.querySelector('.leaflet-control-attribution').innerText")
         check_offline(page, path.as_uri())
+
+
+@browser
+@pytest.mark.browser
+def test_configured_languages_in_chromium(tmp_path):
+    """export.language decides: the first language is shown first; the switch offers only these."""
+    inputs, res = toy_map_inputs(tmp_path)
+    lines, fact = toy_attribution(res)
+    english_first = webmap.write_webmap(res / "map_en_zh.html", inputs=inputs, quality=fact,
+                                        attribution=lines, languages=("en", "zh"))
+    english_only = webmap.write_webmap(res / "map_en.html", inputs=inputs, quality=fact,
+                                       attribution=lines, languages=("en",))
+    with Chromium(_CHROMIUM) as page:
+        page.open(english_first.as_uri(), ready=READY)
+        page.pump(0.3)
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert any(label.startswith("Roads") for label in control_labels(page))
+        buttons = page.evaluate("Array.from(document.querySelectorAll('.agg-lang-button'))"
+                                ".map(b => b.getAttribute('data-lang'))")
+        assert buttons == ["en", "zh"]
+        check_offline(page, english_first.as_uri())
+    with Chromium(_CHROMIUM) as page:
+        page.open(english_only.as_uri(), ready=READY)
+        page.pump(0.3)
+        assert page.evaluate("document.documentElement.lang") == "en"
+        names = control_labels(page)
+        assert any(label.startswith("Roads") for label in names)
+        assert not any("道路" in label for label in names)
+        assert page.evaluate("document.querySelectorAll('.agg-lang-button').length") == 0
+        assert "道路" not in page.evaluate("document.body.innerText")
+        check_offline(page, english_only.as_uri())

@@ -54,6 +54,7 @@ from agglonet.ecology.raster_graph import (
     validate_rasters,
 )
 from agglonet.errors import DataError, EmptyNetworkError
+from agglonet.logs import Progress
 from agglonet.outputs import CORRIDOR_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -470,8 +471,11 @@ def build_corridors(
             limits[k] = max(limits.get(k, 0.0), upper[(a, b)] + width_cost_units)
     # Relative slack so float rounding at the limit never truncates a corridor cell.
     potential = None if exact_barriers else cost_distance
-    surfaces = {k: _source_surface(r, potential, cells_of[k], k, limit * (1 + 1e-9), cell)
-                for k, limit in sorted(limits.items())}
+    surfaces = {}
+    with Progress("source cost surface", len(limits), logger=log) as progress:
+        for k, limit in sorted(limits.items()):
+            surfaces[k] = _source_surface(r, potential, cells_of[k], k, limit * (1 + 1e-9), cell)
+            progress.advance()
 
     records: list[dict[str, Any]] = []
     geoms: list[LineString] = []
@@ -483,7 +487,9 @@ def build_corridors(
     if same_patch:
         log.info("%d adjacent pairs are parts of one core patch (joined through habitat): no "
                  "corridor between them", len(same_patch))
+    progress = Progress("corridor pair", len(adjacent), logger=log)
     for (a, b) in adjacent:
+        progress.advance()
         if (a, b) in same_patch:
             continue
         overlap = pair_cost_sum(surfaces[a], surfaces[b])
@@ -516,6 +522,7 @@ def build_corridors(
                         "euclid_distance_m": euclid, "cwd_to_euclid": lcd / euclid})
         geoms.append(LineString(_cell_centres(path, transform)))
 
+    progress.finish()
     if not records:
         log.warning("no corridor: %d adjacent pairs, all dropped or none", len(adjacent))
         lines, areas = _empty_frames(crs)

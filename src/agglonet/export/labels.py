@@ -360,6 +360,8 @@ MAP_TEXT: dict[str, tuple[str, str]] = {
     "accessibility_title": ("{name}：出行时间与城市联系", "{name}: travel time and linkage"),
     "ecology_title": ("{name}：生态网络与道路穿越",
                       "{name}: ecological network and road crossings"),
+    "qgis_layout_title": ("{name}：城市间的道路与生态联系",
+                          "{name}: roads and ecological links between the cities"),
     "proxy_suffix": ("（合成代理路网，仅作示意）", " (synthetic proxy roads — illustrative)"),
     "travel_time": ("到最近城市驻地的出行时间（分钟）", "travel time to the nearest seat (min)"),
     "watt": ("驻地：加权平均出行时间（分钟）", "seat: weighted average travel time (min)"),

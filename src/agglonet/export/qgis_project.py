@@ -4,8 +4,9 @@ The project lists every layer found in a cluster's outputs (layer names read wit
 :func:`pyogrio.list_layers`), with paths relative to the project file, in four groups
 (Boundaries, Transport, Ecology, Conflicts), the working CRS as project CRS (WKT and PROJ), each
 layer's default style (taken from the GeoPackage ``layer_styles`` table or the raster's QML
-sidecar, so the project and the data show the same thing) and the data attributions in the
-project metadata.
+sidecar, so the project and the data show the same thing), the data attributions in the
+project metadata, and a print layout (:mod:`agglonet.export.qgis_layout`) titled in the
+project's language.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from pyproj import CRS
 from agglonet import outputs, styles
 from agglonet.crs import working_crs
 from agglonet.errors import DataError
-from agglonet.export import labels
+from agglonet.export import labels, qgis_layout
 from agglonet.io import atomic_path
-from agglonet.provenance import attributions, source_records
-from agglonet.quality import QualityFact
+from agglonet.provenance import STANDARD_ATTRIBUTIONS, attributions, source_records
+from agglonet.quality import ILLUSTRATIVE, QualityFact
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,44 @@ def _style_children(pl: ProjectLayer, gpkg_styles: Mapping[Path, Mapping[str, st
     return [el for el in root if el.tag in {"renderer-v2", "labeling"}]
 
 
+def _label_in_language(labeling: ET.Element, language: str, pl: ProjectLayer) -> None:
+    """Label names in the project's language (``name_en`` → ``name_zh``, where the layer has it)."""
+    field = f"name_{language}"
+    if field not in set(pyogrio.read_info(pl.path, layer=pl.layer)["fields"]):
+        return
+    for text_style in labeling.iter("text-style"):
+        if text_style.get("fieldName") == "name_en":
+            text_style.set("fieldName", field)
+
+
+def _print_layout(layers: Sequence[ProjectLayer], all_bounds: Sequence[Sequence[float]], *,
+                  title: str, attribution_lines: Sequence[str], language: str) -> ET.Element:
+    """``<Layouts>`` of the project: the map frames the cluster boundary (all layers if none)."""
+    framed = [b for pl in layers if pl.layer == "cluster" and (b := _layer_bounds(pl))]
+    xs0, ys0, xs1, ys1 = zip(*(framed or all_bounds), strict=True)
+    return qgis_layout.print_layout(
+        name=title, title=title, attribution_lines=attribution_lines,
+        bounds=(min(xs0), min(ys0), max(xs1), max(ys1)),
+        legend_title=labels.ui_strings((language,))[language]["legend"])
+
+
+def cluster_names(layers: Sequence[ProjectLayer], fallback: str) -> dict[str, str]:
+    """Return the cluster's name per language (``name_zh``/``name_en`` of its ``cluster`` layer).
+
+    ``fallback`` (the cluster key) stands in where the layer or the name is missing.
+    """
+    names = {lang: fallback for lang in labels.LANGUAGES}
+    boundary = next((pl for pl in layers if pl.layer == "cluster"), None)
+    if boundary is None:
+        return names
+    frame = pyogrio.read_dataframe(boundary.path, layer="cluster", read_geometry=False)
+    for lang in labels.LANGUAGES:
+        value = frame.iloc[0].get(f"name_{lang}") if len(frame) else None
+        if isinstance(value, str) and value:
+            names[lang] = value
+    return names
+
+
 def _relative(path: Path, project_dir: Path) -> str:
     rel = os.path.relpath(path, project_dir.resolve()).replace(os.sep, "/")
     return rel if rel.startswith("../") else f"./{rel}"
@@ -230,6 +269,8 @@ def build_project(
     attribution_lines: Sequence[str],
     abstract: str = "",
     language: str = "en",
+    layout_title: str | None = None,
+    layout_attribution: Sequence[str] | None = None,
 ) -> ET.Element:
     """Build the ``<qgis>`` project document.
 
@@ -249,7 +290,11 @@ def build_project(
     abstract
         Text placed before the attributions in the metadata abstract.
     language
-        ``zh`` or ``en``: group names and the metadata language.
+        ``zh`` or ``en``: group names, the legend heading and the metadata language.
+    layout_title
+        Title of the print layout; defaults to ``title``.
+    layout_attribution
+        Attribution printed under the layout's map; defaults to ``attribution_lines``.
 
     Returns
     -------
@@ -311,6 +356,7 @@ def build_project(
                 continue  # one label per city: the seat's
             if child.tag == "labeling":
                 ml.set("labelsEnabled", "1")
+                _label_in_language(child, language, pl)
             ml.append(child)
 
     ET.SubElement(tree, "custom-order", {"enabled": "0"})
@@ -325,6 +371,12 @@ def build_project(
     order = ET.SubElement(root, "layerorder")
     for pl in layers:
         ET.SubElement(order, "layer", {"id": pl.layer_id})
+
+    if all_bounds:
+        root.append(_print_layout(
+            layers, all_bounds, title=layout_title or title, language=language,
+            attribution_lines=attribution_lines if layout_attribution is None
+            else layout_attribution))
 
     props = ET.SubElement(root, "properties")
     paths = ET.SubElement(props, "Paths")
@@ -401,14 +453,22 @@ def write_project(
                         "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
     lines = attributions(source_records(json.loads(Path(sources).read_text(encoding="utf-8"))),
                          roads_source=quality.roads_source)
+    # the layout prints the standard lines (one per source, as the maps do); metadata has all
+    standard = set(STANDARD_ATTRIBUTIONS.values())
+    short = labels.attribution_lines([ln for ln in lines if ln in standard] or lines, language)
     lines = labels.attribution_lines(lines, language)
     cluster = path.name.split(".")[0]
     abstract = f"agglonet outputs for the {cluster} city cluster."
     if quality.reasons:
         abstract += f" Results are {quality.quality}: " + "; ".join(quality.reasons) + "."
+    name = cluster_names(layers, cluster)[language]
+    layout_title = labels.text("qgis_layout_title", language, name=name)
+    if quality.transport_quality == ILLUSTRATIVE:
+        layout_title += labels.text("proxy_suffix", language)
     root = build_project(layers, project_path=path, title=title or f"agglonet — {cluster}",
                          crs=crs, attribution_lines=lines, abstract=abstract,
-                         language=language)
+                         language=language, layout_title=layout_title,
+                         layout_attribution=short)
     qgs = styles.to_qml(root)
     with atomic_path(path) as tmp:
         tmp.write_text(qgs, encoding="utf-8")

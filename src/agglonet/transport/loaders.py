@@ -29,6 +29,7 @@ from agglonet.config import default
 from agglonet.crs import CHINA_ALBERS, require_crs, working_crs
 from agglonet.download import fetch_url
 from agglonet.errors import DataError, EmptyNetworkError
+from agglonet.logs import Progress
 from agglonet.osm import OSM_ATTRIBUTION
 from agglonet.provenance import (
     SourceRecord,
@@ -208,7 +209,9 @@ def _graph_from_lines(lines: gpd.GeoDataFrame, *, crs: Any, name: str) -> nx.Mul
     oneway = (lines["oneway"].astype(str).str.lower().isin(["yes", "true", "1"])
               if "oneway" in lines.columns else pd.Series(False, index=lines.index))
     extra = [c for c in ("maxspeed", "name", "source") if c in lines.columns]
+    progress = Progress(f"road line of {name}", len(lines), logger=logger)
     for i, row in lines.iterrows():
+        progress.advance()
         u, v = int(inverse[i, 0]), int(inverse[i, 1])
         geom = row.geometry
         attrs = {"highway": row["highway"], "length": float(geom.length), "geometry": geom,
@@ -217,6 +220,7 @@ def _graph_from_lines(lines: gpd.GeoDataFrame, *, crs: Any, name: str) -> nx.Mul
         G.add_edge(u, v, reversed=False, **attrs)
         if not oneway[i]:
             G.add_edge(v, u, reversed=True, **{**attrs, "geometry": geom.reverse()})
+    progress.finish()
     return G
 
 

@@ -65,6 +65,7 @@ from shapely.geometry.base import BaseGeometry
 from agglonet.crs import CHINA_ALBERS, WGS84, working_crs
 from agglonet.errors import DataError, EmptyNetworkError
 from agglonet.io import atomic_path
+from agglonet.logs import Progress
 from agglonet.osm import OSM_ATTRIBUTION
 from agglonet.provenance import (
     SourceRecord,
@@ -325,9 +326,11 @@ def parse_world_highways(path: str | Path, *, block_bytes: int = _BLOCK_BYTES
         raise DataError(f"scgraph file {path} does not exist; install {SCGRAPH_DISTRIBUTION} "
                         "or set roads.source to another source")
     scanner = _LiteralScanner(str(path))
-    with open(path, "rb") as fh:
+    with open(path, "rb") as fh, Progress(f"scgraph parse {path.name}", path.stat().st_size,
+                                          unit="MB", logger=logger) as progress:
         for block in _read_blocks(fh, block_bytes):
             scanner.feed(block)
+            progress.advance(len(block))
     scanner.finish()
     coords = np.concatenate(scanner.coords) if scanner.coords else np.empty((0, 2))
     n = len(coords)
@@ -595,10 +598,13 @@ def raw_scgraph_graph(clip: ScgraphClip) -> nx.MultiDiGraph:
     G.add_nodes_from((int(n), {"x": float(lo), "y": float(la)})
                      for n, lo, la in zip(clip.nodes, clip.lon, clip.lat, strict=True))
     ids = clip.nodes
+    progress = Progress("scgraph road link", len(clip.link_ids), logger=logger)
     for link, a, b, length in zip(clip.link_ids, ids[clip.u], ids[clip.v], clip.length_m,
                                   strict=True):
+        progress.advance()
         attrs = {"osmid": int(link), "highway": SCGRAPH_HIGHWAY, "length": float(length),
                  "oneway": False, "source": SCGRAPH_SOURCE}
         G.add_edge(int(a), int(b), reversed=False, **attrs)
         G.add_edge(int(b), int(a), reversed=True, **attrs)
+    progress.finish()
     return G

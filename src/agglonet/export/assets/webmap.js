@@ -256,9 +256,10 @@
       return '<button type="button" class="agg-lang-button" data-lang="' + code + '" title="' +
         esc(own) + '">' + (code === "zh" ? "中文" : "English") + "</button>";
     }).join("");
+    /* the switch offers the configured languages; with one language there is nothing to switch */
     div.innerHTML = '<div class="agg-title">' + i18n(D.title) + "</div>" +
       '<div class="agg-subtitle">' + i18n(ui("subtitle")) + "</div>" +
-      '<div class="agg-langs" role="group">' + buttons + "</div>";
+      (LANGS.length > 1 ? '<div class="agg-langs" role="group">' + buttons + "</div>" : "");
     Array.prototype.forEach.call(div.querySelectorAll("button"), function (button) {
       L.DomEvent.on(button, "click", function () { setLanguage(button.getAttribute("data-lang")); });
     });
