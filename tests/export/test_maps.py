@@ -123,3 +123,25 @@ def test_coarse_input_caveat_line() -> None:
     assert note is not None and note.startswith("Ecology approximate:")
     assert "dem native ≈ 21.4 km" in note and "landcover native ≈ 5.34 km" in note
     assert "1 km grid" in note
+
+
+def test_pdf_without_pango_names_the_library_and_the_key(tmp_path, monkeypatch):
+    """WeasyPrint raises OSError at import when Pango is missing: one clear error instead."""
+    import builtins
+
+    from agglonet.errors import DataError
+    from agglonet.export.report import write_pdf
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0': error 0x7e")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    page = tmp_path / "report.en.html"
+    page.write_text("<html><body>x</body></html>", encoding="utf-8")
+    with pytest.raises(DataError, match="Pango.*libpango-1.0-0.*export.pdf: false"):
+        write_pdf(page, tmp_path / "report.en.pdf")
+    assert not (tmp_path / "report.en.pdf").exists()

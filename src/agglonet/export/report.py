@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from agglonet.errors import DataError
 from agglonet.export import fonts, labels
 from agglonet.io import atomic_path
 from agglonet.provenance import git_commit, software_versions, source_records
@@ -474,8 +475,6 @@ def build_report(
     table = pd.read_csv(comparison_table, dtype={"cluster": str})
     missing = sorted(set(clusters) - set(table["cluster"]))
     if missing:
-        from agglonet.errors import DataError
-
         raise DataError(f"clusters {missing} are not in {comparison_table}; re-run the workflow "
                         "so that the comparison covers them")
     body: list[str] = []
@@ -577,8 +576,21 @@ def write_report(path: str | Path, **kwargs: Any) -> Path:
 
 
 def write_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
-    """Print a report page to PDF with WeasyPrint (A4; the embedded font is used)."""
-    import weasyprint
+    """Print a report page to PDF with WeasyPrint (A4; the embedded font is used).
+
+    Raises
+    ------
+    DataError
+        If WeasyPrint cannot load the system library Pango (not installed).
+    """
+    try:
+        import weasyprint
+    except OSError as exc:  # WeasyPrint loads Pango with ctypes at import
+        raise DataError(
+            f"the report's PDF needs the system library Pango, which WeasyPrint could not load "
+            f"({str(exc).splitlines()[0]}); install it (Debian/Ubuntu: apt-get install "
+            f"libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango) or set "
+            f"export.pdf: false") from None
 
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
