@@ -83,3 +83,32 @@ def scenario_params(wildcards):
 
 def scenario_files(wildcards):
     return SCENARIOS[wildcards.scenario].files()
+
+
+def report_scenarios():
+    """{cluster: {"comparison": path, "scenarios": {name: {"metrics_diff", "summary", "maps"}}}}
+    of the configured scenarios of the report's clusters (empty without scenarios)."""
+    out = {}
+    for name, s in sorted(SCENARIOS.items()):
+        if s.cluster not in REPORT_CLUSTERS:
+            continue
+        folder = f"results/{s.cluster}/scenarios"
+        entry = out.setdefault(s.cluster, {"comparison": f"{folder}/comparison.csv",
+                                           "scenarios": {}})
+        entry["scenarios"][name] = {
+            "metrics_diff": f"{folder}/{name}/metrics_diff.csv",
+            "summary": f"{folder}/{name}/summary.json",
+            "maps": {lang: (f"{folder}/{name}/map.{lang}.png"
+                            if config["export"]["maps"] else None) for lang in LANGUAGES}}
+    return out
+
+
+def report_scenario_inputs():
+    """Every file of :func:`report_scenarios` (the report rule's scenario inputs)."""
+    files = []
+    for entry in report_scenarios().values():
+        files.append(entry["comparison"])
+        for scenario in entry["scenarios"].values():
+            files += [scenario["metrics_diff"], scenario["summary"]]
+            files += [path for path in scenario["maps"].values() if path]
+    return files

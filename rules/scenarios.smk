@@ -23,6 +23,7 @@ rule scenario_transport:
     input:
         graph="resources/{cluster}/road_graph.graphml",
         report="resources/{cluster}/road_network_report.json",
+        base_roads="resources/{cluster}/roads.gpkg",
         boundaries="resources/{cluster}/boundaries.gpkg",
         border_gaps="results/{cluster}/border_gaps.csv",
         quality="results/{cluster}/quality.json",
@@ -35,6 +36,7 @@ rule scenario_transport:
         roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
         report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
         edits="results/{cluster}/scenarios/{scenario}/road_edits.csv",
+        edited="results/{cluster}/scenarios/{scenario}/roads_edited.gpkg",
         surface="results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
         core_surface="results/{cluster}/scenarios/{scenario}/travel_time_core_min.tif",
         transport="results/{cluster}/scenarios/{scenario}/transport.gpkg",

@@ -35,7 +35,7 @@ from agglonet.scenarios.diff import (
 )
 from agglonet.scenarios.edits import ROAD_EDITS, Scenario, edit_geometries
 from agglonet.scenarios.landscape import LANDSCAPE_EDIT_COLUMNS
-from agglonet.scenarios.roads import ROAD_EDIT_COLUMNS, apply_road_edits
+from agglonet.scenarios.roads import ROAD_EDIT_COLUMNS, apply_road_edits, edited_links
 from agglonet.transport.graph import load_road_graph, save_road_graph
 from agglonet.transport.layers import graph_to_layers, road_area, roads_metadata
 from agglonet.transport.steps import write_accessibility, write_travel_time_surfaces
@@ -58,8 +58,10 @@ def write_road_edits(
     inputs
         ``graph``, ``report``, ``boundaries``, ``border_gaps``, ``quality`` of the baseline.
     outputs
-        ``graph`` (GraphML), ``roads`` (GeoPackage), ``report`` (JSON) and ``edits``
-        (``road_edits.csv``).
+        ``graph`` (GraphML), ``roads`` (GeoPackage), ``report`` (JSON), ``edits``
+        (``road_edits.csv``) and optionally ``edited`` (``roads_edited.gpkg``: the links added,
+        closed or re-timed, :func:`~agglonet.scenarios.roads.edited_links`; needs input
+        ``base_roads``, the baseline's ``roads.gpkg``).
     scenario
         The scenario (:func:`agglonet.scenarios.edits.one_scenario`).
     speeds_kph, scgraph_speed_kph
@@ -85,10 +87,12 @@ def write_road_edits(
                metadata=roads_metadata(report))
     write_json(outputs["report"], report)
     fact = read_quality(inputs["quality"])
-    write_csv(outputs["edits"], report_rows.assign(
-        roads_source=fact.roads_source,
-        quality=side_quality(fact, side="transport", edits_quality=scenario.edits_quality)),
-        float_precision=float_precision)
+    labels = {"roads_source": fact.roads_source,
+              "quality": side_quality(fact, side="transport", edits_quality=scenario.edits_quality)}
+    write_csv(outputs["edits"], report_rows.assign(**labels), float_precision=float_precision)
+    if "edited" in outputs.keys():  # noqa: SIM118 (a Snakemake namedlist)
+        edited = edited_links(read_layer(inputs["base_roads"], "roads"), roads)
+        write_gpkg(outputs["edited"], {"roads_edited": edited.assign(**labels)})
 
 
 def run_road_scenario(
