@@ -112,3 +112,25 @@ def report_scenario_inputs():
             files += [scenario["metrics_diff"], scenario["summary"]]
             files += [path for path in scenario["maps"].values() if path]
     return files
+
+
+def scenario_project_files(wildcards):
+    """{scenario: {file key: path}} of the cluster's scenarios, for its QGIS project groups."""
+    out = {}
+    for name, s in sorted(SCENARIOS.items()):
+        if s.cluster != wildcards.cluster:
+            continue
+        folder = f"results/{s.cluster}/scenarios/{name}"
+        files = {"travel_time_diff_min": f"{folder}/travel_time_diff_min.tif",
+                 "current_density_diff": f"{folder}/current_density_diff.tif",
+                 "corridors_changed": f"{folder}/corridors_changed.gpkg"}
+        if s.touches_roads:
+            files["roads_edited"] = f"{folder}/roads_edited.gpkg"
+        out[name] = files
+    return out
+
+
+def scenario_project_inputs(wildcards):
+    """Every file of :func:`scenario_project_files` (the QGIS project rule's scenario inputs)."""
+    return [path for files in scenario_project_files(wildcards).values()
+            for path in files.values()]

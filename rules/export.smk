@@ -17,11 +17,14 @@ rule qgis_project:
         **project_inputs(),
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
+        # one group per configured scenario of the cluster (none without scenarios)
+        scenarios=scenario_project_inputs,
     output:
         projects=expand("results/{{cluster}}/{{cluster}}.{lang}.qgs", lang=LANGUAGES),
     params:
         crs=config["crs"],
         languages=LANGUAGES,
+        scenarios=scenario_project_files,
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:

@@ -44,6 +44,13 @@ LAYER_NAMES: dict[str, tuple[str, str]] = {
     "resistance": ("阻力面", "Resistance"),
     "landcover": ("土地覆盖", "Land cover"),
     "mspa": ("MSPA 景观格局", "MSPA classes"),
+    # a scenario's layers (agglonet.export.qgis_scenarios)
+    "travel_time_diff_min": ("出行时间变化（情景 − 基准，分钟）",
+                             "Travel time change (scenario − baseline, min)"),
+    "current_density_diff": ("电流密度变化（情景 − 基准）",
+                             "Current density change (scenario − baseline)"),
+    "corridors_changed": ("廊道变化", "Corridors changed"),
+    "roads_edited": ("改动的道路", "Edited roads"),
 }
 
 #: Attribute columns of the catalogue's layers (``docs/metrics.md`` defines them).

@@ -9,7 +9,8 @@ One small figure per scenario and language, two panels side by side:
   land-cover and barrier edits (the scenario's edit files).
 
 Both panels use a diverging ramp centred on zero (blue: less travel time or more current; red:
-more travel time or less current) spanning the 98th percentile of the absolute change, and
+more travel time or less current) spanning the 98th percentile of the absolute change
+(:func:`agglonet.styles.symmetric_span`, as the QGIS style of the same rasters), and
 the city boundaries and labelled seats of the baseline. Scale bar, north arrow and attribution
 come from :mod:`agglonet.export.maps`.
 """
@@ -42,36 +43,16 @@ from agglonet.export.maps import (
     save_map,
     scale_bar,
 )
+from agglonet.styles import CORRIDOR_STATUSES, EDITED_ROAD_STATUSES, symmetric_span
 
 logger = logging.getLogger(__name__)
 
-#: Colour of each status of an edited road link (``roads_edited``).
-ROAD_STATUS_COLORS = {"added": "#1a1a1a", "closed": "#d62728", "changed": "#9467bd"}
+#: Colour of each status of an edited road link (``roads_edited``), as in its QGIS style.
+ROAD_STATUS_COLORS = {status: color for status, (color, _) in EDITED_ROAD_STATUSES.items()}
 #: Colour and line style of each corridor status (``corridors_changed``); unchanged: not drawn.
-CORRIDOR_STATUS_STYLES = {"changed": ("#ff7f0e", "-"), "new": ("#2ca02c", "-"),
-                          "removed": ("#7f7f7f", "--")}
-#: Percentile of |change| the colour ramps span (a few extreme cells do not wash it out).
-SPAN_PERCENTILE = 98.0
+CORRIDOR_STATUS_STYLES = {status: (CORRIDOR_STATUSES[status][0], "--" if status == "removed"
+                                   else "-") for status in ("changed", "new", "removed")}
 _FIGSIZE = (11.0, 6.2)
-
-
-def symmetric_span(values: np.ndarray, *, percentile: float = SPAN_PERCENTILE) -> float:
-    """Half-width of a diverging ramp centred on zero: a high percentile of ``|values|``.
-
-    Returns 1 when no cell changed (so that an all-zero difference still draws, in white).
-
-    Examples
-    --------
-    >>> symmetric_span(np.array([-4.0, 0.0, 2.0, np.nan]), percentile=100)
-    4.0
-    >>> symmetric_span(np.zeros(3))
-    1.0
-    """
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return 1.0
-    span = float(np.percentile(finite, percentile))
-    return span if span > 0 else (float(finite.max()) or 1.0)
 
 
 def _diff_panel(ax: Axes, fig: Figure, raster: tuple[np.ndarray, tuple] | None, *,
