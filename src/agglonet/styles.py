@@ -640,7 +640,7 @@ def style_rows(path: str | Path, layer_names: Iterable[str]) -> pd.DataFrame:
         fields = list(pyogrio.read_info(path, layer=layer)["fields"])
         wanted = [c for c in ("watt_min", "potential_access", "population", "highway", "gravity",
                               "corridor_class", "current_density", "peak_current", "priority",
-                              "linkage", "linkage_strength", "r_ij", "travel_time_min")
+                              "linkage", "linkage_strength", "r_ij", "travel_time_min", "status")
                   if c in fields]
         frame = (pyogrio.read_dataframe(path, layer=layer, columns=wanted, read_geometry=False)
                  if wanted else pd.DataFrame())
