@@ -496,7 +496,7 @@ DIVERGING_PERCENTILE = 98.0
 
 
 def symmetric_span(values: np.ndarray, *, percentile: float = DIVERGING_PERCENTILE) -> float:
-    """Half-width of a diverging ramp centred on zero: a high percentile of ``|values|``.
+    """Half-width of a diverging ramp centred on zero: a high percentile of |change| ≠ 0.
 
     Returns 1 when no cell changed (so that an all-zero difference still draws, in the middle
     colour).
@@ -509,11 +509,11 @@ def symmetric_span(values: np.ndarray, *, percentile: float = DIVERGING_PERCENTI
     1.0
     """
     values = np.asarray(values, dtype=float)
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
+    changed = np.abs(values[np.isfinite(values) & (values != 0)])
+    if changed.size == 0:
         return 1.0
-    span = float(np.percentile(finite, percentile))
-    return span if span > 0 else (float(finite.max()) or 1.0)
+    # of the changed cells: a scenario changes few cells, and zeros would shrink the span to 0
+    return float(np.percentile(changed, percentile))
 
 
 def diverging_style(values: np.ndarray, *, cmap: str, unit: str = "",

@@ -43,6 +43,7 @@ from agglonet.export.maps import (
     save_map,
     scale_bar,
 )
+from agglonet.provenance import STANDARD_ATTRIBUTIONS
 from agglonet.styles import CORRIDOR_STATUSES, EDITED_ROAD_STATUSES, symmetric_span
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def _furnish(ax: Axes, *, crs: CRS | str | None) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     scale_bar(ax)
     north_arrow(ax, crs=crs)
 
@@ -193,8 +196,8 @@ def write_scenario_maps(
     title
         Language → title.
     attribution
-        Attribution lines (translated per language by
-        :func:`agglonet.export.labels.attribution_lines`).
+        Attribution lines (:func:`agglonet.provenance.attributions`); the standard lines are
+        drawn, translated per language (:func:`agglonet.export.labels.attribution_lines`).
     edit_areas
         Geometry of the land-cover and barrier edits, if any.
 
@@ -203,6 +206,9 @@ def write_scenario_maps(
     list of pathlib.Path
     """
     langs = labels.check_languages(tuple(paths))
+    # the standard lines only, as on the cluster's maps (the full list is in the report)
+    standard = set(STANDARD_ATTRIBUTIONS.values())
+    attribution = [line for line in attribution if line in standard] or list(attribution)
 
     def layer(key: str, name: str) -> gpd.GeoDataFrame | None:
         path = inputs.get(key)
