@@ -220,14 +220,14 @@ def write_scenario_maps(
 
     cities, seats = layer("boundaries", "cities"), layer("seats", "seats")
     crs = next((f.crs for f in (cities, seats) if f is not None and f.crs is not None), None)
-    common = {"travel_time_diff": raster("travel_time_diff"),
-              "current_density_diff": raster("current_density_diff"),
-              "corridors": layer("corridors_changed", "corridors_changed"),
-              "edited_roads": layer("roads_edited", "roads_edited"),
-              "edit_areas": edit_areas, "cities": cities, "seats": seats, "crs": crs}
+    travel_time, current = raster("travel_time_diff"), raster("current_density_diff")
+    corridors = layer("corridors_changed", "corridors_changed")
+    edited_roads = layer("roads_edited", "roads_edited")
     written = []
     for lang in langs:
-        fig = scenario_map(**common, title=title[lang],
+        fig = scenario_map(travel_time_diff=travel_time, current_density_diff=current,
+                           corridors=corridors, edited_roads=edited_roads, edit_areas=edit_areas,
+                           cities=cities, seats=seats, crs=crs, title=title[lang],
                            attribution=labels.attribution_lines(list(attribution), lang),
                            language=lang)
         written.append(save_map(fig, paths[lang]))
