@@ -12,11 +12,13 @@ of its ``metrics.csv`` must equal the baseline's, and its diff must show a road 
 (``road_n_edges``). The last line is ``speedup_vs_full_run=<number>``. Run by hand:
 ``python benchmarks/scenarios.py [--cores 2] [--keep DIR]``.
 
-Measured on the 2-core build machine while other jobs ran (load average 10–11): full run
-134.9 s, road-only scenario 50.4 s, speedup 2.68 (an earlier run: 137.1 s, 51.6 s, 2.66) —
-below the goal of 3. The scenario is a chain of seven short jobs (road edits, surfaces, OD and
-accessibility, crossings, tables, metrics, diff), each paying the interpreter's and the
-geospatial imports' start-up; the full run spreads its longer jobs over both cores.
+Measured on the 2-core build machine while other jobs ran. With the scenario as a chain of
+seven jobs (road edits, surfaces, OD and accessibility, crossings, tables, metrics, diff; each
+paying the interpreter's and the geospatial imports' start-up): full run 134.9 s, scenario
+50.4 s, speedup 2.68 (load average 10–11); again 257.0 s, 86.1 s, 2.98 (load average 13).
+With the scenario as two jobs (``scenario_transport``: 21.0 s; ``scenario_tables``: 7.7 s),
+which call the baseline's step functions in one process: full run 150.9 s, scenario 34.9 s,
+speedup 4.33 (load average 8–10). The scenario's tables are byte-identical either way.
 """
 
 from __future__ import annotations

@@ -83,3 +83,54 @@ def scenario_params(wildcards):
 
 def scenario_files(wildcards):
     return SCENARIOS[wildcards.scenario].files()
+
+
+def report_scenarios():
+    """{cluster: {"comparison": path, "scenarios": {name: {"metrics_diff", "summary", "maps"}}}}
+    of the configured scenarios of the report's clusters (empty without scenarios)."""
+    out = {}
+    for name, s in sorted(SCENARIOS.items()):
+        if s.cluster not in REPORT_CLUSTERS:
+            continue
+        folder = f"results/{s.cluster}/scenarios"
+        entry = out.setdefault(s.cluster, {"comparison": f"{folder}/comparison.csv",
+                                           "scenarios": {}})
+        entry["scenarios"][name] = {
+            "metrics_diff": f"{folder}/{name}/metrics_diff.csv",
+            "summary": f"{folder}/{name}/summary.json",
+            "maps": {lang: (f"{folder}/{name}/map.{lang}.png"
+                            if config["export"]["maps"] else None) for lang in LANGUAGES}}
+    return out
+
+
+def report_scenario_inputs():
+    """Every file of :func:`report_scenarios` (the report rule's scenario inputs)."""
+    files = []
+    for entry in report_scenarios().values():
+        files.append(entry["comparison"])
+        for scenario in entry["scenarios"].values():
+            files += [scenario["metrics_diff"], scenario["summary"]]
+            files += [path for path in scenario["maps"].values() if path]
+    return files
+
+
+def scenario_project_files(wildcards):
+    """{scenario: {file key: path}} of the cluster's scenarios, for its QGIS project groups."""
+    out = {}
+    for name, s in sorted(SCENARIOS.items()):
+        if s.cluster != wildcards.cluster:
+            continue
+        folder = f"results/{s.cluster}/scenarios/{name}"
+        files = {"travel_time_diff_min": f"{folder}/travel_time_diff_min.tif",
+                 "current_density_diff": f"{folder}/current_density_diff.tif",
+                 "corridors_changed": f"{folder}/corridors_changed.gpkg"}
+        if s.touches_roads:
+            files["roads_edited"] = f"{folder}/roads_edited.gpkg"
+        out[name] = files
+    return out
+
+
+def scenario_project_inputs(wildcards):
+    """Every file of :func:`scenario_project_files` (the QGIS project rule's scenario inputs)."""
+    return [path for files in scenario_project_files(wildcards).values()
+            for path in files.values()]

@@ -17,11 +17,14 @@ rule qgis_project:
         **project_inputs(),
         sources="resources/{cluster}/sources.json",
         quality="results/{cluster}/quality.json",
+        # one group per configured scenario of the cluster (none without scenarios)
+        scenarios=scenario_project_inputs,
     output:
         projects=expand("results/{{cluster}}/{{cluster}}.{lang}.qgs", lang=LANGUAGES),
     params:
         crs=config["crs"],
         languages=LANGUAGES,
+        scenarios=scenario_project_files,
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:
@@ -87,6 +90,37 @@ rule webmap:
         "../scripts/export_webmap.py"
 
 
+rule scenario_maps:
+    input:
+        travel_time_diff="results/{cluster}/scenarios/{scenario}/travel_time_diff_min.tif",
+        current_density_diff="results/{cluster}/scenarios/{scenario}/current_density_diff.tif",
+        corridors_changed="results/{cluster}/scenarios/{scenario}/corridors_changed.gpkg",
+        roads_edited=only_if("roads", "results/{cluster}/scenarios/{scenario}/roads_edited.gpkg"),
+        boundaries="resources/{cluster}/boundaries.gpkg",
+        seats="resources/{cluster}/seats.gpkg",
+        sources="resources/{cluster}/sources.json",
+        quality="results/{cluster}/quality.json",
+        files=scenario_files,
+    output:
+        maps=expand("results/{{cluster}}/scenarios/{{scenario}}/map.{lang}.png", lang=LANGUAGES),
+    params:
+        scenario=scenario_params,
+        languages=LANGUAGES,
+        crs=config["crs"],
+    log:
+        "logs/{cluster}/scenarios/{scenario}/scenario_maps.log",
+    benchmark:
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_maps.tsv"
+    resources:
+        mem_mb=1000,
+    message:
+        "Before–after map of scenario {wildcards.scenario} ({wildcards.cluster})"
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/export_scenario_maps.py"
+
+
 rule report:
     input:
         metrics=expand("results/{cluster}/metrics.csv", cluster=REPORT_CLUSTERS),
@@ -103,6 +137,8 @@ rule report:
                         lang=LANGUAGES),
         comparison="results/cluster_comparison.csv",
         charts=expand("results/cluster_comparison.{lang}.png", lang=LANGUAGES),
+        # only when scenarios of the report's clusters are configured
+        scenarios=report_scenario_inputs(),
     output:
         pages=expand("results/report.{lang}.html", lang=LANGUAGES),
         pdfs=expand("results/report.{lang}.pdf", lang=LANGUAGES) if EXPORT["pdf"] else [],
@@ -115,6 +151,7 @@ rule report:
                             if EXPORT["maps"] else [None] * len(REPORT_CLUSTERS))
                      for name in MAP_NAMES} for lang in LANGUAGES},
         projects=per_language("results/{cluster}/{cluster}.{lang}.qgs"),
+        scenarios=report_scenarios(),
         config=config,
         repo=workflow.basedir,
     log:
@@ -160,5 +197,8 @@ TARGETS += expand("results/{cluster}/{cluster}.{lang}.qgs", cluster=CLUSTERS, la
 if EXPORT["maps"]:
     TARGETS += expand("results/{cluster}/maps/{name}.{lang}.png", cluster=CLUSTERS,
                       name=MAP_NAMES, lang=LANGUAGES)
+if EXPORT["maps"]:
+    TARGETS += [f"results/{s.cluster}/scenarios/{name}/map.{lang}.png"
+                for name, s in SCENARIOS.items() for lang in LANGUAGES]
 if EXPORT["webmap"]:
     TARGETS += expand("results/{cluster}/map.html", cluster=CLUSTERS)

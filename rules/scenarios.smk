@@ -3,86 +3,71 @@
 # graph and everything on it, reusing the baseline's ecological network; land-cover edits MSPA,
 # sources, resistance, corridors and circuit, reusing the baseline's OD and accessibility;
 # resistance edits (barriers) resistance, corridors and circuit. The re-run steps are the
-# baseline's own rules (`use rule ... with:` new paths); what a scenario does not touch is read
-# from the baseline. Outputs: results/{cluster}/scenarios/{scenario}/ (docs/scenarios.md).
+# baseline's own: its rules (`use rule ... with:` new paths) for the ecology chain, and its step
+# functions (agglonet.transport.steps, agglonet.metrics.steps) called in one process by
+# scenario_transport (road edits → surfaces → OD) and scenario_tables (crossings → tables →
+# metrics → diff), so that a road-only scenario is two jobs rather than seven; what a scenario
+# does not touch is read from the baseline. Outputs: results/{cluster}/scenarios/{scenario}/
+# (docs/scenarios.md).
 
 wildcard_constraints:
     scenario="|".join(sorted(SCENARIOS)) or "[a-z][a-z0-9_]*",
 
 
 # ------------------------------------------------------------------------------ transport
-rule scenario_roads:
+# One job: the road edits, then the baseline's own steps travel_time_surface and
+# transport_accessibility (agglonet.transport.steps) in the same process.
+rule scenario_transport:
     message:
-        "Scenario {wildcards.scenario}: road edits on the road graph of {wildcards.cluster}"
+        "Scenario {wildcards.scenario}: road edits, travel-time surfaces, OD and accessibility of {wildcards.cluster}"
     input:
         graph="resources/{cluster}/road_graph.graphml",
         report="resources/{cluster}/road_network_report.json",
+        base_roads="resources/{cluster}/roads.gpkg",
         boundaries="resources/{cluster}/boundaries.gpkg",
         border_gaps="results/{cluster}/border_gaps.csv",
         quality="results/{cluster}/quality.json",
+        seats="resources/{cluster}/seats.gpkg",
+        landcover="results/{cluster}/landcover.tif",
+        sea_mask="resources/{cluster}/sea_mask.tif",
         files=scenario_files,
     output:
         graph="resources/{cluster}/scenarios/{scenario}/road_graph.graphml",
         roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
         report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
         edits="results/{cluster}/scenarios/{scenario}/road_edits.csv",
-    params:
-        scenario=scenario_params,
-        speeds_kph=ROADS["speeds_kph"],
-        scgraph_speed_kph=ROADS["scgraph"]["speed_kph"],
-        buffer_km=config["retrieve"]["buffer_km"],
-        crs=config["crs"],
-        float_precision=config["metrics"]["float_precision"],
-    log:
-        "logs/{cluster}/scenarios/{scenario}/scenario_roads.log",
-    benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_roads.tsv"
-    resources:
-        mem_mb=2000,
-    conda:
-        "../envs/environment.yaml"
-    script:
-        "../scripts/scenario_roads.py"
-
-
-use rule travel_time_surface as scenario_travel_time_surface with:
-    input:
-        roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
-        report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
-        seats="resources/{cluster}/seats.gpkg",
-        boundaries="resources/{cluster}/boundaries.gpkg",
-        landcover="results/{cluster}/landcover.tif",
-        sea_mask="resources/{cluster}/sea_mask.tif",
-        quality="results/{cluster}/quality.json",
-    output:
+        edited="results/{cluster}/scenarios/{scenario}/roads_edited.gpkg",
         surface="results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
         core_surface="results/{cluster}/scenarios/{scenario}/travel_time_core_min.tif",
-    log:
-        "logs/{cluster}/scenarios/{scenario}/travel_time_surface.log",
-    benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/travel_time_surface.tsv"
-
-
-use rule transport_accessibility as scenario_transport_accessibility with:
-    input:
-        graph="resources/{cluster}/scenarios/{scenario}/road_graph.graphml",
-        roads="resources/{cluster}/scenarios/{scenario}/roads.gpkg",
-        report="resources/{cluster}/scenarios/{scenario}/road_network_report.json",
-        seats="resources/{cluster}/seats.gpkg",
-        boundaries="resources/{cluster}/boundaries.gpkg",
-        surface="results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
-        core_surface="results/{cluster}/scenarios/{scenario}/travel_time_core_min.tif",
-        quality="results/{cluster}/quality.json",
-    output:
         transport="results/{cluster}/scenarios/{scenario}/transport.gpkg",
         od="results/{cluster}/scenarios/{scenario}/od.csv",
         accessibility="results/{cluster}/scenarios/{scenario}/accessibility.csv",
-        summary="results/{cluster}/scenarios/{scenario}/transport_summary.json",
+        transport_summary="results/{cluster}/scenarios/{scenario}/transport_summary.json",
         border_gaps="results/{cluster}/scenarios/{scenario}/border_gaps.csv",
+    params:
+        scenario=scenario_params,
+        speeds_kph=ROADS["speeds_kph"],
+        roads=dict(speeds_kph=ROADS["speeds_kph"], scgraph_speed_kph=ROADS["scgraph"]["speed_kph"],
+                   buffer_km=config["retrieve"]["buffer_km"], crs=config["crs"],
+                   float_precision=config["metrics"]["float_precision"]),
+        surface=dict(core_city=TRANSPORT["core_city"],
+                     offroad_speeds_kph=TRANSPORT["surface"]["offroad_speeds_kph"]),
+        accessibility=dict(offroad_speed_kph=TRANSPORT["offroad_speed_kph"], mass=TRANSPORT["mass"],
+                           daily_thresholds_h=TRANSPORT["daily_thresholds_h"],
+                           potential=TRANSPORT["potential"], linkage=TRANSPORT["linkage"],
+                           max_access_km=ROADS["diagnostics"]["max_seat_distance_km"],
+                           borders=TRANSPORT["borders"], buffer_km=config["retrieve"]["buffer_km"],
+                           float_precision=config["metrics"]["float_precision"]),
     log:
-        "logs/{cluster}/scenarios/{scenario}/transport_accessibility.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_transport.log",
     benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/transport_accessibility.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_transport.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/environment.yaml"
+    script:
+        "../scripts/scenario_transport.py"
 
 
 use rule industrial_structure as scenario_industrial_structure with:
@@ -238,45 +223,22 @@ use rule ecology_summary as scenario_ecology_summary with:
         "benchmarks/out/{cluster}/scenarios/{scenario}/ecology_summary.tsv"
 
 
-# ------------------------------------------------------------------------------ metrics
-use rule road_crossings as scenario_road_crossings with:
+# ------------------------------------------------------------------------------ tables and before–after
+# One job: the baseline's own steps road_crossings, ecology_tables and cluster_metrics
+# (agglonet.metrics.steps) on the scenario's files, then the diff against the baseline.
+rule scenario_tables:
+    message:
+        "Scenario {wildcards.scenario} of {wildcards.cluster}: tables, metrics and the diff against the baseline"
     input:
         network=pick("ecology", "resources/{cluster}/scenarios/{scenario}/ecology_network.gpkg",
-                      "resources/{cluster}/ecology_network.gpkg"),
+                     "resources/{cluster}/ecology_network.gpkg"),
         roads=pick("roads", "resources/{cluster}/scenarios/{scenario}/roads.gpkg", "resources/{cluster}/roads.gpkg"),
         current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
                              "results/{cluster}/current_density.tif"),
-    output:
-        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
-    log:
-        "logs/{cluster}/scenarios/{scenario}/road_crossings.log",
-    benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/road_crossings.tsv"
-
-
-use rule ecology_tables as scenario_ecology_tables with:
-    input:
-        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
-        boundaries="resources/{cluster}/boundaries.gpkg",
         resistance=pick("ecology", "results/{cluster}/scenarios/{scenario}/resistance.tif", "results/{cluster}/resistance.tif"),
-        current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
-                             "results/{cluster}/current_density.tif"),
-        quality="results/{cluster}/quality.json",
-    output:
-        cities="results/{cluster}/scenarios/{scenario}/cities_ecology.csv",
-        pairs="results/{cluster}/scenarios/{scenario}/city_pairs_ecology.csv",
-        corridors="results/{cluster}/scenarios/{scenario}/corridors.csv",
-        sources="results/{cluster}/scenarios/{scenario}/sources.csv",
-    log:
-        "logs/{cluster}/scenarios/{scenario}/ecology_tables.log",
-    benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/ecology_tables.tsv"
-
-
-use rule cluster_metrics as scenario_cluster_metrics with:
-    input:
         boundaries="resources/{cluster}/boundaries.gpkg",
         seats="resources/{cluster}/seats.gpkg",
+        quality="results/{cluster}/quality.json",
         accessibility=pick("roads", "results/{cluster}/scenarios/{scenario}/accessibility.csv",
                            "results/{cluster}/accessibility.csv"),
         od=pick("roads", "results/{cluster}/scenarios/{scenario}/od.csv", "results/{cluster}/od.csv"),
@@ -284,70 +246,53 @@ use rule cluster_metrics as scenario_cluster_metrics with:
                                "results/{cluster}/transport_summary.json"),
         ecology_summary=pick("ecology", "results/{cluster}/scenarios/{scenario}/ecology_summary.json",
                              "results/{cluster}/ecology_summary.json"),
-        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
-        quality="results/{cluster}/quality.json",
         border_gaps=pick("roads", "results/{cluster}/scenarios/{scenario}/border_gaps.csv", "results/{cluster}/border_gaps.csv"),
         structure_pairs=pick("structure", "results/{cluster}/scenarios/{scenario}/structure_pairs.csv",
                              "results/{cluster}/structure_pairs.csv"),
         structure_summary=pick("structure", "results/{cluster}/scenarios/{scenario}/structure_summary.json",
                                "results/{cluster}/structure_summary.json"),
-    output:
-        metrics="results/{cluster}/scenarios/{scenario}/metrics.csv",
-    log:
-        "logs/{cluster}/scenarios/{scenario}/cluster_metrics.log",
-    benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/cluster_metrics.tsv"
-
-
-# ------------------------------------------------------------------------------ before–after
-rule scenario_diff:
-    message:
-        "Scenario {wildcards.scenario} of {wildcards.cluster} against the baseline"
-    input:
-        quality="results/{cluster}/quality.json",
-        base_metrics="results/{cluster}/metrics.csv",
-        scen_metrics="results/{cluster}/scenarios/{scenario}/metrics.csv",
-        base_accessibility="results/{cluster}/accessibility.csv",
-        scen_accessibility=pick("roads", "results/{cluster}/scenarios/{scenario}/accessibility.csv",
-                                "results/{cluster}/accessibility.csv"),
-        base_od="results/{cluster}/od.csv",
-        scen_od=pick("roads", "results/{cluster}/scenarios/{scenario}/od.csv", "results/{cluster}/od.csv"),
-        base_cities_ecology="results/{cluster}/cities_ecology.csv",
-        scen_cities_ecology="results/{cluster}/scenarios/{scenario}/cities_ecology.csv",
-        base_sources="results/{cluster}/sources.csv",
-        scen_sources="results/{cluster}/scenarios/{scenario}/sources.csv",
-        base_ecology="results/{cluster}/ecology.gpkg",
-        scen_ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
-        base_travel_time="results/{cluster}/travel_time_min.tif",
-        scen_travel_time=pick("roads", "results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
-                              "results/{cluster}/travel_time_min.tif"),
-        base_current_density="results/{cluster}/current_density.tif",
-        scen_current_density=pick("ecology", "results/{cluster}/scenarios/{scenario}/current_density.tif",
-                                  "results/{cluster}/current_density.tif"),
+        travel_time=pick("roads", "results/{cluster}/scenarios/{scenario}/travel_time_min.tif",
+                         "results/{cluster}/travel_time_min.tif"),
         edits=lambda wildcards: only_if("roads", "results/{cluster}/scenarios/{scenario}/road_edits.csv")(wildcards)
         + only_if("ecology", "results/{cluster}/scenarios/{scenario}/landscape_edits.csv")(wildcards),
+        base_metrics="results/{cluster}/metrics.csv",
+        base_accessibility="results/{cluster}/accessibility.csv",
+        base_od="results/{cluster}/od.csv",
+        base_cities_ecology="results/{cluster}/cities_ecology.csv",
+        base_sources="results/{cluster}/sources.csv",
+        base_ecology="results/{cluster}/ecology.gpkg",
+        base_travel_time="results/{cluster}/travel_time_min.tif",
+        base_current_density="results/{cluster}/current_density.tif",
     output:
-        metrics="results/{cluster}/scenarios/{scenario}/metrics_diff.csv",
-        cities="results/{cluster}/scenarios/{scenario}/cities_diff.csv",
-        pairs="results/{cluster}/scenarios/{scenario}/pairs_diff.csv",
-        travel_time="results/{cluster}/scenarios/{scenario}/travel_time_diff_min.tif",
-        current_density="results/{cluster}/scenarios/{scenario}/current_density_diff.tif",
-        corridors="results/{cluster}/scenarios/{scenario}/corridors_changed.gpkg",
+        ecology="results/{cluster}/scenarios/{scenario}/ecology.gpkg",
+        cities_ecology="results/{cluster}/scenarios/{scenario}/cities_ecology.csv",
+        city_pairs_ecology="results/{cluster}/scenarios/{scenario}/city_pairs_ecology.csv",
+        corridors_csv="results/{cluster}/scenarios/{scenario}/corridors.csv",
+        sources="results/{cluster}/scenarios/{scenario}/sources.csv",
+        metrics="results/{cluster}/scenarios/{scenario}/metrics.csv",
+        metrics_diff="results/{cluster}/scenarios/{scenario}/metrics_diff.csv",
+        cities_diff="results/{cluster}/scenarios/{scenario}/cities_diff.csv",
+        pairs_diff="results/{cluster}/scenarios/{scenario}/pairs_diff.csv",
+        travel_time_diff="results/{cluster}/scenarios/{scenario}/travel_time_diff_min.tif",
+        current_density_diff="results/{cluster}/scenarios/{scenario}/current_density_diff.tif",
+        corridors_changed="results/{cluster}/scenarios/{scenario}/corridors_changed.gpkg",
         summary="results/{cluster}/scenarios/{scenario}/summary.json",
     params:
         scenario=scenario_params,
+        road_classes=config["roads"]["highway_classes"],
+        class_weights=config["metrics"]["road_class_weights"],
         daily_thresholds_h=config["transport"]["daily_thresholds_h"],
         float_precision=config["metrics"]["float_precision"],
     log:
-        "logs/{cluster}/scenarios/{scenario}/scenario_diff.log",
+        "logs/{cluster}/scenarios/{scenario}/scenario_tables.log",
     benchmark:
-        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_diff.tsv"
+        "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_tables.tsv"
     resources:
-        mem_mb=1500,
+        mem_mb=2000,
     conda:
         "../envs/environment.yaml"
     script:
-        "../scripts/scenario_diff.py"
+        "../scripts/scenario_tables.py"
 
 
 rule scenario_comparison:

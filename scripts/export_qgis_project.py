@@ -1,6 +1,7 @@
 """Rule qgis_project: a cluster's outputs → results/{cluster}/{cluster}.{lang}.qgs, per language."""
 
 from agglonet.export.qgis_project import write_project
+from agglonet.export.qgis_scenarios import scenario_layers
 from agglonet.logs import setup_logging
 from agglonet.outputs import project_inputs
 from agglonet.quality import read_quality
@@ -16,4 +17,5 @@ for language, project in zip(snakemake.params.languages, snakemake.output.projec
         quality=quality,
         crs=snakemake.params.crs,
         language=language,
+        extra_layers=scenario_layers(snakemake.params.scenarios, language=language),
     )

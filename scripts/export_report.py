@@ -16,9 +16,13 @@ for i, language in enumerate(params.languages):
                        "ecology_map": params.maps[language]["ecology"][i],
                        "project": params.projects[language][i]}
              for i, (cluster, paths) in enumerate(clusters.items())}
+    scenarios = {cluster: {"comparison": entry["comparison"], "scenarios": {
+        name: {**paths, "map": paths["maps"][language]}
+        for name, paths in entry["scenarios"].items()}}
+        for cluster, entry in params.scenarios.items()}
     write_report(out.pages[i], clusters=files, comparison_table=inp.comparison,
                  comparison_chart=inp.charts[i], config=params.config, language=language,
-                 repo=params.repo, other_languages=params.languages)
+                 repo=params.repo, other_languages=params.languages, scenarios=scenarios)
     if params.pdf:
         write_pdf(out.pages[i], out.pdfs[i])
 shutil.copyfile(out.pages[0], out.report)

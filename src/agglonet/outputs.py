@@ -285,10 +285,10 @@ RASTERS: tuple[Raster, ...] = (
     Raster("landcover", "results/{cluster}/landcover.tif", "ecology", group="Ecology",
            visible=True, description="common land-cover class"),
     Raster("travel_time_diff_min", SCENARIO_DIR + "/travel_time_diff_min.tif", "scenarios",
-           "RdBu", "min", description="travel time to the nearest seat, scenario − baseline "
+           "RdBu_r", "min", description="travel time to the nearest seat, scenario − baseline "
            "(min; negative: faster)"),
     Raster("current_density_diff", SCENARIO_DIR + "/current_density_diff.tif", "scenarios",
-           "RdBu", "A", description="cumulative current density, scenario − baseline (A)"),
+           "RdBu_r", "A", description="cumulative current density, scenario − baseline (A)"),
 )
 
 TABLES: tuple[Table, ...] = (

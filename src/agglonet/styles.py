@@ -98,6 +98,19 @@ CORRIDOR_CLASSES: dict[str, tuple[str, float]] = {
     "secondary": ("#238b45", 0.9),
     "general": ("#74c476", 0.5),
 }
+#: Statuses of a scenario's corridors (layer ``corridors_changed``) → (colour, width mm).
+CORRIDOR_STATUSES: dict[str, tuple[str, float]] = {
+    "changed": ("#ff7f0e", 0.9),
+    "new": ("#2ca02c", 0.9),
+    "removed": ("#7f7f7f", 0.6),
+    "unchanged": ("#c7e9c0", 0.4),
+}
+#: Statuses of a scenario's edited road links (layer ``roads_edited``) → (colour, width mm).
+EDITED_ROAD_STATUSES: dict[str, tuple[str, float]] = {
+    "added": ("#1a1a1a", 1.2),
+    "closed": ("#d62728", 1.0),
+    "changed": ("#9467bd", 1.0),
+}
 
 _GEOM_KIND = {"Point": "marker", "LineString": "line", "Polygon": "fill"}
 _LAYER_GEOMETRY_TYPE = {"marker": "0", "line": "1", "fill": "2"}
@@ -401,6 +414,10 @@ def vector_style(layer: str, frame: pd.DataFrame, *, geometry_type: str) -> ET.E
                                            sizes_mm=(2.0, 5.0))
         renderer = renderer or _single_renderer(_symbol(kind, "0", color="#d95f02", size_mm=3))
         labeling = _labeling("rank", size_pt=8, bold=True, placement="0")
+    elif layer == "corridors_changed" and "status" in frame.columns:
+        renderer = _categorized_renderer("status", CORRIDOR_STATUSES, kind=kind)
+    elif layer == "roads_edited" and "status" in frame.columns:
+        renderer = _categorized_renderer("status", EDITED_ROAD_STATUSES, kind=kind)
     elif layer == "barriers":
         renderer = _single_renderer(_symbol(kind, "0", color="#6a3d9a", size_mm=3,
                                             shape="cross2", outline="#6a3d9a",
@@ -469,6 +486,48 @@ def pseudocolor_style(values: np.ndarray, *, cmap: str, unit: str = "",
         stops = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, n_stops)))
         if stops.size == 1:
             stops = np.array([stops[0], stops[0] + 1.0])
+    return _ramp_style(stops, cmap=cmap, unit=unit)
+
+
+#: Rasters of differences (scenario − baseline): a diverging ramp centred on zero.
+DIVERGING_RASTERS = frozenset({"travel_time_diff_min", "current_density_diff"})
+#: Percentile of |value| a diverging ramp spans (a few extreme cells do not wash it out).
+DIVERGING_PERCENTILE = 98.0
+
+
+def symmetric_span(values: np.ndarray, *, percentile: float = DIVERGING_PERCENTILE) -> float:
+    """Half-width of a diverging ramp centred on zero: a high percentile of |change| ≠ 0.
+
+    Returns 1 when no cell changed (so that an all-zero difference still draws, in the middle
+    colour).
+
+    Examples
+    --------
+    >>> symmetric_span(np.array([-4.0, 0.0, 2.0, np.nan]), percentile=100)
+    4.0
+    >>> symmetric_span(np.zeros(3))
+    1.0
+    """
+    values = np.asarray(values, dtype=float)
+    changed = np.abs(values[np.isfinite(values) & (values != 0)])
+    if changed.size == 0:
+        return 1.0
+    # of the changed cells: a scenario changes few cells, and zeros would shrink the span to 0
+    return float(np.percentile(changed, percentile))
+
+
+def diverging_style(values: np.ndarray, *, cmap: str, unit: str = "",
+                    n_stops: int = 9) -> ET.Element:
+    """QML for a difference raster: ``n_stops`` even stops from −span to +span, zero in the middle.
+
+    ``span`` is :func:`symmetric_span` of the values, so the middle colour of the ramp is no
+    change whatever the sign of most cells.
+    """
+    span = symmetric_span(values)
+    return _ramp_style(np.linspace(-span, span, n_stops), cmap=cmap, unit=unit)
+
+
+def _ramp_style(stops: np.ndarray, *, cmap: str, unit: str) -> ET.Element:
     colors = ramp_colors(cmap, stops.size)
     renderer = ET.Element("rasterrenderer", {
         "type": "singlebandpseudocolor", "band": "1", "opacity": "1", "alphaBand": "-1",
@@ -498,6 +557,8 @@ def raster_style(name: str, values: np.ndarray) -> ET.Element:
         return paletted_style(MSPA_PALETTE)
     entry = outputs.raster(name)
     cmap, unit = (entry.cmap, entry.unit) if entry and entry.cmap else ("Greys", "")
+    if name in DIVERGING_RASTERS:
+        return diverging_style(values, cmap=cmap, unit=unit)
     return pseudocolor_style(values, cmap=cmap, unit=unit)
 
 
@@ -579,7 +640,7 @@ def style_rows(path: str | Path, layer_names: Iterable[str]) -> pd.DataFrame:
         fields = list(pyogrio.read_info(path, layer=layer)["fields"])
         wanted = [c for c in ("watt_min", "potential_access", "population", "highway", "gravity",
                               "corridor_class", "current_density", "peak_current", "priority",
-                              "linkage", "linkage_strength", "r_ij", "travel_time_min")
+                              "linkage", "linkage_strength", "r_ij", "travel_time_min", "status")
                   if c in fields]
         frame = (pyogrio.read_dataframe(path, layer=layer, columns=wanted, read_geometry=False)
                  if wanted else pd.DataFrame())

@@ -214,9 +214,21 @@ def test_rule_scripts_on_files(tmp_path) -> None:
     write_raster(out / "current_density.tif", np.full((30, 30), 2.5, dtype="float32"),
                  transform=from_origin(0, 30_000, 1_000, 1_000), crs=CHINA_ALBERS, nodata=-9999)
 
+    class Named(SimpleNamespace):
+        """Like Snakemake's input/output/params: by attribute, by name, and items()."""
+
+        def __getitem__(self, key):
+            return getattr(self, key)
+
+        def keys(self):
+            return vars(self).keys()
+
+        def items(self):
+            return vars(self).items()
+
     def run(script: str, **namespace) -> None:
         fake = SimpleNamespace(log=[str(tmp_path / f"{script}.log")], **{
-            k: SimpleNamespace(**v) if isinstance(v, dict) else v for k, v in namespace.items()})
+            k: Named(**v) if isinstance(v, dict) else v for k, v in namespace.items()})
         runpy.run_path(str(root / "scripts" / script), init_globals={"snakemake": fake})
 
     weights = {"motorway": 1.0, "trunk": 0.8, "primary": 0.6, "secondary": 0.4, "tertiary": 0.2}

@@ -197,12 +197,12 @@ def test_rule_writes_the_same_bytes_twice(tmp_path: Path) -> None:
                                                             "sources")}
         fake = SimpleNamespace(
             log=[str(tmp_path / f"{run}.log")],
-            input=SimpleNamespace(ecology=str(out / "ecology.gpkg"),
-                                  boundaries=str(res / "boundaries.gpkg"),
-                                  resistance=str(out / "resistance.tif"),
-                                  current_density=str(out / "current_density.tif"),
-                                  quality=str(out / "quality.json")),
-            output=SimpleNamespace(**outputs), params=SimpleNamespace(float_precision=6))
+            # the script hands its input and output on by name: plain dicts stand in
+            input={"ecology": str(out / "ecology.gpkg"), "boundaries": str(res / "boundaries.gpkg"),
+                   "resistance": str(out / "resistance.tif"),
+                   "current_density": str(out / "current_density.tif"),
+                   "quality": str(out / "quality.json")},
+            output=outputs, params=SimpleNamespace(float_precision=6))
         runpy.run_path(str(root / "scripts" / "metrics_ecology_tables.py"),
                        init_globals={"snakemake": fake})
         written.append({k: Path(v).read_bytes() for k, v in outputs.items()})

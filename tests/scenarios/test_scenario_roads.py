@@ -18,6 +18,7 @@ from agglonet.scenarios.roads import (
     change_speed,
     close_border_gaps,
     close_roads,
+    edited_links,
     snap_point,
 )
 
@@ -177,3 +178,38 @@ def test_apply_in_order_and_report():
     assert list(report["edit_type"]) == ["add_roads", "close_roads"]
     # B is now reached from A only through C: 720 s + 848.53 s
     assert fastest_s(H, 0, 1) == pytest.approx(720 + math.hypot(10_000, 10_000) / (60 / 3.6))
+
+
+def road_layer(rows: list[tuple[int, int, float, LineString]]) -> gpd.GeoDataFrame:
+    """Layer ``roads``: (u, v, travel_time_s, line), key 0, 60 km/h unless re-timed."""
+    return gpd.GeoDataFrame(
+        {"u": [r[0] for r in rows], "v": [r[1] for r in rows], "key": 0,
+         "osmid": [10 * r[0] + r[1] for r in rows], "highway": "primary",
+         "speed_kph": [r[3].length / r[2] * 3.6 for r in rows],
+         "length_m": [r[3].length for r in rows], "travel_time_s": [r[2] for r in rows]},
+        geometry=[r[3] for r in rows], crs=CRS)
+
+
+def test_edited_links_added_closed_retimed_and_splits_left_out():
+    ab, bc, cd = (LineString([(0, 0), (6_000, 0)]), LineString([(6_000, 0), (6_000, 6_000)]),
+                  LineString([(6_000, 6_000), (0, 6_000)]))
+    base = road_layer([(1, 2, 360.0, ab), (2, 3, 360.0, bc), (3, 4, 360.0, cd)])
+    # scenario: 1–2 split at x = 2 km by a new road to (2 km, 5 km) (node 9); 2–3 re-timed to
+    # half its speed (720 s); 3–4 closed
+    new = LineString([(2_000, 0), (2_000, 5_000)])
+    scen = road_layer([(1, 9, 120.0, LineString([(0, 0), (2_000, 0)])),
+                       (9, 2, 240.0, LineString([(2_000, 0), (6_000, 0)])),
+                       (2, 3, 720.0, bc), (9, 10, 200.0, new)])
+    edited = edited_links(base, scen)
+    assert edited[["u", "v", "status"]].values.tolist() == [
+        [9, 10, "added"], [2, 3, "changed"], [3, 4, "closed"]]
+    row = edited.set_index("status")
+    assert row.loc["changed", "travel_time_s_baseline"] == 360.0
+    assert row.loc["changed", "travel_time_s"] == 720.0
+    assert row.loc["changed", "speed_kph"] == pytest.approx(30.0)  # 6 km in 720 s
+    assert math.isnan(row.loc["added", "travel_time_s_baseline"])
+    assert row.loc["added", "geometry"].equals(new)
+    assert math.isnan(row.loc["closed", "travel_time_s"])
+    assert row.loc["closed", "geometry"].equals(cd)
+    # no edit: nothing
+    assert edited_links(base, base).empty

@@ -58,6 +58,18 @@ CLASS_CODES: dict[str, int] = {
 #: Nodata code of ``landcover.tif`` (and of ``landcover_source.tif``).
 NODATA = 255
 
+def offroad_speed_codes(speeds_kph: Mapping[str, float]) -> dict[int, float]:
+    """Key off-road speeds by land-cover code (``nodata`` → :data:`NODATA`).
+
+    Examples
+    --------
+    >>> offroad_speed_codes({"forest": 3, "nodata": 0})
+    {1: 3, 255: 0}
+    """
+    return {NODATA if name == "nodata" else CLASS_CODES[name]: kph
+            for name, kph in speeds_kph.items()}
+
+
 #: Source code → common class name (``"nodata"`` for no-data codes), per classification.
 PRESETS: dict[str, dict[int, str]] = {
     "modis_igbp": {

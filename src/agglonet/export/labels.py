@@ -44,6 +44,13 @@ LAYER_NAMES: dict[str, tuple[str, str]] = {
     "resistance": ("阻力面", "Resistance"),
     "landcover": ("土地覆盖", "Land cover"),
     "mspa": ("MSPA 景观格局", "MSPA classes"),
+    # a scenario's layers (agglonet.export.qgis_scenarios)
+    "travel_time_diff_min": ("出行时间变化（情景 − 基准，分钟）",
+                             "Travel time change (scenario − baseline, min)"),
+    "current_density_diff": ("电流密度变化（情景 − 基准）",
+                             "Current density change (scenario − baseline)"),
+    "corridors_changed": ("廊道变化", "Corridors changed"),
+    "roads_edited": ("改动的道路", "Edited roads"),
 }
 
 #: Attribute columns of the catalogue's layers (``docs/metrics.md`` defines them).
@@ -138,6 +145,52 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "pinch_id": ("夹点编号", "Pinch point id"),
     "current_density": ("电流密度", "Current density"),
     "barrier_id": ("障碍点编号", "Barrier id"),
+    # scenarios (docs/scenarios.md): comparison, before–after tables, edits
+    "scenario": ("情景", "Scenario"),
+    "kind": ("改动类型", "Kind of edits"),
+    "n_edits": ("改动数", "Edits"),
+    "description": ("说明", "Description"),
+    "km_built": ("新建道路（km）", "Roads built (km)"),
+    "km2_restored": ("修复面积（km²）", "Area restored (km²)"),
+    "watt_mean_saved_min": ("平均加权出行时间节省（分钟）", "Mean WATT saved (min)"),
+    "od_time_saved_sum_min": ("城市对出行时间节省合计（分钟）",
+                              "Travel time saved, sum over city pairs (min)"),
+    "daily_access_2h_share_change": ("2 小时可达人口占比变化",
+                                     "Change of the share within 2 h"),
+    "eco_eca_gain_km2": ("等效连通面积增加（km²）", "Equivalent connected area gained (km²)"),
+    "eco_pc_change": ("PC 指数变化", "Change of PC"),
+    "corridor_cost_change_sum": ("廊道累积阻力成本变化合计", "Corridor cost change, sum"),
+    "rank_transport": ("交通效果排名", "Rank by transport effect"),
+    "rank_ecology": ("生态效果排名", "Rank by ecology effect"),
+    "watt_saved_per_km_built": ("每公里新建道路节省的平均加权出行时间（分钟）",
+                                "WATT saved per km built (min)"),
+    "eca_gain_per_km2_restored": ("每平方公里修复增加的等效连通面积（km²）",
+                                  "ECA gained per km² restored (km²)"),
+    "rank_transport_per_km": ("每公里交通效果排名", "Rank by transport effect per km"),
+    "rank_ecology_per_km2": ("每平方公里生态效果排名", "Rank by ecology effect per km²"),
+    "edits_quality": ("改动的数据质量", "Quality of the edits"),
+    "metric": ("指标", "Metric"),
+    "side": ("所属方面", "Side"),
+    "baseline": ("基准值", "Baseline"),
+    "change": ("变化", "Change"),
+    "relative_change": ("相对变化", "Relative change"),
+    "time_saved_min": ("节省出行时间（分钟）", "Travel time saved (min)"),
+    "linkage_change": ("经济联系强度变化", "Linkage change"),
+    "linkage_relative_change": ("经济联系强度相对变化", "Linkage relative change"),
+    "pc_contribution": ("PC 贡献（%）", "PC contribution (%)"),
+    "edit": ("改动序号", "Edit"),
+    "edit_type": ("改动类型", "Edit type"),
+    "feature": ("要素序号", "Feature"),
+    "start_node": ("起点节点", "Start node"),
+    "start_snap_m": ("起点吸附距离（m）", "Start snap distance (m)"),
+    "end_snap_m": ("终点吸附距离（m）", "End snap distance (m)"),
+    "n_links_changed": ("改动路段数", "Links changed"),
+    "n_features": ("要素数", "Features"),
+    "n_cells_changed": ("改变的像元数", "Cells changed"),
+    "area_changed_km2": ("改变的面积（km²）", "Area changed (km²)"),
+    "baseline_corridor_id": ("基准廊道编号", "Baseline corridor id"),
+    "status": ("状态", "Status"),
+    "cost": ("累积阻力成本", "Cost-weighted length"),
     "score": ("修复改善得分", "Improvement score"),
     "lcd_gain": ("最小成本距离降低量", "Least-cost distance gain"),
     "radius_m": ("半径（m）", "Radius (m)"),
@@ -321,6 +374,13 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "general": ("一般", "general"),
     "scgraph": ("主要道路（等级未知）", "main road (class unknown)"),
     "": ("其他", "other"),
+    # statuses of the scenario layers (corridors_changed, roads_edited)
+    "unchanged": ("未变", "unchanged"),
+    "changed": ("改变", "changed"),
+    "new": ("新增", "new"),
+    "removed": ("消失", "removed"),
+    "added": ("新增", "added"),
+    "closed": ("关闭", "closed"),
     "province": ("省界", "provincial border"),
     "city": ("市界", "city border"),
     # land-cover classes (agglonet.styles.LANDCOVER_PALETTE)
@@ -387,6 +447,24 @@ MAP_TEXT: dict[str, tuple[str, str]] = {
     "coarse_grid": ("，网格 {km} km", " on a {km} km grid"),
     "proxy_note": ("道路：合成代理路网——仅作示意，并非真实道路",
                    "Roads: synthetic proxy network — illustrative, not real roads"),
+    # before–after maps of a scenario (agglonet.export.scenario_maps)
+    "scenario_title": ("{name}：情景“{scenario}”与基准对比",
+                       "{name}: scenario “{scenario}” against the baseline"),
+    "scenario_transport_panel": ("出行时间变化与道路改动", "Travel time change and road edits"),
+    "scenario_ecology_panel": ("电流密度变化与廊道变化",
+                               "Current density change and corridor changes"),
+    "travel_time_diff": ("到最近城市驻地出行时间变化（分钟，情景 − 基准；蓝 = 更快）",
+                         "travel time to the nearest seat, scenario − baseline (min; blue = "
+                         "faster)"),
+    "current_density_diff": ("累积电流密度变化（情景 − 基准；蓝 = 增加）",
+                             "cumulative current density, scenario − baseline (blue = more)"),
+    "road_added": ("新增道路", "road added"),
+    "road_closed": ("关闭道路", "road closed"),
+    "road_changed": ("改变车速的道路", "road re-timed"),
+    "corridor_changed": ("变化的廊道", "corridor changed"),
+    "corridor_new": ("新增廊道", "new corridor"),
+    "corridor_removed": ("消失的廊道（基准）", "corridor removed (baseline)"),
+    "edit_areas": ("生态修复/障碍范围", "restoration or barrier area"),
 }
 
 #: Words of the report (:mod:`agglonet.export.report`); filled in below.
@@ -437,6 +515,12 @@ _ROAD_CAVEAT_ZH: dict[str, str] = {
 }
 _INPUT_NAMES_ZH: dict[str, str] = {"landcover": "土地覆盖", "dem": "高程（DEM）"}
 
+#: Suffixes of the before–after columns of a scenario (``watt_min_baseline``, …).
+BEFORE_AFTER: dict[str, tuple[str, str]] = {
+    "baseline": ("基准", "baseline"), "scenario": ("情景", "scenario"),
+    "change": ("变化", "change"), "relative_change": ("相对变化", "relative change"),
+}
+_BEFORE_AFTER = re.compile(r"(.+?)_(baseline|scenario|relative_change|change)")
 _DAILY = re.compile(r"daily_access_(\d+(?:\.\d+)?)h(_share)?")
 
 
@@ -476,6 +560,10 @@ def field_label(column: str, languages: tuple[str, ...] = LANGUAGES) -> dict[str
     """
     if column in FIELD_LABELS:
         return _pick(FIELD_LABELS[column], languages)
+    match = _BEFORE_AFTER.fullmatch(column)
+    if match and field_label(match.group(1))["en"] != match.group(1):
+        stem, which = field_label(match.group(1)), BEFORE_AFTER[match.group(2)]
+        return _pick((f"{stem['zh']}（{which[0]}）", f"{stem['en']} ({which[1]})"), languages)
     match = _DAILY.fullmatch(column)
     if match:
         hours, share = match.group(1), match.group(2)

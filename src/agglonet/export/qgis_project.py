@@ -417,6 +417,7 @@ def write_project(
     crs: str | CRS,
     title: str | None = None,
     language: str = "en",
+    extra_layers: Sequence[ProjectLayer] = (),
 ) -> Path:
     """Write ``{cluster}.qgs`` for one cluster's outputs.
 
@@ -436,6 +437,9 @@ def write_project(
         Project title; defaults to ``agglonet — <cluster>``.
     language
         ``zh`` or ``en``: layer and group names, attributions, title.
+    extra_layers
+        Layers placed on top of the catalogue's, in their own groups (the scenario groups of
+        :func:`agglonet.export.qgis_scenarios.scenario_layers`).
 
     Returns
     -------
@@ -451,6 +455,7 @@ def write_project(
     if not layers:
         raise DataError(f"no GeoPackage layer or raster found among {sorted(inputs)}; expected "
                         "transport.gpkg, ecology.gpkg, *.tif (run the workflow first)")
+    layers = [*extra_layers, *layers]  # hook: scenario groups on top (qgis_scenarios)
     lines = attributions(source_records(json.loads(Path(sources).read_text(encoding="utf-8"))),
                          roads_source=quality.roads_source)
     # the layout prints the standard lines (one per source, as the maps do); metadata has all

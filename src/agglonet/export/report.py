@@ -54,6 +54,19 @@ CITY_ACCESS_COLUMNS = ("name", "population", "watt_min", "access_coef", "daily_a
 CITY_ECOLOGY_COLUMNS = ("name", "source_share", "n_corridors", "n_cross_border_corridors",
                         "n_pinch_zones", "n_road_crossings", "n_barriers")
 
+#: Metrics shown per scenario (rows of its ``metrics_diff.csv``), in order.
+SCENARIO_KEY_METRICS: tuple[str, ...] = (
+    "watt_mean_min", "od_mean_travel_time_min", "daily_access_1h_share",
+    "daily_access_2h_share", "global_efficiency", "n_border_gaps", "eco_pc", "eco_eca_km2",
+    "eco_n_corridors", "n_road_crossings", "road_length_in_corridors_km",
+)
+#: Columns of the scenario comparison table in the report (``comparison.csv``).
+SCENARIO_TABLE_COLUMNS: tuple[str, ...] = (
+    "scenario", "km_built", "km2_restored", "watt_mean_saved_min", "od_time_saved_sum_min",
+    "eco_eca_gain_km2", "corridor_cost_change_sum", "rank_transport", "rank_ecology",
+    "rank_transport_per_km", "rank_ecology_per_km2", "quality",
+)
+
 #: Report words: key → (Chinese, English).
 REPORT_WORDS: dict[str, tuple[str, str]] = {
     "title": ("agglonet 运行报告：城市群一体化程度", "agglonet run report: how well the cities "
@@ -130,6 +143,23 @@ REPORT_WORDS: dict[str, tuple[str, str]] = {
                   "Every metric reflects the structure of the road network and the land cover "
                   "only: no public transport, rail or observed traffic; ecological corridors "
                   "come from a least-cost model and need checking on the ground."),
+    # scenarios ("what if")
+    "scenarios": ("情景分析：规划项目的前后对比", "What if: planned projects, before and after"),
+    "scn_intro": ("每个情景是对本城市群基准的一组改动（新建道路、打通断头路、生态修复等），"
+                  "按交通效果排名（平均加权出行时间节省），其次按生态效果（等效连通面积增加）。"
+                  "变化 = 情景 − 基准。完整表格见 {folder}。",
+                  "Each scenario is a set of edits to this cluster's baseline (new roads, "
+                  "closed border gaps, restorations), ranked by transport effect (mean WATT "
+                  "saved), then by ecology effect (equivalent connected area gained). Change = "
+                  "scenario − baseline. Full tables: {folder}."),
+    "scn_heading": ("情景 {name}", "Scenario {name}"),
+    "scn_changes": ("主要指标变化", "Key metric changes"),
+    "scn_quality": ("这些差值的质量：{quality}（改动本身：{edits}）。",
+                    "Quality of these differences: {quality} (of the edits themselves: "
+                    "{edits})."),
+    "scn_map": ("情景 {name}：出行时间与电流密度变化", "Scenario {name}: change of travel time "
+                "and current density"),
+    "scn_cols": ("指标|基准|情景|变化|相对变化", "Metric|Baseline|Scenario|Change|Relative change"),
     "source_cols": ("名称|提供者|版本|许可|引用|网址",
                     "Name|Provider|Version|Licence|Citation|URL"),
     "package": ("软件包", "Package"),
@@ -412,6 +442,86 @@ def limitations(fact: QualityFact, *, access: pd.DataFrame | None, language: str
     return out or [word("l_none", language)]
 
 
+# -------------------------------------------------------------------------------- scenarios
+def ranked_scenarios(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios by transport rank, then ecology rank, then name (empty ranks last)."""
+    return comparison.sort_values(["rank_transport", "rank_ecology", "scenario"],
+                                  na_position="last", kind="stable", ignore_index=True)
+
+
+def _change_cell(metric: str, value: Any, *, relative: bool = False) -> str:
+    if relative:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return ""
+        return f"{100 * number:+.1f} %" if math.isfinite(number) else ""
+    return format_share(value) if metric.endswith("share") else format_number(value)
+
+
+def scenario_changes_table(diff: pd.DataFrame, language: str,
+                           metrics: Sequence[str] = SCENARIO_KEY_METRICS) -> str:
+    """Return the key metrics of one scenario: baseline, scenario, change, relative change."""
+    rows = diff.set_index("metric")
+    heads = "".join(f"<th>{html.escape(h)}</th>" for h in word("scn_cols", language).split("|"))
+    body = []
+    for metric in (m for m in metrics if m in rows.index):
+        row = rows.loc[metric]
+        cells = [_change_cell(metric, row["baseline"]), _change_cell(metric, row["scenario"]),
+                 _change_cell(metric, row["change"]),
+                 _change_cell(metric, row["relative_change"], relative=True)]
+        body.append(f"<tr><td>{html.escape(labels.field_label(metric)[language])}<br><code>"
+                    f"{metric}</code></td>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + "</tr>")
+    return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def scenario_section(entry: Mapping[str, Any], *, cluster: str, language: str) -> str:
+    """Return the scenarios part of a cluster's section.
+
+    Parameters
+    ----------
+    entry
+        ``comparison`` (``comparison.csv``) and ``scenarios``: name → ``metrics_diff``,
+        ``summary`` (paths) and ``map`` (the before–after PNG in this language, or ``None``).
+    cluster
+        Cluster key (the folder named in the text).
+    language
+        ``zh`` or ``en``.
+    """
+    comparison = _read_csv(entry.get("comparison"))
+    if comparison is None or comparison.empty:
+        return ""
+    ranked = ranked_scenarios(comparison)
+    columns = [c for c in SCENARIO_TABLE_COLUMNS if c in ranked.columns]
+    quality_names = {v: labels.value_label(str(v), (language,))[language]
+                     for v in ranked.get("quality", pd.Series(dtype=str)).dropna().unique()}
+    table = ranked[columns].assign(**({"quality": ranked["quality"].map(quality_names)}
+                                      if "quality" in columns else {}))
+    parts = [f"<h3>{word('scenarios', language)}</h3><p>"
+             + html.escape(word("scn_intro", language,
+                                folder=f"results/{cluster}/scenarios/")) + "</p>",
+             html_table(table, language)]
+    files = entry.get("scenarios", {})
+    for _, row in ranked.iterrows():
+        name = str(row["scenario"])
+        paths = files.get(name, {})
+        parts.append(f"<h4>{html.escape(word('scn_heading', language, name=name))}</h4>")
+        if isinstance(row.get("description"), str) and row["description"]:
+            parts.append(f"<p>{html.escape(row['description'])}</p>")
+        diff = _read_csv(paths.get("metrics_diff"))
+        if diff is not None:
+            parts.append(f"<p>{word('scn_changes', language)}</p>"
+                         + scenario_changes_table(diff, language))
+        parts.append("<p>" + html.escape(word(
+            "scn_quality", language,
+            quality=quality_names.get(row.get("quality"), str(row.get("quality", ""))),
+            edits=labels.value_label(str(row.get("edits_quality", "")),
+                                     (language,))[language])) + "</p>")
+        parts.append(_img(paths.get("map"), word("scn_map", language, name=name)))
+    return "".join(parts)
+
+
 # ------------------------------------------------------------------------------------- page
 _LANGUAGE_NAMES = {"zh": "中文版", "en": "English version"}
 _CSS = """
@@ -447,6 +557,7 @@ def build_report(
     language: str = "en",
     repo: str | Path | None = None,
     other_languages: Sequence[str] = (),
+    scenarios: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """Build the HTML text of the report in one language.
 
@@ -465,6 +576,9 @@ def build_report(
         Repository for the git commit (``unknown`` when ``None``).
     other_languages
         Languages of the sibling reports to link (``report.{lang}.html``).
+    scenarios
+        Cluster key → its scenarios (:func:`scenario_section`'s ``entry``); a cluster without
+        an entry gets no scenarios part.
 
     Returns
     -------
@@ -506,6 +620,9 @@ def build_report(
             frame = eco.assign(name=_city_names(eco, language))
             body.append(f"<h3>{word('cities_ecology', language)}</h3>" + html_table(
                 frame[[c for c in CITY_ECOLOGY_COLUMNS if c in frame.columns]], language))
+        if scenarios and cluster in scenarios:
+            body.append(scenario_section(scenarios[cluster], cluster=cluster,
+                                         language=language))
         if files.get("project"):
             project = Path(files["project"]).name
             body.append(f"<p>{html.escape(word('qgis', language, path=project))}</p>")

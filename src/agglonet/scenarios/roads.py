@@ -450,3 +450,74 @@ def apply_road_edits(
         rows += new
     H.graph["scenario_edits"] = len(rows)
     return H, pd.DataFrame(rows, columns=list(ROAD_EDIT_COLUMNS))
+
+
+#: Columns of layer ``roads_edited`` (``roads_edited.gpkg``), before the quality labels.
+EDITED_ROAD_COLUMNS = ("u", "v", "key", "osmid", "highway", "speed_kph_baseline", "speed_kph",
+                       "length_m", "travel_time_s_baseline", "travel_time_s", "status")
+#: Statuses of an edited link.
+EDITED_ROAD_STATUSES = ("added", "closed", "changed")
+#: A link re-timed by less than this (relative) is unchanged (float noise of the GraphML trip).
+_SAME_TIME_RTOL = 1e-9
+#: A new link lying within this distance (m) of a removed link is a part of it (a split).
+_SPLIT_M = 1.0
+
+
+def edited_links(baseline: gpd.GeoDataFrame, scenario: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Road links a scenario added, closed or re-timed (layer ``roads_edited``).
+
+    Links are matched by ``(u, v, key)``. A link split where a new road snaps to it is not an
+    edit: the parts of a removed link (new links lying along it, within 1 m) are dropped together
+    with the link they replace.
+
+    Parameters
+    ----------
+    baseline, scenario
+        Layer ``roads`` of the baseline's and the scenario's ``roads.gpkg`` (same CRS).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`EDITED_ROAD_COLUMNS`: ``status`` ``added`` (scenario geometry), ``closed``
+        (baseline geometry) or ``changed`` (speed or travel time differs); baseline values empty
+        for an added link, scenario values empty for a closed one.
+    """
+    key = ["u", "v", "key"]
+    base = baseline.set_index(key)
+    scen = scenario.set_index(key)
+    added = scen.loc[scen.index.difference(base.index)]
+    closed = base.loc[base.index.difference(scen.index)]
+    if len(added) and len(closed):
+        removed = shapely.unary_union(closed.geometry.to_numpy()).buffer(_SPLIT_M)
+        parts = added.geometry.within(removed)
+        kept = shapely.unary_union(added.geometry[parts].to_numpy()).buffer(_SPLIT_M)
+        closed = closed[~closed.geometry.within(kept)]
+        added = added[~parts]
+    common = scen.index.intersection(base.index)
+    t0 = base.loc[common, "travel_time_s"].astype(float)
+    t1 = scen.loc[common, "travel_time_s"].astype(float)
+    changed_index = common[~np.isclose(t1.to_numpy(), t0.to_numpy(), rtol=_SAME_TIME_RTOL,
+                                       atol=0.0)]
+    rows = []
+    for status, frame, before, after in (
+        ("added", added, None, added), ("closed", closed, closed, None),
+        ("changed", scen.loc[changed_index], base.loc[changed_index], scen.loc[changed_index]),
+    ):
+        if frame.empty:
+            continue
+        out = pd.DataFrame(index=frame.index)
+        for column in ("osmid", "highway", "length_m"):
+            out[column] = frame[column] if column in frame.columns else None
+        for column in ("speed_kph", "travel_time_s"):
+            out[f"{column}_baseline"] = np.nan if before is None else before[column].to_numpy()
+            out[column] = np.nan if after is None else after[column].to_numpy()
+        out["status"] = status
+        rows.append(gpd.GeoDataFrame(out.reset_index(), geometry=frame.geometry.to_numpy(),
+                                     crs=scenario.crs))
+    if not rows:
+        return gpd.GeoDataFrame(columns=[*EDITED_ROAD_COLUMNS, "geometry"], geometry="geometry",
+                                crs=scenario.crs)
+    edited = pd.concat(rows, ignore_index=True)
+    return gpd.GeoDataFrame(edited[[*EDITED_ROAD_COLUMNS, "geometry"]], geometry="geometry",
+                            crs=scenario.crs).sort_values(["status", "u", "v", "key"],
+                                                          ignore_index=True)
