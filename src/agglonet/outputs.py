@@ -175,6 +175,10 @@ CORRIDOR_CHANGE_COLUMNS = ("corridor_id", "baseline_corridor_id", "from_source",
                            "status", "cost_baseline", "cost_scenario", "cost_change",
                            "cost_relative_change", "length_km_baseline", "length_km_scenario",
                            "quality")
+#: Layer ``roads_edited`` of a road scenario (``agglonet.scenarios.roads.edited_links``), before
+#: the quality labels.
+EDITED_ROAD_COLUMNS = ("u", "v", "key", "osmid", "highway", "speed_kph_baseline", "speed_kph",
+                       "length_m", "travel_time_s_baseline", "travel_time_s", "status")
 #: Folder of one scenario's results (``{scenario}``: its name in config ``scenarios``).
 SCENARIO_DIR = "results/{cluster}/scenarios/{scenario}"
 OD_LINK_COLUMNS = ("a_adcode", "b_adcode", "a_name", "b_name", "travel_time_ab_min",
@@ -254,6 +258,11 @@ VECTOR_FILES: tuple[VectorFile, ...] = (
               description="corridor of the scenario or the baseline: unchanged, changed, new "
                           "or removed"),
     ), "scenarios", "the corridors a scenario changed (docs/scenarios.md)"),
+    VectorFile("roads_edited", SCENARIO_DIR + "/roads_edited.gpkg", (
+        Layer("roads_edited", "LineString", (*EDITED_ROAD_COLUMNS, *QUALITY_LABEL_COLUMNS),
+              description="road link a scenario added, closed or re-timed (a road split where "
+                          "a new one joins it is not an edit)"),
+    ), "scenarios", "the road links a road scenario edited (docs/scenarios.md)"),
 )
 
 RASTERS: tuple[Raster, ...] = (
@@ -366,6 +375,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("ecology_map", "results/{cluster}/maps/ecology.{lang}.png", "export",
            "land cover, sources, corridors by gravity, pinch zones by peak current, road "
            "crossings by priority, roads and seats"),
+    Figure("scenario_map", SCENARIO_DIR + "/map.{lang}.png", "export",
+           "a scenario's travel-time and current-density differences (centred on zero) with the "
+           "edited roads, changed corridors and restored or barrier areas"),
 )
 
 #: Files the web map (``results/{cluster}/map.html``) shows: GeoPackages, then rasters.

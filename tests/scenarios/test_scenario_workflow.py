@@ -42,8 +42,11 @@ def scenario_run(workflow_run, tmp_path_factory) -> Path:
     return workdir
 
 
-def dry_run_jobs(workdir: Path, *targets: str) -> set[str]:
-    proc = snakemake("-n", "--configfile", EXAMPLE, *targets, workdir=workdir)
+def dry_run_jobs(workdir: Path, target: str, *, forcerun: str) -> set[str]:
+    """Jobs of a dry run for ``target`` with rule ``forcerun`` forced (and all after it)."""
+    # the target first: --configfile and --forcerun take every word after them
+    proc = snakemake("-n", target, "--configfile", EXAMPLE, "--forcerun", forcerun,
+                     workdir=workdir)
     return set(re.findall(r"^(\w+)\s+\d+$", proc.stdout, flags=re.MULTILINE))
 
 
@@ -51,7 +54,7 @@ def dry_run_jobs(workdir: Path, *targets: str) -> set[str]:
 def test_a_road_only_scenario_runs_no_ecology_job(scenario_run):
     # force the scenario to start over: its own first job and everything after it
     target = str(OUT / ROADS_ONLY / "summary.json")
-    jobs = dry_run_jobs(scenario_run, "--forcerun", "scenario_transport", target)
+    jobs = dry_run_jobs(scenario_run, target, forcerun="scenario_transport")
     # two jobs: road edits + surfaces + OD in one, crossings + tables + metrics + diff in the other
     assert jobs - {"total"} == {"scenario_transport", "scenario_tables"}
     ecology = {r for r in jobs for e in ECOLOGY_RULES if r in (e, f"scenario_{e}")}
@@ -59,7 +62,7 @@ def test_a_road_only_scenario_runs_no_ecology_job(scenario_run):
     assert "scenario_landcover" not in jobs
     # and an ecology-only scenario re-runs no transport job
     target = str(OUT / ECOLOGY_ONLY / "summary.json")
-    jobs = dry_run_jobs(scenario_run, "--forcerun", "scenario_landcover", target)
+    jobs = dry_run_jobs(scenario_run, target, forcerun="scenario_landcover")
     assert {"scenario_mspa", "scenario_circuit"} <= jobs
     assert not jobs & {"scenario_transport", "travel_time_surface", "transport_accessibility"}
 

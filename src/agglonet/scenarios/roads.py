@@ -43,6 +43,7 @@ from shapely.ops import substring
 from agglonet.crs import WGS84
 from agglonet.errors import ConfigError, DataError
 from agglonet.osm import tag_values
+from agglonet.outputs import EDITED_ROAD_COLUMNS
 from agglonet.scenarios.edits import Edit
 
 logger = logging.getLogger(__name__)
@@ -453,8 +454,6 @@ def apply_road_edits(
 
 
 #: Columns of layer ``roads_edited`` (``roads_edited.gpkg``), before the quality labels.
-EDITED_ROAD_COLUMNS = ("u", "v", "key", "osmid", "highway", "speed_kph_baseline", "speed_kph",
-                       "length_m", "travel_time_s_baseline", "travel_time_s", "status")
 #: Statuses of an edited link.
 EDITED_ROAD_STATUSES = ("added", "closed", "changed")
 #: A link re-timed by less than this (relative) is unchanged (float noise of the GraphML trip).
