@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import multiprocessing as mp
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -498,18 +500,67 @@ class _GroundedSystem:
 
     def potential(self, node: int) -> np.ndarray:
         """Node potentials for 1 A into ``node`` (0 at its component's ground, NaN elsewhere)."""
-        comp = self.graph.component[node]
+        return self._embed(node, self._solve_free(node) if self.position[node] >= 0 else None)
+
+    def _solve_free(self, node: int) -> np.ndarray:
+        assert self._solve is not None
+        rhs = np.zeros(self.free.size)
+        rhs[self.position[node]] = 1.0
+        return self._solve(rhs)
+
+    def _embed(self, node: int, solution: np.ndarray | None) -> np.ndarray:
+        inside = self.graph.component == self.graph.component[node]
         x = np.full(self.graph.n_nodes, np.nan)
-        inside = self.graph.component == comp
         x[inside] = 0.0
-        if self.position[node] >= 0:
-            assert self._solve is not None
-            rhs = np.zeros(self.free.size)
-            rhs[self.position[node]] = 1.0
-            solution = self._solve(rhs)
+        if solution is not None:
             at = self.free[inside[self.free]]
             x[at] = solution[self.position[at]]
         return x
+
+    def potentials(self, nodes: Sequence[int], *,
+                   processes: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(node, potential)`` for ``nodes``, in order.
+
+        With ``processes`` > 1 (and where the platform can fork), the solves run in that many
+        forked worker processes, which share the matrix and the AMG hierarchy with this one
+        (copy-on-write; nothing is pickled but the right-hand side's node and the solution).
+        Each solve is the same deterministic computation either way, so the results are the
+        same bits whatever the number of processes.
+        """
+        solving = [n for n in nodes if self.position[n] >= 0]
+        if processes <= 1 or len(solving) < 2 or "fork" not in mp.get_all_start_methods():
+            for node in nodes:
+                yield node, self.potential(node)
+            return
+        global _FORKED_SYSTEM
+        _FORKED_SYSTEM = self
+        try:
+            with mp.get_context("fork").Pool(min(processes, len(solving))) as pool:
+                pending: deque[tuple[int, Any]] = deque()
+                ahead = iter(nodes)
+                for node in ahead:
+                    pending.append((node, pool.apply_async(_solve_in_worker, (node,))
+                                    if self.position[node] >= 0 else None))
+                    if len(pending) >= 2 * processes:
+                        break
+                while pending:
+                    node, job = pending.popleft()
+                    for more in ahead:
+                        pending.append((more, pool.apply_async(_solve_in_worker, (more,))
+                                        if self.position[more] >= 0 else None))
+                        break
+                    yield node, self._embed(node, job.get() if job is not None else None)
+        finally:
+            _FORKED_SYSTEM = None
+
+
+#: The system a forked solver process works on (set only while its pool runs).
+_FORKED_SYSTEM: _GroundedSystem | None = None
+
+
+def _solve_in_worker(node: int) -> np.ndarray:
+    assert _FORKED_SYSTEM is not None
+    return _FORKED_SYSTEM._solve_free(node)
 
 
 def _check_sources(graph: CircuitGraph, wanted: Sequence[int]) -> None:
@@ -676,6 +727,7 @@ def cumulative_current(
     solver: str = "auto",
     direct_max_cells: int = 200_000,
     rtol: float = 1e-6,
+    processes: int = 1,
 ) -> CurrentMap:
     """Cumulative current density over source pairs (pairwise) or all-to-one.
 
@@ -698,11 +750,14 @@ def cumulative_current(
     rtol
         Relative residual tolerance of CG (default 1e-6, the tolerance Circuitscape's CG stops
         at; current maps then agree with a direct solve to about 1e-6 of their maximum).
+    processes
+        Solve the right-hand sides in this many forked processes sharing one hierarchy
+        (1: in this process). The map is the same bits for any number.
 
     Raises
     ------
     agglonet.errors.ConfigError
-        On an unknown mode or solver.
+        On an unknown mode or solver, or ``processes`` < 1.
     agglonet.errors.EmptyNetworkError
         With fewer than two sources.
     """
@@ -714,6 +769,8 @@ def cumulative_current(
         raise EmptyNetworkError(f"{len(ids)} ecological source(s) on passable ground; circuit "
                                 "theory needs at least two")
     _resolve_solver(solver, 0, direct_max_cells)
+    if int(processes) < 1:
+        raise ConfigError(f"ecology.circuit.processes is {processes}; expected an integer >= 1")
     total = np.zeros(graph.shape)
     if mode == "pairwise":
         todo = sorted({(min(a, b), max(a, b)) for a, b in
@@ -726,7 +783,8 @@ def cumulative_current(
                 log.warning("sources %d and %d are not connected; no current between them", a, b)
         todo = [(a, b) for a, b in todo if comp[a] == comp[b]]
         done = _pairwise_current(graph, todo, total, solver=solver,
-                                 direct_max_cells=direct_max_cells, rtol=rtol)
+                                 direct_max_cells=direct_max_cells, rtol=rtol,
+                                 processes=int(processes))
         kind = done[1]
         done_pairs = done[0]
     else:
@@ -734,7 +792,8 @@ def cumulative_current(
                              rtol=rtol)
         kind = system.kind
         with _single_threaded_blas():
-            x = {k: system.potential(graph.source_nodes[k]) for k in ids}
+            x = {ids[i]: v for i, (_, v) in enumerate(system.potentials(
+                [graph.source_nodes[k] for k in ids], processes=int(processes)))}
         done_pairs = []
         for k in ids:
             same = [j for j in ids if j != k and not np.isnan(x[j][graph.source_nodes[k]])]
@@ -748,8 +807,8 @@ def cumulative_current(
 
 
 def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], total: np.ndarray,
-                      *, solver: str, direct_max_cells: int,
-                      rtol: float) -> tuple[list[tuple[int, int]], str]:
+                      *, solver: str, direct_max_cells: int, rtol: float,
+                      processes: int) -> tuple[list[tuple[int, int]], str]:
     """Add the current of each pair (same component) to ``total``; potentials streamed.
 
     Returns the pairs done (in ``todo`` order) and the solver kind used.
@@ -765,9 +824,11 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
     live: dict[int, np.ndarray] = {}
     closed: set[tuple[int, int]] = set()
     solves = 0
+    order = _solve_order(todo, first)
     with _single_threaded_blas():
-        for k in _solve_order(todo, first):
-            live[k] = system.potential(graph.source_nodes[k])
+        for k, (_, x) in zip(order, system.potentials([graph.source_nodes[k] for k in order],
+                                                      processes=processes), strict=True):
+            live[k] = x
             solves += graph.source_nodes[k] not in grounds
             for a, b in todo:
                 if (a, b) in closed or k not in (a, b) or a not in live or b not in live:
