@@ -5,29 +5,24 @@ Two cases, run one after the other (``--case`` picks one):
 * ``pairs`` (multi-pair): Circuitscape-style pairwise run on a generated grid of ``--pairs-size``²
   cells (default 1825² = 3.33 M) with 5 focal points, i.e. 10 pairs, cumulative current map
   on (``agglonet.ecology.circuitscape.circuitscape_pairwise``, CG stopped at Circuitscape's
-  relative residual 1e-6). Prints seconds per pair and the process's peak resident memory, and
-  checks one pair's effective resistance against an independent per-pair solve of the same
-  pair at rtol 1e-10 (``pair_voltages``).
+  relative residual 1e-6). Prints seconds per pair (wall and CPU) and the process's peak resident
+  memory, and checks one pair's effective resistance against an independent per-pair solve of
+  the same pair at rtol 1e-10 (``pair_voltages``).
 * ``single``: the case below.
 
 Both sides solve the same grounded Laplacian of a generated resistance grid (smooth random
 resistance 1–100, two sources short-circuited, 1 A injected at one, the other grounded), and
 both include the assembly of the conductance graph (``agglonet.ecology.circuit.circuit_graph``):
-agglonet = ``pair_voltages(..., solver="amg")``; the reference = the same assembly, then
-``scipy.sparse.linalg.spsolve`` (SuperLU, COLAMD ordering) on the grounded system. The voltages
-must agree to 1e-5 (relative to the source voltage); agglonet stops CG at Circuitscape's
-relative residual 1e-6.
+agglonet = ``pair_voltages(..., solver="amg")`` (classical AMG + CG); the reference = the same
+graph's Laplacian, then ``scipy.sparse.linalg.spsolve`` (SuperLU, COLAMD ordering) on the
+grounded system. The voltages must agree to 1e-5 (relative to the source voltage); agglonet
+stops CG at Circuitscape's relative residual 1e-6.
 
-Measured on the 2-core build machine while other jobs shared it (load average 5-8), so both
-sides ran slower than on an idle machine:
-
-* pairs, 1825 x 1825 = 3.33 M cells, 10 pairs from 4 solves, cumulative current map: 128.6 s,
-  12.9 s per pair, peak resident memory 3.11 GiB; R(1,2) equal to the rtol-1e-10 pair solve to
-  6 digits. (Target 4 s per pair: not met under this load.)
-* single, 1000 x 1000: agglonet 12.7 s, spsolve 54.6 s, voltages equal to 3.6e-8 of the source
-  voltage: speedup 4.29; a second run (load average 2.6): agglonet 6.9 s, spsolve 24.0 s,
-  speedup 3.47 (target 10: not met). Earlier, on an idle machine, the same case at rtol 1e-10
-  measured agglonet 7.2 s vs spsolve 39.5 s (5.49).
+Timing: the machine this was measured on is shared (2 cores, other jobs running), so each step
+prints wall-clock and CPU time of this process with the load average. Both sides are
+single-threaded, and the speedup on the last line is the ratio of CPU times measured in this one
+process, which other jobs barely move; the wall-clock ratio is printed on the line before it.
+Measured numbers are in docs/circuitscape.md.
 """
 
 from __future__ import annotations

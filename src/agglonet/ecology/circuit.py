@@ -4,14 +4,17 @@ The raster is a conductance graph: 8 neighbours, conductance = 1 / mean resistan
 cells, diagonal conductances divided by √2, impassable (NaN) cells removed. Each source's cells
 are short-circuited into one node. For a pair (a, b), 1 A is injected at a and b is grounded; the
 grounded Laplacian is solved with conjugate gradient preconditioned by algebraic multigrid
-(``pyamg`` smoothed aggregation), or with a sparse LU factorisation below ``direct_max_cells``.
+(classical Ruge–Stüben AMG from ``pyamg``, :class:`AmgPreconditioner`), or with a sparse LU
+factorisation below ``direct_max_cells``.
 
 One hierarchy serves every pair: the system is grounded once at a fixed node g (a source) and
 solved for a unit injection at each other source, L_g x_k = e_k. The pair (a, b) voltages are
 then x_a − x_b (potentials are defined up to a constant, and currents depend only on differences),
 and Circuitscape's all-to-one mode (ground k, 1 A into every other source) is
 Σ_{j≠k} x_j − (K−1)·x_k.
-So K − 1 solves give all pairs, instead of one factorisation/hierarchy and solve per pair.
+So K − 1 solves give all pairs, instead of one factorisation/hierarchy and solve per pair. The
+grounded matrix is assembled straight from the raster; potentials are dropped as soon as their
+last pair is done, and the solves can run in forked processes that share the hierarchy.
 
 Cell current density is half the sum of |current| over the cell's edges (Circuitscape's rule).
 Pinch zones (:func:`pinch_zones`) are the high-current cells of each corridor, as polygons.

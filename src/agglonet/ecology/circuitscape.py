@@ -405,7 +405,7 @@ class SolverSettings:
     Attributes
     ----------
     solver
-        ``amg`` (CG preconditioned by pyamg smoothed aggregation), ``direct`` (sparse LU) or
+        ``amg`` (CG preconditioned by classical AMG, ``AmgPreconditioner``), ``direct`` (sparse LU) or
         ``auto`` (direct up to ``direct_max_cells`` nodes).
     rtol
         Relative residual at which CG stops (default: Circuitscape's 1e-6).
