@@ -405,8 +405,8 @@ class SolverSettings:
     Attributes
     ----------
     solver
-        ``amg`` (CG preconditioned by classical AMG, ``AmgPreconditioner``), ``direct`` (sparse LU) or
-        ``auto`` (direct up to ``direct_max_cells`` nodes).
+        ``amg`` (CG preconditioned by classical AMG, ``AmgPreconditioner``), ``direct``
+        (sparse LU) or ``auto`` (direct up to ``direct_max_cells`` nodes).
     rtol
         Relative residual at which CG stops (default: Circuitscape's 1e-6).
     direct_max_cells
