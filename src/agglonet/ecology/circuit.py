@@ -233,7 +233,7 @@ def _assemble(graph: CircuitGraph, position: np.ndarray, n_rows: int, *,
         n_off += int(np.count_nonzero((pa >= 0) & (pb >= 0)))
     rows = np.empty(2 * n_off + n_rows, dtype=index)
     cols = np.empty_like(rows)
-    data = np.empty(rows.size, dtype=dtype)
+    data: np.ndarray = np.empty(rows.size, dtype=dtype)
     at = 0
     for src, dst, diag in _edge_slices(graph.shape):
         na, nb = node[src], node[dst]
@@ -371,19 +371,18 @@ class AmgPreconditioner:
         del single
         levels = hierarchy.levels
         self.shape = levels[0].A.shape
-        self.levels: list[tuple[Any, Any, Any]] = []
-        for level in levels[:-1]:
-            self.levels.append([None, sp.csr_array(level.P, dtype=np.float32),
-                                sp.csr_array(level.R, dtype=np.float32)])
+        built: list[list[Any]] = [[None, sp.csr_array(level.P, dtype=np.float32),
+                                   sp.csr_array(level.R, dtype=np.float32)]
+                                  for level in levels[:-1]]
         for i, level in enumerate(levels[1:-1], start=1):
-            self.levels[i][0] = sp.csr_array(level.A, dtype=np.float32)
+            built[i][0] = sp.csr_array(level.A, dtype=np.float32)
         coarse = sp.csc_array(levels[-1].A, dtype=np.float64)
         del hierarchy, levels
         # The finest level runs in float64 on the system matrix itself (no copy); ``finest``
         # builds it only now, after the set-up's temporaries are gone, to keep the peak low.
-        if self.levels:
-            self.levels[0][0] = finest() if finest is not None else matrix
-        self.levels = [tuple(level) for level in self.levels]
+        if built:
+            built[0][0] = finest() if finest is not None else matrix
+        self.levels: list[tuple[Any, Any, Any]] = [(a, p, r) for a, p, r in built]
         if coarse.shape[0] <= AMG_DENSE_COARSE_MAX:
             inverse = np.linalg.pinv(coarse.toarray())
             self._coarse_solve = lambda b: inverse @ b
