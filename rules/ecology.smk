@@ -178,6 +178,7 @@ rule circuit:
         direct_max_cells=ECOLOGY["circuit"]["direct_max_cells"],
         pinch_quantile=ECOLOGY["circuit"]["pinch_quantile"],
         rtol=ECOLOGY["circuit"]["rtol"],
+        processes=ECOLOGY["circuit"]["processes"],
     log:
         "logs/{cluster}/circuit.log",
     benchmark:

@@ -6,10 +6,19 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from affine import Affine
 from shapely.geometry import Point
 
-from agglonet.ecology.circuit import cumulative_current, pair_voltages, pinch_zones
+from agglonet.ecology.circuit import (
+    AmgPreconditioner,
+    circuit_graph,
+    cumulative_current,
+    pair_voltages,
+    pinch_zones,
+    preconditioned_cg,
+)
 from agglonet.errors import ConfigError, EmptyNetworkError
 from agglonet.outputs import PINCH_POINT_COLUMNS
 
@@ -203,8 +212,8 @@ def test_one_source_and_disconnected_sources():
 
 
 def test_amg_solves_are_reproducible_whatever_the_global_random_state():
-    # pyamg draws a random start vector from numpy's global state for its spectral-radius
-    # estimate; the solver seeds it for the set-up and restores it afterwards.
+    # the classical AMG set-up has no random step: the global random state is neither read
+    # (same maps) nor changed.
     r, labels = random_case(seed=8, shape=(60, 70))
     maps = []
     for seed in (1, 2):
@@ -213,3 +222,74 @@ def test_amg_solves_are_reproducible_whatever_the_global_random_state():
         maps.append(cumulative_current(r, labels, solver="amg", rtol=1e-6).current_density)
         assert (np.random.get_state()[1] == before).all()
     assert np.array_equal(maps[0], maps[1], equal_nan=True)
+
+
+def test_laplacian_matches_the_edges_written_out_by_hand():
+    r, labels = random_case(seed=3)
+    graph = circuit_graph(r, labels)
+    cells = [tuple(map(int, c)) for c in np.argwhere(np.isfinite(r))]
+    expected = np.zeros((graph.n_nodes, graph.n_nodes))
+    for u, w, g in edges(r):
+        a, b = graph.node_of_cell[u], graph.node_of_cell[w]
+        if a != b:
+            expected[[a, b], [a, b]] += g
+            expected[a, b] -= g
+            expected[b, a] -= g
+    np.testing.assert_allclose(graph.laplacian.toarray(), expected, rtol=1e-12, atol=1e-15)
+    # nodes: one per source, one per other passable cell
+    assert graph.n_nodes == len(cells) - int((labels > 0).sum()) + 3
+
+
+def test_preconditioned_cg_stops_on_the_true_residual():
+    rng = np.random.default_rng(4)
+    r = np.exp(rng.normal(size=(70, 80)))
+    labels = np.zeros(r.shape, dtype=int)
+    lap = circuit_graph(r, labels).laplacian
+    a = sp.csr_array(lap[1:][:, 1:])          # grounded at node 0
+    b = rng.normal(size=a.shape[0])
+    exact = spla.spsolve(a.tocsc(), b)
+    for rtol in (1e-6, 1e-10):
+        x, iterations = preconditioned_cg(a, b, preconditioner=AmgPreconditioner(a), rtol=rtol)
+        assert np.linalg.norm(b - a @ x) <= rtol * np.linalg.norm(b)
+        assert 0 < iterations < 40
+    np.testing.assert_allclose(x, exact, rtol=1e-7, atol=1e-9 * np.abs(exact).max())
+
+
+def test_components_joined_by_a_source_and_solved_with_one_hierarchy():
+    # An impassable column splits the grid; source 1 has cells on both sides, so sources 2
+    # (left) and 3 (right) are connected through it. Sources 4 and 5 sit on a separate island.
+    rng = np.random.default_rng(9)
+    r = 1 + 4 * rng.random((12, 15))
+    r[:, 7] = np.nan
+    r[:, 11] = np.nan
+    labels = np.zeros(r.shape, dtype=int)
+    labels[0, 2] = labels[0, 9] = 1
+    labels[11, 0] = 2
+    labels[11, 8] = 3
+    labels[1, 12] = 4
+    labels[10, 14] = 5
+    pairs = [(2, 3), (4, 5), (1, 2)]
+    east = np.arange(15) > 11                 # the island, solved on its own below
+    main, main_labels = np.where(east, np.nan, r), np.where(east, 0, labels)
+    island, island_labels = np.where(east, r, np.nan), np.where(east, labels, 0)
+    expected = np.nan_to_num(dense_solution(main, main_labels, {2: 1.0}, ground=3)[1]
+                             + dense_solution(main, main_labels, {1: 1.0}, ground=2)[1]) \
+        + np.nan_to_num(dense_solution(island, island_labels, {4: 1.0}, ground=5)[1])
+    expected[~np.isfinite(r)] = np.nan
+    for solver in ("direct", "amg"):
+        result = cumulative_current(r, labels, pairs=pairs, solver=solver, rtol=1e-10)
+        assert result.pairs == ((1, 2), (2, 3), (4, 5))
+        np.testing.assert_allclose(result.current_density, expected, rtol=1e-7, atol=1e-10)
+
+
+def test_worker_processes_give_the_same_bits():
+    r, labels = random_case(seed=8, shape=(60, 70))
+    pairs = [(1, 2), (1, 3), (2, 3)]
+    one = cumulative_current(r, labels, pairs=pairs, solver="amg", processes=1)
+    two = cumulative_current(r, labels, pairs=pairs, solver="amg", processes=2)
+    assert np.array_equal(one.current_density, two.current_density, equal_nan=True)
+    a2o = [cumulative_current(r, labels, mode="all_to_one", solver="amg", processes=p)
+           for p in (1, 2)]
+    assert np.array_equal(a2o[0].current_density, a2o[1].current_density, equal_nan=True)
+    with pytest.raises(ConfigError, match="processes"):
+        cumulative_current(r, labels, processes=0)

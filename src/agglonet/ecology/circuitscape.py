@@ -346,20 +346,41 @@ def node_currents(circuit: RasterCircuit, voltages: np.ndarray) -> np.ndarray:
     """
     v = np.nan_to_num(voltages, nan=0.0)
     u, w, g = circuit.edge_u, circuit.edge_v, circuit.edge_g
-    c = g * (v[u] - v[w])                       # current from u to w
     n = circuit.n_nodes
-    if c.size == 0:
+    if g.size == 0:
         return np.zeros(n)
-    max_in, max_out = float(c.max()), float((-c).max())
-    t_in = BRANCH_CURRENT_CUTOFF * abs(max_in)
-    t_out = BRANCH_CURRENT_CUTOFF * abs(max_out)
-    into_w = np.where((c > 0) & (c >= t_in), c, 0.0)
-    out_w = np.where((c < 0) & (-c >= t_out), -c, 0.0)
-    into_u = np.where((c < 0) & (-c >= t_in), -c, 0.0)
-    out_u = np.where((c > 0) & (c >= t_out), c, 0.0)
-    inflow = np.bincount(w, into_w, minlength=n) + np.bincount(u, into_u, minlength=n)
-    outflow = np.bincount(w, out_w, minlength=n) + np.bincount(u, out_u, minlength=n)
+    c = g * (v[u] - v[w])                       # current from u to w
+    t_in = BRANCH_CURRENT_CUTOFF * abs(float(c.max()))
+    t_out = BRANCH_CURRENT_CUTOFF * abs(float(-c.min()))
+    forward = c > 0
+    np.abs(c, out=c)
+    # A branch carrying |c| from its tail to its head is inflow at the head and outflow at the
+    # tail; each side keeps it only above its own cutoff. Two weighted bincounts over the edges.
+    head = np.where(forward, w, u)
+    inflow = np.bincount(head, np.where(c >= t_in, c, 0.0), minlength=n)
+    head = np.where(forward, u, w)              # the tail, reusing the buffer's name
+    outflow = np.bincount(head, np.where(c >= t_out, c, 0.0), minlength=n)
     return np.maximum(inflow, outflow)
+
+
+def _principal_submatrix(matrix: sp.csr_matrix | sp.csr_array,
+                         keep: np.ndarray) -> sp.csr_array:
+    """Rows and columns ``keep`` (sorted node indices) of a CSR matrix, in one pass.
+
+    scipy's ``m[keep][:, keep]`` copies the matrix twice; this keeps only the entries needed.
+    """
+    n = matrix.shape[0]
+    position = np.full(n, -1, dtype=np.int64)
+    position[keep] = np.arange(keep.size)
+    row = np.repeat(np.arange(n, dtype=matrix.indices.dtype), np.diff(matrix.indptr))
+    entry = (position[row] >= 0) & (position[matrix.indices] >= 0)
+    row = position[row[entry]]
+    counts = np.bincount(row, minlength=keep.size)
+    del row
+    indptr = np.zeros(keep.size + 1, dtype=matrix.indptr.dtype)
+    np.cumsum(counts, out=indptr[1:])
+    indices = position[matrix.indices[entry]].astype(matrix.indices.dtype)
+    return sp.csr_array((matrix.data[entry], indices, indptr), shape=(keep.size, keep.size))
 
 
 def _spread(circuit: RasterCircuit, node_values: np.ndarray, nodes_mask: np.ndarray) -> np.ndarray:
@@ -384,8 +405,8 @@ class SolverSettings:
     Attributes
     ----------
     solver
-        ``amg`` (CG preconditioned by pyamg smoothed aggregation), ``direct`` (sparse LU) or
-        ``auto`` (direct up to ``direct_max_cells`` nodes).
+        ``amg`` (CG preconditioned by classical AMG, ``AmgPreconditioner``), ``direct``
+        (sparse LU) or ``auto`` (direct up to ``direct_max_cells`` nodes).
     rtol
         Relative residual at which CG stops (default: Circuitscape's 1e-6).
     direct_max_cells
@@ -411,7 +432,7 @@ class _Component:
         self.position = np.full(circuit.n_nodes, -1, dtype=np.int64)
         self.position[self.free] = np.arange(self.free.size)
         kind = _resolve_solver(settings.solver, self.free.size, settings.direct_max_cells)
-        matrix = circuit.laplacian[self.free][:, self.free].tocsr()
+        matrix = _principal_submatrix(circuit.laplacian, self.free)
         self._solve = _solver(matrix, kind, settings.rtol) if self.free.size else None
 
     def potentials(self, injections: Mapping[int, float]) -> np.ndarray:
@@ -765,7 +786,7 @@ def _one_to_all_voltages(circuit: RasterCircuit, comp: int, source: int, grounds
     if key not in cache:
         free = np.setdiff1d(nodes, fixed)
         kind = _resolve_solver(settings.solver, max(free.size, 1), settings.direct_max_cells)
-        a = circuit.laplacian[free][:, free].tocsr()
+        a = _principal_submatrix(circuit.laplacian, free)
         cache[key] = (free, _solver(a, kind, settings.rtol) if free.size else None)
     free, solve = cache[key]
     lap = circuit.laplacian

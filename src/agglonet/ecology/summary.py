@@ -102,12 +102,14 @@ def circuit_stage(
     direct_max_cells: int,
     pinch_quantile: float,
     rtol: float = 1e-6,
+    processes: int = 1,
 ) -> tuple[np.ndarray, dict[str, gpd.GeoDataFrame]]:
     """Cumulative current density and pinch zones; returns the current and the final layers.
 
     In ``pairwise`` mode the pairs are those of the kept corridors. Without any corridor the
     current is 0 on passable cells (NaN elsewhere) and there is no pinch zone. ``rtol`` is
-    the CG tolerance (:func:`agglonet.ecology.circuit.cumulative_current`); the zones are
+    the CG tolerance and ``processes`` the solver processes
+    (:func:`agglonet.ecology.circuit.cumulative_current`); the zones are
     :func:`agglonet.ecology.circuit.pinch_zones` at ``pinch_quantile`` (layer ``pinch_points``).
     """
     from agglonet.ecology.circuit import cumulative_current, pinch_zones
@@ -119,7 +121,7 @@ def circuit_stage(
                         zip(corridors["from_source"], corridors["to_source"], strict=True)})
         current = cumulative_current(resistance, source_labels, pairs=pairs, mode=mode,
                                      solver=solver, direct_max_cells=direct_max_cells,
-                                     rtol=rtol).current_density
+                                     rtol=rtol, processes=processes).current_density
         pins = pinch_zones(current, corridor_mask, transform=transform, crs=crs,
                            quantile=pinch_quantile)
     else:
