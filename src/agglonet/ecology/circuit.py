@@ -47,6 +47,7 @@ from threadpoolctl import threadpool_limits
 
 from agglonet.ecology.raster_graph import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
+from agglonet.logs import Progress
 from agglonet.outputs import PINCH_POINT_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -871,9 +872,11 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
     closed: set[tuple[int, int]] = set()
     solves = 0
     order = _solve_order(todo, first)
-    with _single_threaded_blas():
+    with _single_threaded_blas(), Progress("circuit source potential", len(order),
+                                           logger=log) as progress:
         for k, (_, x) in zip(order, system.potentials([graph.source_nodes[k] for k in order],
                                                       processes=processes), strict=True):
+            progress.advance()
             live[k] = x
             solves += graph.source_nodes[k] not in grounds
             for a, b in todo:
