@@ -5,11 +5,15 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 SNAKEMAKE_ARGS ?=
 # Tests selected by `make test`: the fast suite by default; `make test MARKERS=` runs every test
-# (the full offline workflow, the real-QGIS and the headless-browser checks too), as CI does.
-MARKERS ?= not workflow and not qgis and not browser
+# (the full offline workflow, the real-QGIS and headless-browser checks and the SLURM run too), as
+# CI does.
+MARKERS ?= not workflow and not qgis and not browser and not slurm
+# `make run-all`: every seed cluster (config/all_clusters.yaml); RESOLUTION=250 sets the grid in
+# metres (empty: retrieve.resolution_m of config/config.yaml, 1000).
+RESOLUTION ?=
 STAMP  := $(VENV)/.agglonet-installed
 
-.PHONY: run test install lint dryrun report archive verify clean-results
+.PHONY: run run-all test install lint dryrun report archive verify clean-results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +34,16 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+# The seven clusters of the national plans and central_plains_core, side by side in
+# results/cluster_comparison.csv. Snakemake's --config reads nested numbers as text, so the
+# resolution goes in through a one-line config file. Timings: docs/scaling.md.
+run-all: $(STAMP)
+	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)
+	$(if $(strip $(RESOLUTION)),@mkdir -p .snakemake && printf 'retrieve:\n  resolution_m: %s\n' \
+	  '$(RESOLUTION)' > .snakemake/run-all-resolution.yaml)
+	$(BIN)/snakemake --cores $(CORES) --configfile config/all_clusters.yaml \
+	  $(if $(strip $(RESOLUTION)),.snakemake/run-all-resolution.yaml) $(SNAKEMAKE_ARGS)
 
 dryrun: $(STAMP)
 	@$(BIN)/agglonet check-args -- $(SNAKEMAKE_ARGS)

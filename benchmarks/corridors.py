@@ -22,7 +22,7 @@ per-source pass × 40 plus the measured pair steps), so the run stays within abo
 estimated figures are marked ``(est.)``. The last line is ``speedup_vs_per_source=<x>`` at 20.
 
 Measured 2026-11-29 on the 2-core build machine (2000 x 2000, width 1e5), with the compiled grid
-Dijkstra (:mod:`agglonet.ecology.grid_dijkstra`, numba; JIT cache warm, single-threaded):
+Dijkstra (:mod:`agglonet.grid_dijkstra`, numba; JIT cache warm, single-threaded):
 agglonet 9.6 / 12.5 / 14.6 s at 10 / 20 / 40 sources (A*-pruned 7.8 / 11.8 / 12.4 s) vs the
 per-source way 38.4 / 84.4 / 157.1 (est.) s (one MCP_Geometric pass 3.7-4.1 s): corridors
 identical (LCD difference 0), speedup 6.77 (pruned 7.16) at 20 sources, 10.8 (12.7) at 40;

@@ -1,5 +1,98 @@
 # rules/common.smk — helpers shared by the rule files (kept out of them, as `snakemake --lint` asks).
 
+import math
+import os
+
+import pyogrio
+import rasterio
+
+#: Cells of the largest seed cluster's grid at 250 m (middle_yangtze, 10.39 M): the size assumed
+#: for a job whose grid does not exist yet (a dry run), scaled to the configured resolution.
+LARGEST_SEED_CELLS_250M = 10.39e6
+#: Safety factors on the fitted cost curve (docs/scaling.md, section 2): peak memory varies by
+#: ~25 % between clusters of the same size and between runs (the circuit's AMG set-up); a SLURM
+#: node may be slower or shared, and a timed-out job is lost, so the time limit is generous.
+MEM_MARGIN = 1.5
+RUNTIME_MARGIN = 5.0
+
+
+def grid_cells(input):
+    """Cells of a job's cluster grid, read before the job runs.
+
+    The header of its first raster input under ``resources/`` or ``results/`` (every cluster
+    raster shares the grid); else the bounding box of ``boundaries.gpkg`` (layer ``cluster``)
+    plus ``retrieve.buffer_km`` at ``retrieve.resolution_m`` — what ``agglonet.grid.cluster_grid``
+    will build; else (an input not made yet: a dry run, or the scheduler planning ahead)
+    :data:`LARGEST_SEED_CELLS_250M` at the configured resolution. Snakemake evaluates resources
+    again right before a job starts, when its inputs exist.
+    """
+    paths = [str(f) for f in input]
+    for path in paths:
+        if (path.endswith(".tif") and path.startswith(("resources/", "results/"))
+                and os.path.exists(path)):
+            with rasterio.open(path) as src:
+                return src.width * src.height
+    resolution_m = float(config["retrieve"]["resolution_m"])
+    for path in paths:
+        if path.endswith("boundaries.gpkg") and os.path.exists(path):
+            left, bottom, right, top = pyogrio.read_info(path, layer="cluster",
+                                                         force_total_bounds=True)["total_bounds"]
+            pad = float(config["retrieve"]["buffer_km"]) * 1000.0
+            width = math.ceil((right + pad) / resolution_m) - math.floor((left - pad) / resolution_m)
+            height = math.ceil((top + pad) / resolution_m) - math.floor((bottom - pad) / resolution_m)
+            return width * height
+    return LARGEST_SEED_CELLS_250M * (250.0 / resolution_m) ** 2
+
+
+#: Cost curve of each grid rule, fitted by benchmarks/scaling.py (docs/scaling.md, section 2).
+#: peak memory ``base_mb + mb_per_mcell · M`` and CPU time ``cpu_s_fixed + cpu_s_per_mcell · M^k``
+#: seconds, M the job's grid cells in millions. Fitted on central_plains_core at 1000, 500, 350 and
+#: 250 m and yangtze_river_delta at 250 m (8.3 M cells), so that the large clusters are covered.
+GRID_COSTS = {
+    # rule:                 (base_mb, mb_per_mcell, cpu_s_fixed, cpu_s_per_mcell, k)
+    "retrieve_landcover":  (191, 29, 1.1, 0.06, 1.00),
+    "retrieve_dem":        (236, 14, 1.3, 0.05, 1.00),
+    "landcover_classes":   (169, 25, 0.9, 0.06, 1.00),
+    "sea_mask":            (230, 9, 1.6, 0.07, 1.00),
+    "mspa":                (309, 12, 2.1, 0.00, 1.00),
+    "ecological_sources":  (252, 46, 0.3, 3.69, 0.58),
+    "resistance":          (234, 38, 1.5, 0.33, 1.00),
+    "corridors":           (247, 239, 0.0, 7.94, 0.71),
+    "circuit":             (222, 712, 0.0, 62.15, 1.36),
+    "travel_time_surface": (259, 61, 0.4, 3.25, 0.59),
+    "road_crossings":      (223, 5, 1.5, 0.47, 1.00),
+    "ecology_tables":      (187, 24, 1.3, 0.08, 1.00),
+    "maps":                (260, 75, 1.1, 1.12, 0.55),
+    "webmap":              (163, 95, 1.7, 1.16, 1.00),
+}
+
+
+def grid_resources(rule, *, min_runtime=10, extra_runtime=0, min_mem_mb=0):
+    """Memory (MB) and time limit (minutes) of a grid rule: its cost curve at the job's cells.
+
+    The formula of :data:`GRID_COSTS` at the cells of the job's grid (:func:`grid_cells`),
+    times :data:`MEM_MARGIN` and :data:`RUNTIME_MARGIN`; at least ``min_runtime`` minutes, plus
+    ``extra_runtime`` minutes for work that is not on the grid (downloads), at least
+    ``min_mem_mb`` (what the curve does not cover: reading online tiles). Times the attempt: a
+    job retried (``--retries``, profiles/slurm) gets twice the memory and time. A SLURM run
+    turns them into ``sbatch --mem`` and ``-t``; locally, ``--resources mem_mb=...`` schedules
+    against them.
+    """
+    base_mb, mb_per_mcell, cpu_s_fixed, cpu_s_per_mcell, exponent = GRID_COSTS[rule]
+
+    def mem_mb(wildcards, input, attempt):
+        mcells = grid_cells(input) / 1e6
+        return max(min_mem_mb, math.ceil(MEM_MARGIN * (base_mb + mb_per_mcell * mcells))) * attempt
+
+    def runtime(wildcards, input, attempt):
+        mcells = grid_cells(input) / 1e6
+        cpu_s = cpu_s_fixed + cpu_s_per_mcell * mcells ** exponent
+        minutes = math.ceil(RUNTIME_MARGIN * cpu_s / 60.0)
+        return (max(min_runtime, minutes) + extra_runtime) * attempt
+
+    return dict(mem_mb=mem_mb, runtime=runtime)
+
+
 # Languages of the reader-facing outputs (export.language): maps, chart, QGIS projects, report.
 LANGUAGES = list(config["export"]["language"])
 

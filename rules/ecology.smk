@@ -18,7 +18,7 @@ rule landcover_classes:
     benchmark:
         "benchmarks/out/{cluster}/landcover_classes.tsv"
     resources:
-        mem_mb=1000,
+        **grid_resources("landcover_classes"),
     message:
         "Land cover of {wildcards.cluster} to common classes ({params.mapping})"
     conda:
@@ -45,7 +45,7 @@ rule sea_mask:
     benchmark:
         "benchmarks/out/{cluster}/sea_mask.tsv"
     resources:
-        mem_mb=1000,
+        **grid_resources("sea_mask"),
     message:
         "Open sea on the grid of {wildcards.cluster} ({params.source})"
     conda:
@@ -71,7 +71,7 @@ rule mspa:
     benchmark:
         "benchmarks/out/{cluster}/mspa.tsv"
     resources:
-        mem_mb=1000,
+        **grid_resources("mspa"),
     message:
         "MSPA of {wildcards.cluster} (edge width {params.edge_width}, {params.connectivity}-connectivity)"
     conda:
@@ -97,7 +97,7 @@ rule ecological_sources:
     benchmark:
         "benchmarks/out/{cluster}/ecological_sources.tsv"
     resources:
-        mem_mb=1500,
+        **grid_resources("ecological_sources"),
     message:
         "Ecological sources of {wildcards.cluster}: core patches ≥ {params.min_area_km2} km² (cut at necks < {params.neck_width_km} km and to ≤ {params.max_area_km2} km²) ranked by dPC"
     conda:
@@ -121,7 +121,7 @@ rule resistance:
     benchmark:
         "benchmarks/out/{cluster}/resistance.tsv"
     resources:
-        mem_mb=1500,
+        **grid_resources("resistance"),
     message:
         "Resistance surface of {wildcards.cluster} (land cover × slope + road penalties)"
     conda:
@@ -148,12 +148,14 @@ rule corridors:
         barrier_weight=ECOLOGY["barriers"]["weight"],
         barrier_max_per_corridor=ECOLOGY["barriers"]["max_per_corridor"],
         restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
+    # the per-source cost passes run on two threads (docs/scaling.md)
+    threads: 2
     log:
         "logs/{cluster}/corridors.log",
     benchmark:
         "benchmarks/out/{cluster}/corridors.tsv"
     resources:
-        mem_mb=4000,
+        **grid_resources("corridors"),
     message:
         "Least-cost corridors and barriers between the sources of {wildcards.cluster}"
     conda:
@@ -184,7 +186,7 @@ rule circuit:
     benchmark:
         "benchmarks/out/{cluster}/circuit.tsv"
     resources:
-        mem_mb=4000,
+        **grid_resources("circuit"),
     message:
         "Circuit theory ({params.mode}, {params.solver}) and pinch zones for {wildcards.cluster}"
     conda:
@@ -206,6 +208,7 @@ rule ecology_summary:
         "benchmarks/out/{cluster}/ecology_summary.tsv"
     resources:
         mem_mb=500,
+        runtime=10,
     message:
         "Ecological network summary of {wildcards.cluster}"
     conda:

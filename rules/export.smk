@@ -31,6 +31,7 @@ rule qgis_project:
         "benchmarks/out/{cluster}/qgis_project.tsv"
     resources:
         mem_mb=500,
+        runtime=10,
     message:
         "QGIS project of {wildcards.cluster}"
     conda:
@@ -58,7 +59,7 @@ rule maps:
     benchmark:
         "benchmarks/out/{cluster}/maps.tsv"
     resources:
-        mem_mb=1000,
+        **grid_resources("maps"),
     message:
         "Maps of {wildcards.cluster}"
     conda:
@@ -81,7 +82,7 @@ rule webmap:
     benchmark:
         "benchmarks/out/{cluster}/webmap.tsv"
     resources:
-        mem_mb=1000,
+        **grid_resources("webmap"),
     message:
         "Web map of {wildcards.cluster}"
     conda:
@@ -113,6 +114,7 @@ rule scenario_maps:
         "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_maps.tsv"
     resources:
         mem_mb=1000,
+        runtime=15,
     message:
         "Before–after map of scenario {wildcards.scenario} ({wildcards.cluster})"
     conda:
@@ -160,6 +162,7 @@ rule report:
         "benchmarks/out/report.tsv"
     resources:
         mem_mb=1000,
+        runtime=15,
     message:
         "Report of {params.clusters} ({params.languages})"
     conda:
@@ -185,6 +188,7 @@ rule archive:
         "benchmarks/out/archive.tsv"
     resources:
         mem_mb=1000,
+        runtime=30,
     message:
         "RO-Crate run archive {output.archive}"
     conda:

@@ -20,7 +20,7 @@ rule road_crossings:
     benchmark:
         "benchmarks/out/{cluster}/road_crossings.tsv"
     resources:
-        mem_mb=2000,
+        **grid_resources("road_crossings"),
     conda:
         "../envs/environment.yaml"
     script:
@@ -53,6 +53,7 @@ rule cluster_metrics:
         "benchmarks/out/{cluster}/cluster_metrics.tsv"
     resources:
         mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:
@@ -89,6 +90,7 @@ rule industrial_structure:
         "benchmarks/out/{cluster}/industrial_structure.tsv"
     resources:
         mem_mb=500,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:
@@ -116,7 +118,7 @@ rule ecology_tables:
     benchmark:
         "benchmarks/out/{cluster}/ecology_tables.tsv"
     resources:
-        mem_mb=1500,
+        **grid_resources("ecology_tables"),
     conda:
         "../envs/environment.yaml"
     script:
@@ -144,6 +146,7 @@ rule compare_clusters:
         "benchmarks/out/compare_clusters.tsv"
     resources:
         mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:

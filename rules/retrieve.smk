@@ -3,6 +3,7 @@
 
 CATALOGUE = str(Path(workflow.basedir) / "config" / "clusters.yaml")
 RETRIEVE = config["retrieve"]
+DEM_RUNTIME_MIN = 60 if RETRIEVE["dem"]["source"] == "copernicus" else 10
 
 
 rule retrieve_boundaries:
@@ -22,6 +23,7 @@ rule retrieve_boundaries:
         "benchmarks/out/{cluster}/retrieve_boundaries.tsv"
     resources:
         mem_mb=1500,
+        runtime=10,
     message:
         "Boundaries of the member cities of {wildcards.cluster} ({params.source})"
     conda:
@@ -51,6 +53,7 @@ rule build_seats:
         "benchmarks/out/{cluster}/build_seats.tsv"
     resources:
         mem_mb=1500,
+        runtime=10,
     message:
         "Seats and masses of the cities and counties of {wildcards.cluster}"
     conda:
@@ -75,7 +78,9 @@ if RETRIEVE["landcover"]["source"] == "worldcover":
         benchmark:
             "benchmarks/out/{cluster}/retrieve_landcover.tsv"
         resources:
-            mem_mb=4000,
+            # the tile downloads, not the grid, take the time; reading the 10 m tiles by window
+            # was not measured on the curve: at least 4 GB
+            **grid_resources("retrieve_landcover", extra_runtime=110, min_mem_mb=4000),
             http=1,
         retries: 2
         message:
@@ -101,7 +106,7 @@ else:
         benchmark:
             "benchmarks/out/{cluster}/retrieve_landcover.tsv"
         resources:
-            mem_mb=2000,
+            **grid_resources("retrieve_landcover"),
         message:
             "Land cover on the grid of {wildcards.cluster} ({params.source})"
         conda:
@@ -131,7 +136,8 @@ rule retrieve_dem:
     benchmark:
         "benchmarks/out/{cluster}/retrieve_dem.tsv"
     resources:
-        mem_mb=2000,
+        # Copernicus tiles come over HTTP: an hour; the offline sample: ten minutes
+        **grid_resources("retrieve_dem", extra_runtime=DEM_RUNTIME_MIN - 10),
         http=int(RETRIEVE["dem"]["source"] == "copernicus"),
     retries: 2 if RETRIEVE["dem"]["source"] == "copernicus" else 0
     message:
@@ -158,6 +164,7 @@ rule write_sources:
         "benchmarks/out/{cluster}/write_sources.tsv"
     resources:
         mem_mb=500,
+        runtime=10,
     message:
         "Provenance of the inputs of {wildcards.cluster}"
     conda:
@@ -180,6 +187,7 @@ rule build_cities:
         "benchmarks/out/{cluster}/build_cities.tsv"
     resources:
         mem_mb=1000,
+        runtime=10,
     message:
         "Member cities of {wildcards.cluster} with seats and populations"
     conda:

@@ -64,6 +64,7 @@ rule scenario_transport:
         "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_transport.tsv"
     resources:
         mem_mb=4000,
+        runtime=60,
     conda:
         "../envs/environment.yaml"
     script:
@@ -108,6 +109,7 @@ rule scenario_landcover:
         "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_landcover.tsv"
     resources:
         mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:
@@ -168,6 +170,7 @@ rule scenario_resistance:
         "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_resistance.tsv"
     resources:
         mem_mb=1500,
+        runtime=15,
     conda:
         "../envs/environment.yaml"
     script:
@@ -289,6 +292,7 @@ rule scenario_tables:
         "benchmarks/out/{cluster}/scenarios/{scenario}/scenario_tables.tsv"
     resources:
         mem_mb=2000,
+        runtime=15,
     conda:
         "../envs/environment.yaml"
     script:
@@ -312,6 +316,7 @@ rule scenario_comparison:
         "benchmarks/out/{cluster}/scenarios/scenario_comparison.tsv"
     resources:
         mem_mb=500,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:

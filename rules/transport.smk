@@ -23,6 +23,7 @@ rule build_proxy_roads:
         "benchmarks/out/{cluster}/build_proxy_roads.tsv"
     resources:
         mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:
@@ -84,6 +85,7 @@ rule build_road_network:
         "benchmarks/out/{cluster}/build_road_network.tsv"
     resources:
         mem_mb=4000,
+        runtime=60,
     conda:
         "../envs/environment.yaml"
     script:
@@ -125,6 +127,7 @@ rule transport_accessibility:
         "benchmarks/out/{cluster}/transport_accessibility.tsv"
     resources:
         mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/environment.yaml"
     script:
@@ -155,7 +158,7 @@ rule travel_time_surface:
     benchmark:
         "benchmarks/out/{cluster}/travel_time_surface.tsv"
     resources:
-        mem_mb=4000,
+        **grid_resources("travel_time_surface"),
     conda:
         "../envs/environment.yaml"
     script:
@@ -182,6 +185,7 @@ rule quality:
         "benchmarks/out/{cluster}/quality.tsv"
     resources:
         mem_mb=300,
+        runtime=10,
     conda:
         "../envs/environment.yaml"
     script:

@@ -25,7 +25,8 @@ cost_distance, mask, layers = corridor_stage(
     transform=transform, crs=crs, width_cost_units=p.width_cost_units,
     class_quantiles=p.class_quantiles, barrier_radius_m=p.barrier_radius_m,
     barrier_top_n=p.barrier_top_n, restored_resistance=p.restored_resistance,
-    barrier_weight=p.barrier_weight, barrier_max_per_corridor=p.barrier_max_per_corridor)
+    barrier_weight=p.barrier_weight, barrier_max_per_corridor=p.barrier_max_per_corridor,
+    workers=snakemake.threads)
 write_raster(out.cost_distance, cost_distance.astype(np.float32), transform=transform, crs=crs,
              nodata=-9999.0, resampling="average",
              band_description="cost-weighted distance to the nearest source (resistance·m)")

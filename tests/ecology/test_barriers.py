@@ -221,3 +221,33 @@ def test_at_most_k_sites_per_corridor():
         find_barriers(net, radius_m=20.0, top_n=5, max_per_corridor=0)
     with pytest.raises(ConfigError, match="'area'"):
         find_barriers(net, radius_m=20.0, top_n=5, weight="area")
+
+
+def test_scores_on_the_gain_window_equal_those_on_the_whole_overlap(monkeypatch):
+    """find_barriers scores each pair only where a gain is possible (+ R): same sites as scoring
+    the whole overlap of the two cost windows (the window left as it is)."""
+    from agglonet.ecology import barriers
+
+    rng = np.random.default_rng(11)
+    r = 1 + 30 * (rng.random((70, 80)) < 0.35) + 200 * (rng.random((70, 80)) < 0.05)
+    labels = np.zeros(r.shape, dtype=int)
+    for k, (y, x) in enumerate([(3, 3), (5, 70), (35, 40), (62, 6), (63, 72), (30, 10)], 1):
+        labels[y:y + 3, x:x + 3] = k
+    net = build_corridors(r, labels, transform=TRANSFORM, crs="EPSG:3857",
+                          width_cost_units=3000)
+    cropped = []
+    real = barriers._gain_window
+
+    def spy(sa, sb, win, *, cut, pad):
+        got = real(sa, sb, win, cut=cut, pad=pad)
+        cropped.append(got is None or (got[0].stop - got[0].start) * (got[1].stop - got[1].start)
+                       < (win[0].stop - win[0].start) * (win[1].stop - win[1].start))
+        return got
+
+    monkeypatch.setattr(barriers, "_gain_window", spy)
+    fast = find_barriers(net, radius_m=20.0, top_n=15)
+    assert any(cropped), "the test network never exercises a smaller window"
+    monkeypatch.setattr(barriers, "_gain_window", lambda sa, sb, win, *, cut, pad: win)
+    full = find_barriers(net, radius_m=20.0, top_n=15)
+    assert len(full) >= 5
+    assert fast.drop(columns="geometry").equals(full.drop(columns="geometry"))

@@ -71,11 +71,11 @@ def test_cost_allocation_matches_brute_force_dijkstra():
     assert np.isnan(cwd[8:11, 9]).all() and (alloc[8:11, 9] == 0).all()
 
 
-@pytest.mark.parametrize("exact_barriers", [True, False])
-def test_least_cost_paths_and_lcd_match_brute_force(exact_barriers):
+@pytest.mark.parametrize(("exact_barriers", "workers"), [(True, 1), (False, 1), (True, 3)])
+def test_least_cost_paths_and_lcd_match_brute_force(exact_barriers, workers):
     r, labels = random_case()
     net = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300,
-                          exact_barriers=exact_barriers)
+                          exact_barriers=exact_barriers, workers=workers)
     g = brute_graph(r)
     cells = {k: [tuple(map(int, c)) for c in np.argwhere(labels == k)] for k in range(1, 5)}
     assert len(net.corridors) >= 3
@@ -221,3 +221,17 @@ def test_bad_inputs_give_clear_errors():
     with pytest.raises(DataError, match="square"):
         build_corridors(r, one, transform=Affine(30, 0, 0, 0, -20, 0), crs=CRS,
                         width_cost_units=1)
+
+
+def test_threads_give_the_same_network():
+    """The per-source passes on several threads: the same surfaces, corridors and mask."""
+    r, labels = random_case(seed=8)
+    one = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300)
+    three = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300,
+                            workers=3)
+    assert list(three.source_cwd) == list(one.source_cwd) == [1, 2, 3, 4]
+    for k, surface in one.source_cwd.items():
+        assert three.source_cwd[k].window == surface.window
+        assert np.array_equal(three.source_cwd[k].cwd, surface.cwd)
+    assert np.array_equal(three.corridor_mask, one.corridor_mask)
+    assert three.corridors.drop(columns="geometry").equals(one.corridors.drop(columns="geometry"))

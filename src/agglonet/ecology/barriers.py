@@ -30,7 +30,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-from scipy import ndimage
 from shapely.geometry import Point
 
 from agglonet.ecology.corridors import CorridorNetwork, SourceCostSurface
@@ -85,11 +84,14 @@ def disk_filter(values: np.ndarray, *, radius_cells: float, op: str = "min",
     """Minimum (or maximum) of ``values`` over the disk of :func:`disk_footprint`, per cell.
 
     Same result as ``scipy.ndimage.minimum_filter(values, footprint=disk_footprint(r),
-    mode="constant", cval=fill)``, but the disk is split into its rows: one
-    ``minimum_filter1d`` per distinct row width (O(1) per cell whatever the width) and one
-    shifted ``np.minimum`` per row. Hand-rolled because ndimage's footprint filters cost
-    O(footprint) per cell: at R = 30 cells (2 821-cell disk) this is ~100× faster, and
-    exact (a minimum is a minimum whatever the order).
+    mode="constant", cval=fill)``, but the disk is split into its rows: the row minimum of
+    half-width w is grown from that of w − 1 by one shifted ``np.minimum`` (two at w = 1), and
+    each disk row is combined into the result (one shifted ``np.minimum``) as soon as its width
+    is reached. Hand-rolled because ndimage's footprint filters cost O(footprint) per cell: at
+    R = 30 cells (2 821-cell disk) this is ~100× faster, and exact (a minimum is a minimum
+    whatever the order). It holds three arrays of the input's size whatever the radius; one
+    ``minimum_filter1d`` per distinct width held one per width and measured 1.6× slower (R = 12
+    cells on 2000 × 2000).
 
     Parameters
     ----------
@@ -107,18 +109,29 @@ def disk_filter(values: np.ndarray, *, radius_cells: float, op: str = "min",
     values = np.asarray(values, dtype=float)
     if fill is None:
         fill = np.inf if op == "min" else -np.inf
-    filt1d = ndimage.minimum_filter1d if op == "min" else ndimage.maximum_filter1d
     combine = np.minimum if op == "min" else np.maximum
-    rows = _disk_rows(radius_cells)
-    by_width = {w: filt1d(values, 2 * w + 1, axis=1, mode="constant", cval=fill)
-                for w in sorted({w for _, w in rows})}
+    rows_of: dict[int, list[int]] = {}
+    for dy, w in _disk_rows(radius_cells):
+        rows_of.setdefault(w, []).append(dy)
+    h, width = values.shape
+    max_w = max(rows_of)
+    # cur[:, max_w + x] = extreme of values[:, x - w : x + w + 1] (fill beyond the columns)
+    cur = np.full((h, width + 2 * max_w), fill)
+    cur[:, max_w:max_w + width] = values
+    nxt = np.full_like(cur, fill)
     out = np.full(values.shape, fill)
-    h = values.shape[0]
-    for dy, w in rows:
-        # out[i] combines row i + dy of the row-filtered array
-        lo, hi = max(0, -dy), min(h, h - dy)
-        if lo < hi:
-            combine(out[lo:hi], by_width[w][lo + dy:hi + dy], out=out[lo:hi])
+    for w in range(max_w + 1):
+        if w:
+            combine(cur[:, :-2], cur[:, 2:], out=nxt[:, 1:-1])
+            if w == 1:  # half-width 0 -> 1 also keeps the centre column
+                combine(nxt[:, 1:-1], cur[:, 1:-1], out=nxt[:, 1:-1])
+            cur, nxt = nxt, cur
+        band = cur[:, max_w:max_w + width]
+        for dy in rows_of.get(w, ()):
+            # out[i] combines row i + dy of the row-filtered array
+            lo, hi = max(0, -dy), min(h, h - dy)
+            if lo < hi:
+                combine(out[lo:hi], band[lo + dy:hi + dy], out=out[lo:hi])
     return out
 
 
@@ -224,6 +237,44 @@ def corridor_weights(corridors: gpd.GeoDataFrame, *, weight: str) -> dict[int, f
     return {cid: float(v / top) if np.isfinite(v) else 0.0 for cid, v in zip(ids, g, strict=True)}
 
 
+def _below_box(surface: SourceCostSurface, cut: float,
+               pad: int) -> tuple[int, int, int, int] | None:
+    """Bounding box (global r0, r1, c0, c1) of the surface's cells with CWD < ``cut``, + ``pad``."""
+    below = surface.cwd < cut
+    rows = np.flatnonzero(below.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(below.any(axis=0))
+    r, c = surface.window[0].start, surface.window[1].start
+    return (r + int(rows[0]) - pad, r + int(rows[-1]) + 1 + pad,
+            c + int(cols[0]) - pad, c + int(cols[-1]) + 1 + pad)
+
+
+def _gain_window(sa: SourceCostSurface, sb: SourceCostSurface, win: tuple[slice, slice], *,
+                 cut: float, pad: int) -> tuple[slice, slice] | None:
+    """Return the part of ``win`` where a pair's improvement score can be above 0, plus ``pad``.
+
+    A gain needs min_disk(CWD_a) + min_disk(CWD_b) < ``cut`` = LCD − 2R·r_restored, both terms
+    ≥ 0, so a cell with CWD_a < cut and one with CWD_b < cut within R (``pad`` cells): the
+    score is 0 outside the intersection C of the two boxes grown by R. The scores on C only
+    read cells within R of C, so computing them on C grown by R (clipped to ``win``) gives the
+    same values as on the whole of ``win``; cells of that margin outside C see fewer cells,
+    so no more gain than the 0 they have. ``None``: no cell can gain.
+    """
+    box_a, box_b = _below_box(sa, cut, pad), _below_box(sb, cut, pad)
+    if box_a is None or box_b is None:
+        return None
+    r0, r1 = max(box_a[0], box_b[0]), min(box_a[1], box_b[1])
+    c0, c1 = max(box_a[2], box_b[2]), min(box_a[3], box_b[3])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    r0, r1 = max(r0 - pad, win[0].start), min(r1 + pad, win[0].stop)
+    c0, c1 = max(c0 - pad, win[1].start), min(c1 + pad, win[1].stop)
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return slice(r0, r1), slice(c0, c1)
+
+
 def find_barriers(
     network: CorridorNetwork,
     *,
@@ -299,9 +350,14 @@ def find_barriers(
         r1 = min(sa.window[0].stop, sb.window[0].stop) + pad
         c0 = max(sa.window[1].start, sb.window[1].start) - pad
         c1 = min(sa.window[1].stop, sb.window[1].stop) + pad
-        win = (slice(max(r0, 0), min(r1, shape[0])), slice(max(c0, 0), min(c1, shape[1])))
-        cwd_a, cwd_b = _padded(sa, win), _padded(sb, win)
+        overlap = (slice(max(r0, 0), min(r1, shape[0])), slice(max(c0, 0), min(c1, shape[1])))
         lcd = float(row.cost_weighted_length)
+        gain_win = _gain_window(sa, sb, overlap, cut=lcd - 2.0 * radius_m * restored_resistance,
+                                pad=pad)
+        if gain_win is None:
+            continue
+        win = gain_win
+        cwd_a, cwd_b = _padded(sa, win), _padded(sb, win)
         score = improvement_score(cwd_a, cwd_b, lcd=lcd, radius_m=radius_m, cell_size_m=cell,
                                   restored_resistance=restored_resistance)
         score = round_significant(score, digits=SCORE_DIGITS)

@@ -30,6 +30,7 @@ from rasterio.features import rasterize
 from agglonet.crs import require_crs
 from agglonet.ecology.landcover import CLASS_CODES, NODATA
 from agglonet.errors import ConfigError, DataError
+from agglonet.grid import check_memory
 from agglonet.osm import parent_class, tag_values
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,10 @@ def mask_impassable(resistance: np.ndarray, impassable: np.ndarray | None) -> np
     return out
 
 
+#: Bytes per grid cell of :func:`resistance_surface` at its peak (six float64 arrays).
+RESISTANCE_BYTES_PER_CELL = 48
+
+
 def resistance_surface(
     classes: np.ndarray,
     *,
@@ -190,6 +195,9 @@ def resistance_surface(
         The DEM's shape differs from the land cover's; no passable cell.
     """
     classes = np.asarray(classes)
+    # float64 values, slope, two gradients, factor and road penalty at the peak
+    check_memory(classes.shape, bytes_per_cell=RESISTANCE_BYTES_PER_CELL,
+                 what="resistance surface", resolution_m=abs(transform.a))
     values = np.full(classes.shape, np.nan)
     present = set(np.unique(classes).tolist())
     for name, code in CLASS_CODES.items():

@@ -45,12 +45,14 @@ def corridor_stage(
     restored_resistance: float = 1.0,
     barrier_weight: str = "gravity",
     barrier_max_per_corridor: int | None = None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, gpd.GeoDataFrame]]:
     """Corridors, gravity classes and barriers between the sources.
 
     ``barrier_weight`` and ``barrier_max_per_corridor`` are the ``weight`` and
     ``max_per_corridor`` of :func:`agglonet.ecology.barriers.find_barriers`; sources sharing a
-    ``core_patch_id`` (parts of one patch) get no corridor between them.
+    ``core_patch_id`` (parts of one patch) get no corridor between them. ``workers``: threads
+    of the per-source cost passes (:func:`agglonet.ecology.corridors.build_corridors`).
 
     Returns
     -------
@@ -80,7 +82,7 @@ def corridor_stage(
                      if "core_patch_id" in sources.columns else None)
     net = build_corridors(resistance, source_labels, transform=transform, crs=crs,
                           width_cost_units=width_cost_units, class_quantiles=class_quantiles,
-                          core_patch_of=core_patch_of)
+                          core_patch_of=core_patch_of, workers=workers)
     barriers = find_barriers(net, radius_m=barrier_radius_m, top_n=barrier_top_n,
                              restored_resistance=restored_resistance, weight=barrier_weight,
                              max_per_corridor=barrier_max_per_corridor)

@@ -44,7 +44,7 @@ from rasterio.warp import reproject, transform_bounds
 
 from agglonet.crs import WGS84
 from agglonet.errors import ConfigError, CRSError, DataError
-from agglonet.grid import GridSpec
+from agglonet.grid import GridSpec, check_memory
 from agglonet.provenance import (
     SourceRecord,
     package_dir,
@@ -166,6 +166,8 @@ def _reproject(
     data: np.ndarray, transform: Affine, crs: CRS, grid: GridSpec, *, src_nodata: float | None,
     dst_nodata: float, dtype: str, resampling: Resampling,
 ) -> np.ndarray:
+    check_memory(grid.shape, bytes_per_cell=2 * np.dtype(dtype).itemsize,
+                 what=f"{dtype} raster on the cluster grid", resolution_m=grid.resolution_m)
     out = np.full(grid.shape, dst_nodata, dtype=dtype)
     reproject(source=data, destination=out, src_transform=transform, src_crs=crs,
               src_nodata=src_nodata, dst_transform=grid.transform, dst_crs=grid.crs,

@@ -28,7 +28,8 @@ from agglonet.transport.surface import (
     city_cell_times,
     cluster_cells,
     core_seat,
-    travel_time_surface,
+    speed_grid,
+    travel_time_from,
 )
 
 Paths = Mapping[str, Any]
@@ -69,15 +70,16 @@ def write_travel_time_surfaces(
             "units": "minutes", "offroad_speeds_kph": dict(offroad_speeds_kph),
             "band_2": "1 = cell inside the cluster, 0 = buffer (colour ramps span band-1 cells "
                       "with band 2 = 1)"}
-    roads = read_layer(inputs["roads"], "roads")
+    # the roads burnt in once, for both surfaces
+    speed = speed_grid(read_layer(inputs["roads"], "roads").to_crs(crs), transform=transform,
+                       landcover=landcover, speed_by_code=speed_by_code, impassable=sea == SEA)
+    del landcover, sea
     for path, targets, what in (
         (outputs["surface"], seats, "the nearest city seat"),
         (outputs["core_surface"], core,
          f"the seat of the core city {core['name_en'].iloc[0]} ({core['adcode'].iloc[0]})"),
     ):
-        minutes = travel_time_surface(roads, targets, transform=transform, crs=crs,
-                                      landcover=landcover, speed_by_code=speed_by_code,
-                                      impassable=sea == SEA)
+        minutes = travel_time_from(speed, targets, transform=transform, crs=crs)
         write_raster(path, np.stack([minutes, in_cluster]), transform=transform, crs=crs,
                      nodata=-9999.0, tags={**tags, "destination": what}, resampling="average",
                      band_description=[f"travel time to {what} (min)",

@@ -9,9 +9,9 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from agglonet.ecology.corridors import reduced_graph
-from agglonet.ecology.grid_dijkstra import cost_distance, cost_distance_allocation
 from agglonet.ecology.raster_graph import grid_graph
 from agglonet.errors import DataError
+from agglonet.grid_dijkstra import cost_distance, cost_distance_allocation
 
 CELL = 30.0
 

@@ -1,0 +1,82 @@
+"""Summarise Snakemake's per-job benchmark files of one run as Markdown tables.
+
+    python tools/scaling/benchmark_table.py RUN_DIR [--top 10]
+
+RUN_DIR is a run's working directory; every rule writes ``benchmarks/out/{cluster}/{rule}.tsv``
+(Snakemake's ``benchmark:`` directive: wall time ``s``, peak resident memory ``max_rss`` in MB,
+``cpu_time`` in s). Prints, per cluster, the number of jobs, the summed job wall and CPU time
+and the largest peak memory of any of its jobs; per rule, the slowest and the most
+memory-hungry job; and the ``--top`` slowest jobs of the run. Used for docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def read_benchmarks(run_dir: Path) -> pd.DataFrame:
+    """One row per job: ``cluster``, ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``.
+
+    Jobs outside a cluster (the comparison, report, archive) get the cluster ``(all)``.
+    """
+    root = Path(run_dir) / "benchmarks" / "out"
+    rows = []
+    for tsv in sorted(root.rglob("*.tsv")):
+        table = pd.read_csv(tsv, sep="\t")
+        rel = tsv.relative_to(root)
+        cluster = rel.parts[0] if len(rel.parts) > 1 else "(all)"
+        for _, rec in table.iterrows():
+            rows.append({"cluster": cluster, "rule": tsv.stem, "wall_s": float(rec["s"]),
+                         "cpu_s": float(rec["cpu_time"]),
+                         "max_rss_mb": pd.to_numeric(rec["max_rss"], errors="coerce")})
+    if not rows:
+        raise FileNotFoundError(f"no benchmark files under {root}")
+    return pd.DataFrame(rows)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    for _, row in table.iterrows():
+        cells = [f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary_tables(jobs: pd.DataFrame, *, top: int = 10) -> dict[str, pd.DataFrame]:
+    """Per-cluster, per-rule and slowest-job tables of :func:`read_benchmarks` rows."""
+    per_cluster = (jobs.groupby("cluster", sort=True)
+                   .agg(jobs=("rule", "size"), wall_s_sum=("wall_s", "sum"),
+                        cpu_s_sum=("cpu_s", "sum"), peak_rss_mb=("max_rss_mb", "max"))
+                   .reset_index())
+    slowest = jobs.loc[jobs.groupby("rule")["wall_s"].idxmax(), ["rule", "cluster", "wall_s"]]
+    hungriest = jobs.loc[jobs.groupby("rule")["max_rss_mb"].idxmax(),
+                         ["rule", "cluster", "max_rss_mb"]]
+    per_rule = (slowest.rename(columns={"cluster": "slowest_cluster", "wall_s": "max_wall_s"})
+                .merge(hungriest.rename(columns={"cluster": "largest_rss_cluster"}), on="rule")
+                .sort_values("max_wall_s", ascending=False))
+    top_jobs = jobs.sort_values("wall_s", ascending=False).head(top)
+    return {"per cluster": per_cluster, "per rule": per_rule, f"{top} slowest jobs": top_jobs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--top", type=int, default=10)
+    args = parser.parse_args(argv)
+    jobs = read_benchmarks(args.run_dir)
+    print(f"{len(jobs)} jobs, summed wall {jobs['wall_s'].sum():,.0f} s, "
+          f"summed CPU {jobs['cpu_s'].sum():,.0f} s, largest peak RSS "
+          f"{jobs['max_rss_mb'].max():,.0f} MB\n")
+    for title, table in summary_tables(jobs, top=args.top).items():
+        print(f"### {title}\n\n{_markdown(table)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
