@@ -72,6 +72,13 @@ def _metric(frame: gpd.GeoDataFrame, *, what: str, crs: Any = None) -> gpd.GeoDa
     return out
 
 
+def _city_polygons(cities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Member cities in their metric CRS, ``adcode`` as text, sorted by it (a stable order)."""
+    polys = _metric(cities, what="cities").copy()
+    polys["adcode"] = polys["adcode"].astype(str)
+    return polys.sort_values("adcode", kind="mergesort").reset_index(drop=True)
+
+
 def _need(frame: pd.DataFrame, columns: Sequence[str], *, what: str) -> None:
     if missing := [c for c in columns if c not in frame.columns]:
         raise DataError(f"{what} lacks column(s) {missing} (columns: {list(frame.columns)})")
@@ -217,9 +224,7 @@ def cities_ecology(
         Columns :data:`CITY_ECOLOGY_COLUMNS`, rows sorted by ``adcode``.
     """
     _need(cities, ["adcode"], what="cities")
-    polys = _metric(cities, what="cities").copy()
-    polys["adcode"] = polys["adcode"].astype(str)
-    polys = polys.sort_values("adcode", kind="mergesort").reset_index(drop=True)
+    polys = _city_polygons(cities)
     crs = polys.crs
     src = _metric(sources, what="sources", crs=crs) if len(sources) else sources
     zones = _metric(pinch_zones, what="pinch zones", crs=crs) if len(pinch_zones) else pinch_zones
@@ -283,9 +288,7 @@ def neighbour_pairs(cities: gpd.GeoDataFrame) -> pd.DataFrame:
         ``border_km``; sorted by the two adcodes.
     """
     _need(cities, ["adcode"], what="cities")
-    polys = _metric(cities, what="cities").copy()
-    polys["adcode"] = polys["adcode"].astype(str)
-    polys = polys.sort_values("adcode", kind="mergesort").reset_index(drop=True)
+    polys = _city_polygons(cities)
     rows = []
     for (_, a), (_, b) in itertools.combinations(polys.iterrows(), 2):
         if not a.geometry.intersects(b.geometry):
@@ -398,9 +401,7 @@ def corridors_table(*, corridors: gpd.GeoDataFrame, corridor_areas: gpd.GeoDataF
     """
     columns = [*layer_columns("ecology", "corridors")]
     _need(corridors, ["corridor_id"], what="corridors")
-    polys = _metric(cities, what="cities").copy()
-    polys["adcode"] = polys["adcode"].astype(str)
-    polys = polys.sort_values("adcode", kind="mergesort").reset_index(drop=True)
+    polys = _city_polygons(cities)
     lines = _metric(corridors, what="corridors", crs=polys.crs) if len(corridors) else corridors
     table = pd.DataFrame({c: lines[c] if c in lines.columns else np.nan for c in columns})
     if len(corridor_areas):
@@ -427,9 +428,7 @@ def sources_table(*, sources: gpd.GeoDataFrame, cities: gpd.GeoDataFrame,
     """
     columns = [*layer_columns("ecology", "sources")]
     _need(sources, ["source_id"], what="sources")
-    polys = _metric(cities, what="cities").copy()
-    polys["adcode"] = polys["adcode"].astype(str)
-    polys = polys.sort_values("adcode", kind="mergesort").reset_index(drop=True)
+    polys = _city_polygons(cities)
     src = _metric(sources, what="sources", crs=polys.crs) if len(sources) else sources
     table = pd.DataFrame({c: src[c] if c in src.columns else np.nan for c in columns})
     table["city_adcodes"] = _cities_of(src.geometry.values, polys, lines=False) if len(src) \
