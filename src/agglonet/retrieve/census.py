@@ -263,7 +263,7 @@ def load_mass_table(path: str | Path, *, members: pd.DataFrame | None = None) ->
     _check_user_columns(raw, path=path)
     raw = raw.apply(lambda col: col.str.strip())
     lines = list(range(2, len(raw) + 2))  # line 1 is the header
-    codes = [_user_adcode(a, path=path, line=n) for a, n in zip(raw["adcode"], lines,
+    codes = [user_adcode(a, path=path, line=n) for a, n in zip(raw["adcode"], lines,
                                                                   strict=True)]
     _check_duplicates(codes, lines, path=path)
     if members is not None:
@@ -307,7 +307,14 @@ def _check_user_columns(raw: pd.DataFrame, *, path: Path) -> None:
         raise DataError(f"{path}: columns {dup} appear more than once")
 
 
-def _user_adcode(value: str, *, path: Path, line: int) -> str:
+def user_adcode(value: str, *, path: Path, line: int) -> str:
+    """Return the 6-digit adcode of a user table's cell (a leading ``156`` country code dropped).
+
+    Raises
+    ------
+    DataError
+        Naming the file and line, when the cell is not a 6-digit code.
+    """
     text = str(value).strip()
     if re.fullmatch(r"156\d{6}", text):
         text = text[3:]

@@ -30,6 +30,7 @@ import pandas as pd
 
 from agglonet.errors import ConfigError, DataError
 from agglonet.provenance import SourceRecord, record_user_file
+from agglonet.retrieve.census import user_adcode
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +125,7 @@ def _check_columns(columns: list[str], *, path: Path) -> None:
 
 
 def _adcode(value: str, *, known: set[str], path: Path, line: int) -> str:
-    text = str(value).strip()
-    if re.fullmatch(r"156\d{6}", text):
-        text = text[3:]
-    if not re.fullmatch(r"\d{6}", text):
-        raise DataError(f"{path}, line {line}: adcode {value!r} is not a 6-digit code "
-                        "(e.g. 410100)")
+    text = user_adcode(value, path=path, line=line)
     if text not in known:
         raise DataError(f"{path}, line {line}: adcode {text} is unknown: not a prefecture-level "
                         "city of the boundary data (give the city's code, e.g. 410100 for 郑州市, "
