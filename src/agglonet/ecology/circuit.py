@@ -45,6 +45,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import shape
 from threadpoolctl import threadpool_limits
 
+from agglonet.ecology.laplacian import grounded_laplacian
 from agglonet.ecology.raster_graph import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
 from agglonet.logs import Progress
@@ -216,43 +217,11 @@ def _assemble(graph: CircuitGraph, position: np.ndarray, n_rows: int, *,
 
     An edge to a node with position −1 (a grounded node) adds to the diagonal only, which is
     the grounded Laplacian; components left out entirely must have no edge to the kept nodes.
-    The matrix is assembled straight from the raster in two passes (count, then fill one COO
-    of exactly the right size): about half the peak memory of building the cell-level edge list
-    and summing sparse matrices.
+    Filled straight into CSR from the raster
+    (:func:`agglonet.ecology.laplacian.grounded_laplacian`).
     """
-    node, cond = graph.node_of_cell, graph.conductance
-    index = np.int32 if n_rows < np.iinfo(np.int32).max else np.int64
-    diagonal = np.zeros(n_rows)
-    n_off = 0
-    for src, dst, diag in _edge_slices(graph.shape):
-        na, nb = node[src], node[dst]
-        ok = (na >= 0) & (nb >= 0) & (na != nb)
-        pa, pb = position[na[ok]], position[nb[ok]]
-        g = _edge_conductance(cond[src][ok], cond[dst][ok], diag)
-        diagonal += np.bincount(pa[pa >= 0], g[pa >= 0], minlength=n_rows)
-        diagonal += np.bincount(pb[pb >= 0], g[pb >= 0], minlength=n_rows)
-        n_off += int(np.count_nonzero((pa >= 0) & (pb >= 0)))
-    rows = np.empty(2 * n_off + n_rows, dtype=index)
-    cols = np.empty_like(rows)
-    data: np.ndarray = np.empty(rows.size, dtype=dtype)
-    at = 0
-    for src, dst, diag in _edge_slices(graph.shape):
-        na, nb = node[src], node[dst]
-        ok = (na >= 0) & (nb >= 0) & (na != nb)
-        pa, pb = position[na[ok]], position[nb[ok]]
-        both = (pa >= 0) & (pb >= 0)
-        g = _edge_conductance(cond[src][ok][both], cond[dst][ok][both], diag)
-        m = g.size
-        rows[at:at + m], cols[at:at + m] = pa[both], pb[both]
-        rows[at + m:at + 2 * m], cols[at + m:at + 2 * m] = pb[both], pa[both]
-        data[at:at + m] = -g
-        data[at + m:at + 2 * m] = -g
-        at += 2 * m
-    rows[at:] = cols[at:] = np.arange(n_rows, dtype=index)
-    data[at:] = diagonal
-    matrix = sp.coo_array((data, (rows, cols)), shape=(n_rows, n_rows))
-    del rows, cols, data
-    return matrix.tocsr()
+    return grounded_laplacian(graph.node_of_cell, graph.conductance, len(graph.source_nodes),
+                              position, n_rows, dtype=dtype)
 
 
 def _components(passable: np.ndarray, labels: np.ndarray) -> np.ndarray:

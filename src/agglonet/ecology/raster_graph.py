@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The 8-neighbour raster graph of the ecology stage: cell sizes, checked rasters, arc costs."""
 
 from __future__ import annotations
 
