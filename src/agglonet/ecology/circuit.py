@@ -345,7 +345,7 @@ class AmgPreconditioner:
             del matrix
         hierarchy = pyamg.ruge_stuben_solver(
             single, strength=("classical", {"theta": AMG_STRENGTH_THETA}),
-            max_coarse=AMG_MAX_COARSE)
+            CF=("RS", {"second_pass": True}), max_coarse=AMG_MAX_COARSE)
         del single
         levels = hierarchy.levels
         self.shape = levels[0].A.shape
