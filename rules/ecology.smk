@@ -180,7 +180,8 @@ rule circuit:
         direct_max_cells=ECOLOGY["circuit"]["direct_max_cells"],
         pinch_quantile=ECOLOGY["circuit"]["pinch_quantile"],
         rtol=ECOLOGY["circuit"]["rtol"],
-        processes=ECOLOGY["circuit"]["processes"],
+    # the right-hand sides are solved in this many forked processes (ecology.circuit.processes)
+    threads: ECOLOGY["circuit"]["processes"]
     log:
         "logs/{cluster}/circuit.log",
     benchmark:

@@ -23,7 +23,7 @@ layers = {name: read_layer(inp.network, name).drop(columns="fid")
 current, layers = circuit_stage(resistance, labels, mask, layers, transform=transform, crs=crs,
                                 mode=p.mode, solver=p.solver, direct_max_cells=p.direct_max_cells,
                                 pinch_quantile=p.pinch_quantile, rtol=p.rtol,
-                                processes=p.processes)
+                                processes=snakemake.threads)
 write_raster(out.current_density, current.astype(np.float32), transform=transform, crs=crs,
              nodata=-9999.0, resampling="average",
              band_description=f"cumulative current density (A, {p.mode})")
