@@ -6,7 +6,8 @@
 
 Runs the workflow of one cluster once per grid resolution, each in its own working
 directory (``<workdir>/<resolution>m``), with ``snakemake --cores N``, and reads Snakemake's
-per-job ``benchmark:`` files (wall ``s``, ``cpu_time``, peak resident memory ``max_rss``). The
+per-job ``benchmark:`` files (wall ``s``, ``cpu_time``, peak memory ``max_pss``: see
+:func:`job_peak_mb`). The
 cells of each run are those of its land-cover grid (``resources/<cluster>/landcover_source.tif``).
 The load average of the machine is sampled every 5 s during each run and reported with it.
 After the first (coarsest) run, the outputs that do not depend on the grid (:data:`GRID_FREE`)
@@ -14,7 +15,7 @@ are copied into the next run's directory, so only the grid's jobs run again.
 
 Per rule it fits ``cpu_s = fixed + a · Mcells^k`` (``k`` is the exponent that docs/scaling.md
 reports; n log n over these sizes shows as k ≈ 1.1; the plain log–log slope is printed too) and
-``max_rss_mb = base + slope · Mcells`` (least squares; the formula of the rules' memory
+``peak_mb = base + slope · Mcells`` (least squares; the formula of the rules' memory
 requests in rules/common.smk). It writes ``<workdir>/scaling.csv`` (one row per job), prints the
 Markdown tables of docs/scaling.md and draws the plot (``--plot``, default docs/img/scaling.png).
 
@@ -107,14 +108,27 @@ def grid_cells(workdir: Path, cluster: str) -> int:
         return int(src.width * src.height)
 
 
+def job_peak_mb(record: pd.Series) -> float:
+    """Peak memory of a job's processes, pages they share counted once (MB).
+
+    Snakemake's ``max_pss`` (proportional set size summed over the job's process tree): what a
+    memory cgroup charges the job. ``max_rss`` sums the resident sets, so pages that forked
+    workers share with their parent (the circuit's matrix and AMG hierarchy) count once per
+    process; it is kept beside it. Falls back to ``max_rss`` where ``max_pss`` is missing.
+    """
+    pss = float(pd.to_numeric(record.get("max_pss"), errors="coerce"))
+    return pss if np.isfinite(pss) else float(pd.to_numeric(record["max_rss"], errors="coerce"))
+
+
 def read_jobs(workdir: Path, cluster: str) -> pd.DataFrame:
-    """One row per job of the cluster: ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``."""
+    """One row per job: ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``, ``peak_mb`` (PSS)."""
     rows = []
     for tsv in sorted((workdir / "benchmarks" / "out" / cluster).glob("*.tsv")):
         rec = pd.read_csv(tsv, sep="\t").iloc[-1]
         rows.append({"rule": tsv.stem, "wall_s": float(rec["s"]),
                      "cpu_s": float(rec["cpu_time"]),
-                     "max_rss_mb": float(pd.to_numeric(rec["max_rss"], errors="coerce"))})
+                     "max_rss_mb": float(pd.to_numeric(rec["max_rss"], errors="coerce")),
+                     "peak_mb": job_peak_mb(rec)})
     return pd.DataFrame(rows)
 
 
@@ -152,7 +166,7 @@ def fit_rules(jobs: pd.DataFrame) -> pd.DataFrame:
         log_n = np.log(part["cells"].to_numpy(float))
         cpu = np.maximum(part["cpu_s"].to_numpy(float), 0.01)
         mcells = part["cells"].to_numpy(float) / 1e6
-        slope_mb, base_mb = np.polyfit(mcells, part["max_rss_mb"].to_numpy(float), 1)
+        slope_mb, base_mb = np.polyfit(mcells, part["peak_mb"].to_numpy(float), 1)
         fixed, per, k = fit_cost(mcells, cpu)
         largest = part.loc[part["cells"].idxmax()]
         out.append({
@@ -161,7 +175,7 @@ def fit_rules(jobs: pd.DataFrame) -> pd.DataFrame:
             "k": k, "cpu_s_fixed": fixed, "cpu_s_per_mcell": per,
             "mem_base_mb": float(base_mb), "mem_mb_per_mcell": float(slope_mb),
             "cpu_s_largest": float(largest["cpu_s"]), "wall_s_largest": float(largest["wall_s"]),
-            "max_rss_mb_largest": float(largest["max_rss_mb"]),
+            "peak_mb_largest": float(largest["peak_mb"]),
         })
     return pd.DataFrame(out)
 
@@ -177,7 +191,7 @@ def check_table(jobs: pd.DataFrame, fits: pd.DataFrame, cells: int) -> pd.DataFr
         rows.append({"rule": fit.rule, "Mcells": mcells,
                      "cpu_s": float(hit["cpu_s"].iloc[0]),
                      "cpu_s_formula": fit.cpu_s_fixed + fit.cpu_s_per_mcell * mcells**fit.k,
-                     "max_rss_mb": float(hit["max_rss_mb"].iloc[0]),
+                     "peak_mb": float(hit["peak_mb"].iloc[0]),
                      "mb_formula": fit.mem_base_mb + fit.mem_mb_per_mcell * mcells})
     return pd.DataFrame(rows)
 
@@ -217,11 +231,11 @@ def plot(jobs: pd.DataFrame, fits: pd.DataFrame, path: Path) -> None:
         k = float(fits.loc[fits["rule"] == rule, "k"].iloc[0])
         ax_t.plot(part["cells"], part["cpu_s"].clip(lower=0.01), "o-", color=cmap(i),
                   label=f"{rule} (k={k:.2f})")
-        ax_m.plot(part["cells"], part["max_rss_mb"], "o-", color=cmap(i), label=rule)
+        ax_m.plot(part["cells"], part["peak_mb"], "o-", color=cmap(i), label=rule)
     cells = np.geomspace(jobs["cells"].min(), jobs["cells"].max(), 20)
     ref = cells * np.log(cells)
     ax_t.plot(cells, ref / ref[-1] * jobs["cpu_s"].max(), "k--", lw=1, label="n log n")
-    for ax, label in ((ax_t, "CPU time per job (s)"), (ax_m, "peak resident memory (MB)")):
+    for ax, label in ((ax_t, "CPU time per job (s)"), (ax_m, "peak memory, PSS (MB)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("grid cells")
@@ -278,11 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     print("## runs\n")
     print(markdown(pd.DataFrame(runs)))
     wide = jobs[jobs["rule"].isin(GRID_RULES)].pivot_table(
-        index="rule", columns="cells", values=["cpu_s", "max_rss_mb"])
+        index="rule", columns="cells", values=["cpu_s", "peak_mb"])
     print("\n## CPU s per rule and cells\n")
     print(markdown(wide["cpu_s"].reset_index().rename(columns=str)))
     print("\n## peak MB per rule and cells\n")
-    print(markdown(wide["max_rss_mb"].reset_index().rename(columns=str), digits=0))
+    print(markdown(wide["peak_mb"].reset_index().rename(columns=str), digits=0))
     print("\n## fits\n")
     print(markdown(fits, digits=2))
     if args.check_run:
