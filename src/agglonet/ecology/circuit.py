@@ -336,12 +336,15 @@ class AmgPreconditioner:
     a third of the CPU time.
     """
 
-    def __init__(self, matrix: sp.csr_matrix | sp.csr_array, *,
+    def __init__(self, matrix: sp.csr_matrix | sp.csr_array | Callable[[], sp.csr_array], *,
                  finest: Callable[[], sp.csr_array] | None = None) -> None:
         # The set-up works on a float32 copy: pyamg's strength, splitting and interpolation
         # steps hold several matrix-sized temporaries, about a third smaller in float32 (on the
         # 1 M-cell grid the set-up's peak is 3.7 instead of 5.9 times the float64 matrix).
-        single = sp.csr_array(matrix, dtype=np.float32)
+        # ``matrix`` may be a function that builds it, so that no caller keeps it alive.
+        if finest is None and callable(matrix):
+            finest = matrix
+        single = sp.csr_array(matrix() if callable(matrix) else matrix, dtype=np.float32)
         if finest is not None:
             del matrix
         hierarchy = pyamg.ruge_stuben_solver(
@@ -452,20 +455,20 @@ def preconditioned_cg(matrix: sp.csr_matrix | sp.csr_array, rhs: np.ndarray, *,
 
 
 def _solver(matrix: sp.csr_matrix | Callable[[], sp.csr_array], kind: str, rtol: float, *,
-            single: sp.csr_array | None = None):
+            single: Callable[[], sp.csr_array] | None = None):
     """Return ``solve(rhs) -> x`` for the SPD grounded Laplacian ``matrix``.
 
     ``direct``: one sparse LU factorisation. ``amg``: one :class:`AmgPreconditioner`, then
     :func:`preconditioned_cg` per right-hand side, stopped at ‖Ax − b‖ ≤ rtol‖b‖. With
-    ``single`` (the same matrix in float32), ``matrix`` may be a function that builds the
-    float64 matrix: it is called after the AMG set-up, so the two never peak together.
+    ``single`` (a function that builds the same matrix in float32, for the set-up), ``matrix``
+    may be a function that builds the float64 matrix: it is called after the AMG set-up, once
+    the float32 one is gone, so the two never peak together.
     """
     if kind == "direct":
         full = matrix() if callable(matrix) else matrix
         return spla.factorized(sp.csc_matrix(full))
     if single is not None and callable(matrix):
         preconditioner = AmgPreconditioner(single, finest=matrix)
-        del single
     else:
         preconditioner = AmgPreconditioner(sp.csr_array(matrix))
     if preconditioner.levels:
@@ -509,11 +512,14 @@ class _GroundedSystem:
         self.kind = kind
         self._solve = None
         if self.free.size:
-            def build() -> sp.csr_array:
-                return _assemble(graph, self.position, self.free.size)
-            single = _assemble(graph, self.position, self.free.size, dtype=np.float32) \
-                if kind == "amg" else None
-            self._solve = _solver(build, kind, rtol, single=single)
+            def build(dtype: type = np.float64) -> sp.csr_array:
+                return _assemble(graph, self.position, self.free.size, dtype=dtype)
+
+            def build_single() -> sp.csr_array:
+                return build(np.float32)
+
+            self._solve = _solver(build, kind, rtol,
+                                  single=build_single if kind == "amg" else None)
 
     def potential(self, node: int) -> np.ndarray:
         """Node potentials for 1 A into ``node`` (0 at its component's ground, NaN elsewhere)."""
