@@ -45,25 +45,25 @@ def grid_cells(input):
 
 
 #: Cost curve of each grid rule, fitted by benchmarks/scaling.py (docs/scaling.md, section 2).
-#: peak memory ``base_mb + mb_per_mcell · M`` and CPU time ``cpu_s_fixed + cpu_s_per_mcell · M^k``
+#: peak memory (PSS) ``base_mb + mb_per_mcell · M`` and CPU time ``cpu_s_fixed + cpu_s_per_mcell · M^k``
 #: seconds, M the job's grid cells in millions. Fitted on central_plains_core at 1000, 500, 350 and
 #: 250 m and yangtze_river_delta at 250 m (8.3 M cells), so that the large clusters are covered.
 GRID_COSTS = {
     # rule:                 (base_mb, mb_per_mcell, cpu_s_fixed, cpu_s_per_mcell, k)
-    "retrieve_landcover":  (191, 29, 1.1, 0.06, 1.00),
-    "retrieve_dem":        (236, 14, 1.3, 0.05, 1.00),
-    "landcover_classes":   (169, 25, 0.9, 0.06, 1.00),
-    "sea_mask":            (230, 9, 1.6, 0.07, 1.00),
-    "mspa":                (309, 12, 2.1, 0.00, 1.00),
-    "ecological_sources":  (252, 46, 0.3, 3.69, 0.58),
-    "resistance":          (234, 38, 1.5, 0.33, 1.00),
-    "corridors":           (247, 239, 0.0, 7.94, 0.71),
-    "circuit":             (222, 712, 0.0, 62.15, 1.36),
-    "travel_time_surface": (259, 61, 0.4, 3.25, 0.59),
-    "road_crossings":      (223, 5, 1.5, 0.47, 1.00),
-    "ecology_tables":      (187, 24, 1.3, 0.08, 1.00),
-    "maps":                (260, 75, 1.1, 1.12, 0.55),
-    "webmap":              (163, 95, 1.7, 1.16, 1.00),
+    "retrieve_landcover":  (115, 19, 0.9, 0.13, 1.00),
+    "retrieve_dem":        (141, 30, 0.9, 0.19, 1.00),
+    "landcover_classes":   (77, 13, 0.5, 0.06, 1.00),
+    "sea_mask":            (138, 33, 1.3, 0.20, 1.00),
+    "mspa":                (239, 29, 1.7, 0.47, 0.81),
+    "ecological_sources":  (197, 41, 1.0, 3.24, 0.62),
+    "resistance":          (158, 45, 1.3, 0.98, 0.75),
+    "corridors":           (281, 192, 3.4, 2.42, 1.07),
+    "circuit":             (554, 237, 0.0, 35.10, 0.89),
+    "travel_time_surface": (278, 69, 2.8, 1.92, 0.87),
+    "road_crossings":      (226, 12, 2.9, 0.13, 1.00),
+    "ecology_tables":      (212, 23, 2.3, 0.13, 1.00),
+    "maps":                (199, 147, 3.4, 2.26, 0.74),
+    "webmap":              (159, 59, 4.4, 2.09, 0.78),
 }
 
 

@@ -388,7 +388,8 @@ class AmgPreconditioner:
         for a, _, r in self.levels:
             x = np.zeros_like(b)
             gauss_seidel(a, x, b, sweep="forward")
-            residual = b - a @ x
+            residual = a @ x
+            np.subtract(b, residual, out=residual)      # b − A x without a second temporary
             xs.append(x)
             bs.append(b)
             b = r @ residual.astype(np.float32, copy=False)
@@ -564,7 +565,7 @@ class _GroundedSystem:
                 for node in ahead:
                     pending.append((node, pool.apply_async(_solve_in_worker, (node,))
                                     if self.position[node] >= 0 else None))
-                    if len(pending) >= 2 * processes:
+                    if len(pending) > processes:     # one ahead: each held result is a vector
                         break
                 while pending:
                     node, job = pending.popleft()
