@@ -3,9 +3,11 @@
     python tools/scaling/benchmark_table.py RUN_DIR [--top 10]
 
 RUN_DIR is a run's working directory; every rule writes ``benchmarks/out/{cluster}/{rule}.tsv``
-(Snakemake's ``benchmark:`` directive: wall time ``s``, peak resident memory ``max_rss`` in MB,
-``cpu_time`` in s). Prints, per cluster, the number of jobs, the summed job wall and CPU time
-and the largest peak memory of any of its jobs; per rule, the slowest and the most
+(Snakemake's ``benchmark:`` directive: wall time ``s``, peak resident memory ``max_rss`` and peak
+proportional set size ``max_pss`` in MB, ``cpu_time`` in s; ``max_rss`` sums the resident sets of
+a job's processes, so forked workers count the pages they share with their parent again, while
+``max_pss`` counts them once). Prints, per cluster, the number of jobs, the summed job wall and
+CPU time and the largest peak memory of any of its jobs; per rule, the slowest and the most
 memory-hungry job; and the ``--top`` slowest jobs of the run. Used for docs/scaling.md.
 """
 
@@ -19,7 +21,8 @@ import pandas as pd
 
 
 def read_benchmarks(run_dir: Path) -> pd.DataFrame:
-    """One row per job: ``cluster``, ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``.
+    """One row per job: ``cluster``, ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``,
+    ``max_pss_mb``.
 
     Jobs outside a cluster (the comparison, report, archive) get the cluster ``(all)``.
     """
@@ -32,7 +35,8 @@ def read_benchmarks(run_dir: Path) -> pd.DataFrame:
         for _, rec in table.iterrows():
             rows.append({"cluster": cluster, "rule": tsv.stem, "wall_s": float(rec["s"]),
                          "cpu_s": float(rec["cpu_time"]),
-                         "max_rss_mb": pd.to_numeric(rec["max_rss"], errors="coerce")})
+                         "max_rss_mb": pd.to_numeric(rec["max_rss"], errors="coerce"),
+                         "max_pss_mb": pd.to_numeric(rec.get("max_pss"), errors="coerce")})
     if not rows:
         raise FileNotFoundError(f"no benchmark files under {root}")
     return pd.DataFrame(rows)
@@ -51,7 +55,8 @@ def summary_tables(jobs: pd.DataFrame, *, top: int = 10) -> dict[str, pd.DataFra
     """Per-cluster, per-rule and slowest-job tables of :func:`read_benchmarks` rows."""
     per_cluster = (jobs.groupby("cluster", sort=True)
                    .agg(jobs=("rule", "size"), wall_s_sum=("wall_s", "sum"),
-                        cpu_s_sum=("cpu_s", "sum"), peak_rss_mb=("max_rss_mb", "max"))
+                        cpu_s_sum=("cpu_s", "sum"), peak_rss_mb=("max_rss_mb", "max"),
+                        peak_pss_mb=("max_pss_mb", "max"))
                    .reset_index())
     slowest = jobs.loc[jobs.groupby("rule")["wall_s"].idxmax(), ["rule", "cluster", "wall_s"]]
     hungriest = jobs.loc[jobs.groupby("rule")["max_rss_mb"].idxmax(),
@@ -72,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = read_benchmarks(args.run_dir)
     print(f"{len(jobs)} jobs, summed wall {jobs['wall_s'].sum():,.0f} s, "
           f"summed CPU {jobs['cpu_s'].sum():,.0f} s, largest peak RSS "
-          f"{jobs['max_rss_mb'].max():,.0f} MB\n")
+          f"{jobs['max_rss_mb'].max():,.0f} MB, largest peak PSS "
+          f"{jobs['max_pss_mb'].max():,.0f} MB\n")
     for title, table in summary_tables(jobs, top=args.top).items():
         print(f"### {title}\n\n{_markdown(table)}\n")
     return 0
