@@ -21,8 +21,7 @@ import pandas as pd
 
 
 def read_benchmarks(run_dir: Path) -> pd.DataFrame:
-    """One row per job: ``cluster``, ``rule``, ``wall_s``, ``cpu_s``, ``max_rss_mb``,
-    ``max_pss_mb``.
+    """One row per job: cluster, rule, wall and CPU seconds, peak RSS and PSS (MB).
 
     Jobs outside a cluster (the comparison, report, archive) get the cluster ``(all)``.
     """
