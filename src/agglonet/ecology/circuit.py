@@ -328,18 +328,17 @@ class AmgPreconditioner:
 
     The hierarchy is pyamg's ``ruge_stuben_solver`` (classical strength θ = 0.1, RS splitting
     with its second pass, classical interpolation, coarsest level ≤ ``AMG_MAX_COARSE`` nodes),
-    which has no random step, so the same matrix always gives the same preconditioner. The
-    cycle is run here rather than through pyamg's ``aspreconditioner``, for three reasons
-    measured on the 1 M-cell
-    benchmark grid: pyamg's solve loop adds a residual norm and a fine-level product to every
-    application; its coarse levels are kept in float64 (here float32: a preconditioner needs no
-    more, and the coarse levels take a third less memory and time); and the finest level here is
-    ``matrix`` itself, not a copy. One forward Gauss–Seidel sweep before and one backward sweep
-    after the coarse correction, with R = Pᵀ and an exact coarsest solve, make the cycle a
-    symmetric operator. Versus the smoothed-aggregation hierarchy used before (9 instead of 16
-    CG iterations at rtol 1e-6 on the 1 M-cell grid; set-up without the spectral-radius
-    estimate that dominated smoothed aggregation's set-up), set-up plus one solve take about
-    a third of the CPU time.
+    which has no random step, so the same matrix always gives the same preconditioner. The cycle
+    is run here rather than through pyamg's ``aspreconditioner``, for three reasons measured on
+    the 1 M-cell benchmark grid: pyamg's solve loop adds a residual norm and a fine-level
+    product to every application; its coarse levels are kept in float64 (here float32: a
+    preconditioner needs no more, and the coarse levels take a third less memory and time); and
+    the finest level here is ``matrix`` itself, not a copy. One forward Gauss–Seidel sweep
+    before and one backward sweep after the coarse correction, with R = Pᵀ and an exact coarsest
+    solve, make the cycle a symmetric operator. Versus the smoothed-aggregation hierarchy used
+    before (9 instead of 16 CG iterations at rtol 1e-6 on the 1 M-cell grid; set-up without the
+    spectral-radius estimate that dominated smoothed aggregation's set-up), set-up plus one
+    solve take about a third of the CPU time.
     """
 
     def __init__(self, matrix: sp.csr_matrix | sp.csr_array | Callable[[], sp.csr_array], *,
