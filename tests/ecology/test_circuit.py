@@ -224,17 +224,23 @@ def test_amg_solves_are_reproducible_whatever_the_global_random_state():
     assert np.array_equal(maps[0], maps[1], equal_nan=True)
 
 
+def dense_laplacian(resistance, graph):
+    """Dense node Laplacian from the hand-written edge list (cell pairs summed per node)."""
+    out = np.zeros((graph.n_nodes, graph.n_nodes))
+    for u, w, g in edges(resistance):
+        a, b = graph.node_of_cell[u], graph.node_of_cell[w]
+        if a != b:
+            out[[a, b], [a, b]] += g
+            out[a, b] -= g
+            out[b, a] -= g
+    return out
+
+
 def test_laplacian_matches_the_edges_written_out_by_hand():
     r, labels = random_case(seed=3)
     graph = circuit_graph(r, labels)
     cells = [tuple(map(int, c)) for c in np.argwhere(np.isfinite(r))]
-    expected = np.zeros((graph.n_nodes, graph.n_nodes))
-    for u, w, g in edges(r):
-        a, b = graph.node_of_cell[u], graph.node_of_cell[w]
-        if a != b:
-            expected[[a, b], [a, b]] += g
-            expected[a, b] -= g
-            expected[b, a] -= g
+    expected = dense_laplacian(r, graph)
     np.testing.assert_allclose(graph.laplacian.toarray(), expected, rtol=1e-12, atol=1e-15)
     # nodes: one per source, one per other passable cell
     assert graph.n_nodes == len(cells) - int((labels > 0).sum()) + 3

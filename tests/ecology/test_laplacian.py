@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_circuit import edges
+from test_circuit import dense_laplacian
 
 from agglonet.ecology.circuit import circuit_graph
 from agglonet.ecology.laplacian import grounded_laplacian
 
 
 def dense_grounded(resistance, graph, position, n_rows):
-    """Dense grounded Laplacian from the hand-written edge list (cell pairs summed per node)."""
-    full = np.zeros((graph.n_nodes, graph.n_nodes))
-    for u, w, g in edges(resistance):
-        a, b = graph.node_of_cell[u], graph.node_of_cell[w]
-        if a != b:
-            full[[a, b], [a, b]] += g
-            full[a, b] -= g
-            full[b, a] -= g
+    """Dense grounded Laplacian: the hand-written one with the grounded rows and columns cut."""
+    full = dense_laplacian(resistance, graph)
     kept = np.flatnonzero(position >= 0)
     out = np.zeros((n_rows, n_rows))
     out[np.ix_(position[kept], position[kept])] = full[np.ix_(kept, kept)]
