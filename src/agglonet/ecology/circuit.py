@@ -46,7 +46,12 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import shape
 from threadpoolctl import threadpool_limits
 
-from agglonet.ecology.laplacian import grounded_laplacian
+from agglonet.ecology.laplacian import (
+    FORWARD_DX,
+    FORWARD_DY,
+    edge_conductance,
+    grounded_laplacian,
+)
 from agglonet.ecology.raster_graph import OFFSETS, validate_rasters
 from agglonet.errors import ConfigError, DataError, EmptyNetworkError
 from agglonet.logs import Progress
@@ -185,31 +190,6 @@ def node_laplacian(node_u: np.ndarray, node_v: np.ndarray, g: np.ndarray,
     adj = sp.coo_matrix((g[keep], (node_u[keep], node_v[keep])), shape=(n_nodes, n_nodes)).tocsr()
     adj = adj + adj.T
     return (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
-
-
-def _edge_slices(shape: tuple[int, int]) -> Iterator[tuple[tuple[slice, slice],
-                                                          tuple[slice, slice], bool]]:
-    """(source cells, neighbour cells, diagonal?) for the 4 forward 8-neighbour offsets.
-
-    Each undirected edge of the 8-neighbour raster graph appears once, as a pair of equally
-    shaped array views.
-    """
-    h, w = shape
-    for dy, dx in OFFSETS[4:]:
-        src = (slice(max(0, -dy), h - max(0, dy)), slice(max(0, -dx), w - max(0, dx)))
-        dst = (slice(max(0, dy), h - max(0, -dy)), slice(max(0, dx), w - max(0, -dx)))
-        yield src, dst, bool(dy and dx)
-
-
-def _edge_conductance(ga: np.ndarray, gb: np.ndarray, diagonal: bool) -> np.ndarray:
-    """Edge conductance from the two cell conductances.
-
-    1 / mean resistance of the two cells (2 / (1/g_a + 1/g_b)), divided by √2 on diagonals; 0
-    where a cell has no conductance.
-    """
-    with np.errstate(divide="ignore"):
-        g = 2.0 / (1.0 / ga + 1.0 / gb)
-    return g / math.sqrt(2.0) if diagonal else g
 
 
 def _assemble(graph: CircuitGraph, position: np.ndarray, n_rows: int, *,
@@ -686,11 +666,6 @@ def _cell_values(graph: CircuitGraph, node_values: np.ndarray) -> np.ndarray:
     return out
 
 
-#: The 4 forward 8-neighbour offsets in the order of ``OFFSETS[4:]`` (each edge once).
-_FWD_DY = np.array([dy for dy, _ in OFFSETS[4:]], dtype=np.int64)
-_FWD_DX = np.array([dx for _, dx in OFFSETS[4:]], dtype=np.int64)
-
-
 @numba.njit(cache=True, error_model="numpy")
 def _cell_current_kernel(node: np.ndarray, cond: np.ndarray, voltages: np.ndarray,
                          total: np.ndarray) -> None:
@@ -702,7 +677,7 @@ def _cell_current_kernel(node: np.ndarray, cond: np.ndarray, voltages: np.ndarra
     """
     h, w = node.shape
     for o in range(4):
-        dy, dx = _FWD_DY[o], _FWD_DX[o]
+        dy, dx = FORWARD_DY[o], FORWARD_DX[o]
         diagonal = dy != 0 and dx != 0
         for side in range(2):
             for i in range(max(0, -dy), h - max(0, dy)):
@@ -715,9 +690,7 @@ def _cell_current_kernel(node: np.ndarray, cond: np.ndarray, voltages: np.ndarra
                         va = 0.0
                     if vb != vb:
                         vb = 0.0
-                    g = 2.0 / (1.0 / cond[i, j] + 1.0 / cond[i + dy, j + dx])
-                    if diagonal:
-                        g = g / math.sqrt(2.0)
+                    g = edge_conductance(cond[i, j], cond[i + dy, j + dx], diagonal)
                     half = abs(g * (va - vb)) * 0.5
                     if side == 0:
                         total[i, j] += half

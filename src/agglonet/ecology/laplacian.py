@@ -28,14 +28,15 @@ import scipy.sparse as sp
 #: The 8 neighbour offsets in raster order of the neighbour (so a plain row comes out sorted).
 _DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
 _DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
-#: The 4 forward offsets: each undirected edge once.
-_FWD_DY = np.array([0, 1, 1, 1], dtype=np.int64)
-_FWD_DX = np.array([1, -1, 0, 1], dtype=np.int64)
+#: The 4 forward offsets (those of ``raster_graph.OFFSETS[4:]``): each undirected edge once.
+FORWARD_DY = np.array([0, 1, 1, 1], dtype=np.int64)
+FORWARD_DX = np.array([1, -1, 0, 1], dtype=np.int64)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
 @numba.njit(cache=True, inline="always")
-def _edge_g(ga: float, gb: float, diagonal: bool) -> float:
+def edge_conductance(ga: float, gb: float, diagonal: bool) -> float:
+    """Edge conductance 2 / (1/g_a + 1/g_b) of two cells, divided by √2 on a diagonal."""
     g = 2.0 / (1.0 / ga + 1.0 / gb)
     return g / math.sqrt(2.0) if diagonal else g
 
@@ -51,7 +52,7 @@ def _source_edges(node, cond, n_sources, fill, a_out, b_out, g_out):
             if n < 0:
                 continue
             for o in range(4):
-                y, x = i + _FWD_DY[o], j + _FWD_DX[o]
+                y, x = i + FORWARD_DY[o], j + FORWARD_DX[o]
                 if y < 0 or y >= h or x < 0 or x >= w:
                     continue
                 m = node[y, x]
@@ -60,7 +61,7 @@ def _source_edges(node, cond, n_sources, fill, a_out, b_out, g_out):
                 if fill:
                     a_out[k] = min(n, m)
                     b_out[k] = max(n, m)
-                    g_out[k] = _edge_g(cond[i, j], cond[y, x], o != 0 and o != 2)
+                    g_out[k] = edge_conductance(cond[i, j], cond[y, x], o != 0 and o != 2)
                 k += 1
     return k
 
@@ -93,7 +94,7 @@ def _plain_rows(node, cond, position, n_sources, pair_key, pair_g, n_nodes, row_
                 m = node[y, x]
                 if m < 0:
                     continue
-                diag += _edge_g(cond[i, j], cond[y, x], _DY[o] != 0 and _DX[o] != 0)
+                diag += edge_conductance(cond[i, j], cond[y, x], _DY[o] != 0 and _DX[o] != 0)
                 if m < n_sources and position[m] >= 0:
                     seen = False
                     for q in range(n_src):
@@ -134,7 +135,8 @@ def _plain_rows(node, cond, position, n_sources, pair_key, pair_g, n_nodes, row_
                 m = node[y, x]
                 if m >= n_sources and position[m] >= 0:
                     indices[at] = position[m]
-                    data[at] = -_edge_g(cond[i, j], cond[y, x], _DY[o] != 0 and _DX[o] != 0)
+                    diagonal_edge = _DY[o] != 0 and _DX[o] != 0
+                    data[at] = -edge_conductance(cond[i, j], cond[y, x], diagonal_edge)
                     at += 1
 
 
