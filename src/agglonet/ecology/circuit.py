@@ -34,18 +34,17 @@ from typing import Any
 import geopandas as gpd
 import numba
 import numpy as np
-import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import shapely
 from affine import Affine
-from pyamg.relaxation.relaxation import gauss_seidel
 from rasterio.features import shapes
 from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import shape
 from threadpoolctl import threadpool_limits
 
+from agglonet.ecology.amg import AmgPreconditioner, preconditioned_cg
 from agglonet.ecology.laplacian import (
     FORWARD_DX,
     FORWARD_DY,
@@ -286,160 +285,6 @@ def _resolve_solver(solver: str, n_nodes: int, direct_max_cells: int) -> str:
     return solver
 
 
-#: Classical strength threshold: j is a strong neighbour of i when −a_ij ≥ θ max_k(−a_ik).
-#: pyamg's default is 0.25; on a 2000 × 2000 window of the yangtze_river_delta 250 m resistance
-#: (resistance 1–1100, 49 sources, 2.3 M nodes) CG needed 43 iterations at θ = 0.25, 32 at
-#: 0.05, 59 at 0 and 21 at 0.1 (same set-up time); on the smooth benchmark grid 0.1 and 0.25
-#: both need 9. With the second pass of the RS splitting (:data:`AMG_SPLITTING`) the whole
-#: yangtze_river_delta 250 m system (4.53 M nodes) needs 10–11 at θ = 0.1, 11 at 0.25, 18 at 0.05.
-AMG_STRENGTH_THETA = 0.1
-#: C/F splitting: Ruge–Stüben with its second pass, which makes an F-point a C-point where two
-#: strongly connected F-points share no C-point. On the yangtze_river_delta 250 m system it cuts
-#: CG from 30–34 iterations to 10–11 at the same set-up time (operator complexity 1.42, was 1.35).
-AMG_SPLITTING = ("RS", {"second_pass": True})
-#: Coarsest AMG level: at most this many nodes, solved densely.
-AMG_MAX_COARSE = 500
-#: A coarsest level larger than this (coarsening stalled) is factorised sparsely instead.
-AMG_DENSE_COARSE_MAX = 4000
-
-
-class AmgPreconditioner:
-    """Classical (Ruge–Stüben) AMG V-cycle for a grounded Laplacian, as a CG preconditioner.
-
-    The hierarchy is pyamg's ``ruge_stuben_solver`` (classical strength θ = 0.1, RS splitting
-    with its second pass, classical interpolation, coarsest level ≤ ``AMG_MAX_COARSE`` nodes),
-    which has no random step, so the same matrix always gives the same preconditioner. The cycle
-    is run here rather than through pyamg's ``aspreconditioner``, for three reasons measured on
-    the 1 M-cell benchmark grid: pyamg's solve loop adds a residual norm and a fine-level
-    product to every application; its coarse levels are kept in float64 (here float32: a
-    preconditioner needs no more, and the coarse levels take a third less memory and time); and
-    the finest level here is ``matrix`` itself, not a copy. One forward Gauss–Seidel sweep
-    before and one backward sweep after the coarse correction, with R = Pᵀ and an exact coarsest
-    solve, make the cycle a symmetric operator. Versus the smoothed-aggregation hierarchy used
-    before (9 instead of 16 CG iterations at rtol 1e-6 on the 1 M-cell grid; set-up without the
-    spectral-radius estimate that dominated smoothed aggregation's set-up), set-up plus one
-    solve take about a third of the CPU time.
-    """
-
-    def __init__(self, matrix: sp.csr_matrix | sp.csr_array | Callable[[], sp.csr_array], *,
-                 finest: Callable[[], sp.csr_array] | None = None) -> None:
-        # The set-up works on a float32 copy: pyamg's strength, splitting and interpolation
-        # steps hold several matrix-sized temporaries, about a third smaller in float32 (on the
-        # 1 M-cell grid the set-up's peak is 3.7 instead of 5.9 times the float64 matrix).
-        # ``matrix`` may be a function that builds it, so that no caller keeps it alive.
-        if finest is None and callable(matrix):
-            finest = matrix
-        single = sp.csr_array(matrix() if callable(matrix) else matrix, dtype=np.float32)
-        if finest is not None:
-            del matrix
-        hierarchy = pyamg.ruge_stuben_solver(
-            single, strength=("classical", {"theta": AMG_STRENGTH_THETA}),
-            CF=AMG_SPLITTING, max_coarse=AMG_MAX_COARSE)
-        del single
-        levels = hierarchy.levels
-        self.shape = levels[0].A.shape
-        built: list[list[Any]] = [[None, sp.csr_array(level.P, dtype=np.float32),
-                                   sp.csr_array(level.R, dtype=np.float32)]
-                                  for level in levels[:-1]]
-        for i, level in enumerate(levels[1:-1], start=1):
-            built[i][0] = sp.csr_array(level.A, dtype=np.float32)
-        coarse = sp.csc_array(levels[-1].A, dtype=np.float64)
-        del hierarchy, levels
-        # The finest level runs in float64 on the system matrix itself (no copy); ``finest``
-        # builds it only now, after the set-up's temporaries are gone, to keep the peak low.
-        if built:
-            built[0][0] = finest() if finest is not None else matrix
-        self.levels: list[tuple[Any, Any, Any]] = [(a, p, r) for a, p, r in built]
-        if coarse.shape[0] <= AMG_DENSE_COARSE_MAX:
-            inverse = np.linalg.pinv(coarse.toarray())
-            self._coarse_solve = lambda b: inverse @ b
-        else:
-            self._coarse_solve = spla.factorized(coarse)
-        log.debug("AMG hierarchy: %d levels, coarsest %d nodes", len(self.levels) + 1,
-                  coarse.shape[0])
-
-    @property
-    def matrix(self) -> sp.csr_array:
-        """The finest-level (system) matrix."""
-        return self.levels[0][0]
-
-    def __call__(self, rhs: np.ndarray) -> np.ndarray:
-        """Apply one V-cycle to ``rhs`` (float64) from a zero start; returns float64."""
-        if not self.levels:
-            return np.asarray(self._coarse_solve(rhs), dtype=np.float64)
-        xs: list[np.ndarray] = []
-        bs: list[np.ndarray] = []
-        b = rhs
-        for a, _, r in self.levels:
-            x = np.zeros_like(b)
-            gauss_seidel(a, x, b, sweep="forward")
-            residual = a @ x
-            np.subtract(b, residual, out=residual)      # b − A x without a second temporary
-            xs.append(x)
-            bs.append(b)
-            b = r @ residual.astype(np.float32, copy=False)
-        correction = np.asarray(self._coarse_solve(b.astype(np.float64)), dtype=np.float32)
-        for (a, p, _), x, b in zip(reversed(self.levels), reversed(xs), reversed(bs),
-                                   strict=True):
-            x += p @ correction
-            gauss_seidel(a, x, b, sweep="backward")
-            correction = x
-        return xs[0]
-
-
-def preconditioned_cg(matrix: sp.csr_matrix | sp.csr_array, rhs: np.ndarray, *,
-                      preconditioner: AmgPreconditioner, rtol: float,
-                      maxiter: int | None = None) -> tuple[np.ndarray, int]:
-    """Solve ``matrix @ x = rhs`` (SPD) by preconditioned conjugate gradient.
-
-    Stops when the residual ‖rhs − matrix·x‖ ≤ rtol‖rhs‖, checked on the true residual at the
-    end (the recurrence's residual can drift; if the true one is too large, CG restarts from x).
-    β is the Polak–Ribière form (flexible CG), which keeps the iteration robust to the rounding
-    of the float32 coarse levels at tight tolerances.
-
-    Returns
-    -------
-    tuple
-        The solution (float64) and the number of iterations.
-
-    Raises
-    ------
-    RuntimeError
-        When the tolerance is not reached within ``maxiter`` iterations.
-    """
-    maxiter = maxiter or max(200, matrix.shape[0] // 1000)
-    norm_b = float(np.linalg.norm(rhs))
-    x = np.zeros_like(rhs, dtype=np.float64)
-    if norm_b == 0.0:
-        return x, 0
-    target = rtol * norm_b
-    iterations = 0
-    residual = np.array(rhs, dtype=np.float64)
-    while True:
-        z = preconditioner(residual)
-        direction = z.copy()
-        rz = float(residual @ z)
-        while float(np.linalg.norm(residual)) > target:
-            if iterations >= maxiter:
-                raise RuntimeError(f"AMG-preconditioned CG did not reach rtol={rtol} in "
-                                   f"{maxiter} iterations on {matrix.shape[0]} nodes")
-            product = matrix @ direction
-            alpha = rz / float(direction @ product)
-            x += alpha * direction
-            residual -= alpha * product
-            iterations += 1
-            z = preconditioner(residual)
-            rz_new = float(residual @ z)
-            # Polak–Ribière: z·(r_new − r_old) / (z_old·r_old), with r_old = r_new + α·A·d.
-            beta = -alpha * float(product @ z) / rz
-            rz = rz_new
-            direction *= beta
-            direction += z
-        residual = rhs - matrix @ x
-        if float(np.linalg.norm(residual)) <= target:
-            return x, iterations
-
-
 def _solver(matrix: sp.csr_matrix | Callable[[], sp.csr_array], kind: str, rtol: float, *,
             single: Callable[[], sp.csr_array] | None = None):
     """Return ``solve(rhs) -> x`` for the SPD grounded Laplacian ``matrix``.
@@ -457,10 +302,7 @@ def _solver(matrix: sp.csr_matrix | Callable[[], sp.csr_array], kind: str, rtol:
         preconditioner = AmgPreconditioner(single, finest=matrix)
     else:
         preconditioner = AmgPreconditioner(sp.csr_array(matrix))
-    if preconditioner.levels:
-        system = preconditioner.matrix
-    else:                                   # one level: the coarse solve is the whole solve
-        system = sp.csr_array(matrix() if callable(matrix) else matrix)
+    system = preconditioner.matrix
 
     def solve(rhs: np.ndarray) -> np.ndarray:
         x, iterations = preconditioned_cg(system, np.asarray(rhs, dtype=np.float64),
@@ -526,9 +368,25 @@ class _GroundedSystem:
             x[at] = solution[self.position[at]]
         return x
 
-    def potentials(self, nodes: Sequence[int], *,
-                   processes: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    def cell_entries(self) -> np.ndarray:
+        """Raster of each cell's entry in a free-node solution (int32).
+
+        Free nodes map to their position; grounded nodes and nodes of components outside
+        this system to ``free.size`` (where :meth:`potentials` with ``embed=False`` callers put
+        a 0); impassable cells to −1.
+        """
+        node = self.graph.node_of_cell
+        entry = np.where(node >= 0, self.position[node], -2)
+        entry[entry == -1] = self.free.size
+        entry[entry == -2] = -1
+        return entry.astype(np.int32)
+
+    def potentials(self, nodes: Sequence[int], *, processes: int = 1,
+                   embed: bool = True) -> Iterator[tuple[int, np.ndarray | None]]:
         """Yield ``(node, potential)`` for ``nodes``, in order.
+
+        With ``embed`` false the potential is the solution over the free nodes only (indexed
+        by :attr:`position`), or None for a grounded node.
 
         With ``processes`` > 1 (and where the platform can fork), the solves run in that many
         forked worker processes, which share the matrix and the AMG hierarchy with this one
@@ -539,7 +397,8 @@ class _GroundedSystem:
         solving = [n for n in nodes if self.position[n] >= 0]
         if processes <= 1 or len(solving) < 2 or "fork" not in mp.get_all_start_methods():
             for node in nodes:
-                yield node, self.potential(node)
+                yield node, (self.potential(node) if embed else
+                             self._solve_free(node) if self.position[node] >= 0 else None)
             return
         global _FORKED_SYSTEM
         _FORKED_SYSTEM = self
@@ -558,7 +417,8 @@ class _GroundedSystem:
                         pending.append((more, pool.apply_async(_solve_in_worker, (more,))
                                         if self.position[more] >= 0 else None))
                         break
-                    yield node, self._embed(node, job.get() if job is not None else None)
+                    solution = job.get() if job is not None else None
+                    yield node, self._embed(node, solution) if embed else solution
         finally:
             _FORKED_SYSTEM = None
 
@@ -667,45 +527,49 @@ def _cell_values(graph: CircuitGraph, node_values: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _cell_current_kernel(node: np.ndarray, cond: np.ndarray, voltages: np.ndarray,
+def _cell_current_kernel(index: np.ndarray, cond: np.ndarray, values: np.ndarray,
                          total: np.ndarray) -> None:
-    """Add half of |edge current| to both cells of every edge, direction by direction.
+    """Add half of |edge current| to both cells of every edge, in one pass over the raster.
 
-    For each forward direction, first every edge's source cell, then every edge's other cell
-    gets its half: the order of the vectorised formulation this replaced, so the sums are the
-    same bits. A NaN voltage (a node of another component) counts as 0.
+    ``index`` maps a cell to its entry of ``values`` (−1: no node); a NaN value (a node of
+    another component) counts as 0. Each cell's four forward edges are visited in the order
+    of :data:`agglonet.ecology.laplacian.FORWARD_DY`.
     """
-    h, w = node.shape
-    for o in range(4):
-        dy, dx = FORWARD_DY[o], FORWARD_DX[o]
-        diagonal = dy != 0 and dx != 0
-        for side in range(2):
-            for i in range(max(0, -dy), h - max(0, dy)):
-                for j in range(max(0, -dx), w - max(0, dx)):
-                    n, m = node[i, j], node[i + dy, j + dx]
-                    if n < 0 or m < 0:
-                        continue
-                    va, vb = voltages[n], voltages[m]
-                    if va != va:
-                        va = 0.0
-                    if vb != vb:
-                        vb = 0.0
-                    g = edge_conductance(cond[i, j], cond[i + dy, j + dx], diagonal)
-                    half = abs(g * (va - vb)) * 0.5
-                    if side == 0:
-                        total[i, j] += half
-                    else:
-                        total[i + dy, j + dx] += half
+    h, w = index.shape
+    for i in range(h):
+        for j in range(w):
+            n = index[i, j]
+            if n < 0:
+                continue
+            va = values[n]
+            if va != va:
+                va = 0.0
+            for o in range(4):
+                y, x = i + FORWARD_DY[o], j + FORWARD_DX[o]
+                if y >= h or x < 0 or x >= w:
+                    continue
+                m = index[y, x]
+                if m < 0:
+                    continue
+                vb = values[m]
+                if vb != vb:
+                    vb = 0.0
+                g = edge_conductance(cond[i, j], cond[y, x], FORWARD_DX[o] != 0 and y != i)
+                half = abs(g * (va - vb)) * 0.5
+                total[i, j] += half
+                total[y, x] += half
 
 
-def _add_cell_current(graph: CircuitGraph, voltages: np.ndarray, total: np.ndarray) -> None:
+def _add_cell_current(graph: CircuitGraph, voltages: np.ndarray, total: np.ndarray, *,
+                      index: np.ndarray | None = None) -> None:
     """Add half of |edge current| to both cells of every edge (into ``total``, in place).
 
+    ``voltages`` are per node, or per entry of ``index`` (a cell → entry raster) when given.
     Compiled (numba) because it runs once per pair on the whole grid: on the 8.3 M-cell
     yangtze_river_delta 250 m grid the vectorised NumPy form took 1.3 s per pair (four
-    full-grid temporaries per direction), this about 0.1 s, with the same sums.
+    full-grid temporaries per direction), this one pass about 0.1 s.
     """
-    _cell_current_kernel(graph.node_of_cell, graph.conductance,
+    _cell_current_kernel(graph.node_of_cell if index is None else index, graph.conductance,
                          np.ascontiguousarray(voltages, dtype=np.float64), total)
 
 
@@ -858,17 +722,25 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
     closed: set[tuple[int, int]] = set()
     solves = 0
     order = _solve_order(todo, first)
+    # Potentials stay over the free nodes (no embedding into all nodes); entry free.size of a
+    # pair's voltage vector is the 0 of the grounds.
+    entries = system.cell_entries()
+    voltage = np.empty(system.free.size + 1)
+    voltage[-1] = 0.0
+    zero = np.zeros(system.free.size)
     with _single_threaded_blas(), Progress("circuit source potential", len(order),
                                            logger=log) as progress:
         for k, (_, x) in zip(order, system.potentials([graph.source_nodes[k] for k in order],
-                                                      processes=processes), strict=True):
+                                                      processes=processes, embed=False),
+                             strict=True):
             progress.advance()
-            live[k] = x
+            live[k] = zero if x is None else x
             solves += graph.source_nodes[k] not in grounds
             for a, b in todo:
                 if (a, b) in closed or k not in (a, b) or a not in live or b not in live:
                     continue
-                _add_cell_current(graph, live[a] - live[b], total)
+                np.subtract(live[a], live[b], out=voltage[:-1])
+                _add_cell_current(graph, voltage, total, index=entries)
                 closed.add((a, b))
                 for end in (a, b):
                     remaining[end] -= 1
