@@ -116,6 +116,17 @@ class SplitLaplacian:
         """``out = self @ x``; returns ``x · out``."""
         return _matvec_dot(self.indptr, self.indices, self.off_diagonal, self.diagonal, x, out)
 
+    def forward_sweep_residual(self, b: np.ndarray, x: np.ndarray, residual: np.ndarray,
+                               from_zero: bool) -> None:
+        """Gauss–Seidel sweep in row order (from x = 0 when ``from_zero``); residual after it."""
+        _forward_sweep_residual(self.indptr, self.indices, self.off_diagonal,
+                                self.inverse_diagonal, b, x, residual, from_zero)
+
+    def backward_sweep(self, b: np.ndarray, x: np.ndarray) -> None:
+        """Gauss–Seidel sweep in reverse row order."""
+        _backward_sweep(self.indptr, self.indices, self.off_diagonal, self.inverse_diagonal,
+                        b, x)
+
     def toarray(self) -> np.ndarray:
         """Dense float64 copy (for tests)."""
         dense = sp.csr_array((self.off_diagonal.astype(np.float64), self.indices, self.indptr),
@@ -287,10 +298,12 @@ class AmgPreconditioner:
                      for level in levels[:-1]]
         coarse = sp.csc_array(levels[-1].A, dtype=np.float64)
         del hierarchy, levels
-        # The finest level is the system matrix, split; ``finest`` builds it only now.
-        self.system = SplitLaplacian.from_csr(finest() if finest is not None else matrix)
+        # The finest level is the system matrix, split (unless ``finest`` builds an operator
+        # with the same methods, such as a GridLaplacian); ``finest`` builds it only now.
+        system = finest() if finest is not None else matrix
+        self.system = (SplitLaplacian.from_csr(system) if sp.issparse(system) else system)
         #: Per level above the coarsest: (operator, P, R, size of the next level).
-        self.levels: list[tuple[SplitLaplacian, Any, Any, int]] = [
+        self.levels: list[tuple[Any, Any, Any, int]] = [
             (operator, prolong, restrict, size) for operator, (prolong, restrict, size)
             in zip([self.system, *coarse_operators][:len(transfers)], transfers, strict=True)]
         self._work: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
@@ -303,7 +316,7 @@ class AmgPreconditioner:
                   coarse.shape[0])
 
     @property
-    def matrix(self) -> SplitLaplacian:
+    def matrix(self) -> Any:
         """The system matrix (the finest level)."""
         return self.system
 
@@ -322,7 +335,8 @@ class AmgPreconditioner:
         if self._work is None:
             # Work vectors per level, made on first use (in each solver process): fresh
             # matrix-sized arrays on every cycle cost page faults and zeroing in the kernel.
-            self._work = [(np.empty(a.shape[0], dtype=np.float64 if i == 0 else np.float32),
+            # (The finest level's x is the caller's vector.)
+            self._work = [(np.empty(0 if i == 0 else a.shape[0], dtype=np.float32),
                            np.empty(a.shape[0], dtype=np.float64 if i == 0 else np.float32),
                            np.empty(size, dtype=np.float32))
                           for i, (a, _, _, size) in enumerate(self.levels)]
@@ -342,11 +356,10 @@ class AmgPreconditioner:
         """Forward sweep, coarse correction, backward sweep on ``level``; updates ``x``."""
         a, prolong, restrict, _ = self.levels[level]
         _, residual, coarse_b = self._work[level]
-        _forward_sweep_residual(a.indptr, a.indices, a.off_diagonal, a.inverse_diagonal, b, x,
-                                residual, from_zero)
+        a.forward_sweep_residual(b, x, residual, from_zero)
         _restrict(*restrict, residual, coarse_b)
         _add_prolonged(*prolong, self._solve_level(level + 1, coarse_b), x)
-        _backward_sweep(a.indptr, a.indices, a.off_diagonal, a.inverse_diagonal, b, x)
+        a.backward_sweep(b, x)
         return x
 
 
@@ -412,7 +425,8 @@ def preconditioned_cg(matrix: SplitLaplacian | sp.csr_matrix | sp.csr_array, rhs
             beta = -alpha * qz / rz
             rz = rz_new
             _new_direction(direction, z, beta)
-        residual = rhs - matrix @ x
+        _product_dot(matrix, x, product)
+        np.subtract(rhs, product, out=residual)
         norm2 = float(residual @ residual)
         if norm2 <= target2:
             return x, iterations
@@ -420,7 +434,7 @@ def preconditioned_cg(matrix: SplitLaplacian | sp.csr_matrix | sp.csr_array, rhs
 
 def _product_dot(matrix: Any, x: np.ndarray, out: np.ndarray) -> float:
     """``out = matrix @ x``; returns ``x · out``."""
-    if isinstance(matrix, SplitLaplacian):
+    if hasattr(matrix, "matvec_dot"):
         return matrix.matvec_dot(x, out)
     out[:] = matrix @ x
     return float(x @ out)

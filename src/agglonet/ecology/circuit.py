@@ -45,6 +45,7 @@ from shapely.geometry import shape
 from threadpoolctl import threadpool_limits
 
 from agglonet.ecology.amg import AmgPreconditioner, preconditioned_cg
+from agglonet.ecology.grid_laplacian import GridLaplacian
 from agglonet.ecology.laplacian import (
     FORWARD_DX,
     FORWARD_DY,
@@ -216,10 +217,12 @@ def _components(passable: np.ndarray, labels: np.ndarray) -> np.ndarray:
     ids = np.unique(labels[on_source])
     merged = np.arange(n_patch + 1)
     if ids.size:
-        pairs = np.unique(np.stack([patch[on_source], np.searchsorted(ids, labels[on_source])
-                                    + n_patch + 1]), axis=1)
+        # distinct (patch, source) pairs, as one int64 key each (a 1-D unique, not axis=1)
+        key = np.unique(patch[on_source].astype(np.int64) * ids.size
+                        + np.searchsorted(ids, labels[on_source]))
+        pairs = (key // ids.size, key % ids.size + n_patch + 1)
         size = n_patch + 1 + ids.size
-        link = sp.coo_array((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(size, size))
+        link = sp.coo_array((np.ones(key.size), pairs), shape=(size, size))
         merged = connected_components(link, directed=False)[1][:n_patch + 1]
     out = merged[patch].astype(np.int64)
     out[~passable] = -1
@@ -310,6 +313,7 @@ def _solver(matrix: sp.csr_matrix | Callable[[], sp.csr_array], kind: str, rtol:
         log.debug("CG: %d iterations on %d nodes", iterations, system.shape[0])
         return x
 
+    solve.operator = system         # type: ignore[attr-defined]
     return solve
 
 
@@ -346,8 +350,15 @@ class _GroundedSystem:
             def build_single() -> sp.csr_array:
                 return build(np.float32)
 
-            self._solve = _solver(build, kind, rtol,
-                                  single=build_single if kind == "amg" else None)
+            def build_grid() -> GridLaplacian:
+                return GridLaplacian.from_raster(graph.node_of_cell, graph.conductance,
+                                                 len(graph.source_nodes), self.position,
+                                                 self.free.size)
+
+            # AMG: the set-up works on the float32 CSR matrix, the finest level (and so CG)
+            # on the same operator kept on the raster.
+            self._solve = (_solver(build_grid, kind, rtol, single=build_single)
+                           if kind == "amg" else _solver(build, kind, rtol))
 
     def potential(self, node: int) -> np.ndarray:
         """Node potentials for 1 A into ``node`` (0 at its component's ground, NaN elsewhere)."""
@@ -722,9 +733,13 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
     closed: set[tuple[int, int]] = set()
     solves = 0
     order = _solve_order(todo, first)
-    # Potentials stay over the free nodes (no embedding into all nodes); entry free.size of a
+    # Potentials stay over the free nodes (no embedding into all nodes). On a GridLaplacian
+    # the currents are summed over its own (float32) edges; otherwise entry free.size of a
     # pair's voltage vector is the 0 of the grounds.
-    entries = system.cell_entries()
+    grid = getattr(system._solve, "operator", None)
+    if not isinstance(grid, GridLaplacian):
+        grid = None
+        entries = system.cell_entries()
     voltage = np.empty(system.free.size + 1)
     voltage[-1] = 0.0
     zero = np.zeros(system.free.size)
@@ -740,7 +755,10 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
                 if (a, b) in closed or k not in (a, b) or a not in live or b not in live:
                     continue
                 np.subtract(live[a], live[b], out=voltage[:-1])
-                _add_cell_current(graph, voltage, total, index=entries)
+                if grid is not None:
+                    grid.add_cell_current(voltage, total)
+                else:
+                    _add_cell_current(graph, voltage, total, index=entries)
                 closed.add((a, b))
                 for end in (a, b):
                     remaining[end] -= 1
