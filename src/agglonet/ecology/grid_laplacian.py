@@ -240,44 +240,91 @@ def _forward_sweep_residual(row, forward, neighbour, holder, plain, n_src, s_ptr
                             s_g, inverse_diag, b, x, residual, from_zero):  # noqa: ANN001, ANN202
     # As agglonet.ecology.amg._forward_sweep_residual (a_ij = −g): the rows before i are the
     # sources and the plain cells earlier in raster order.
-    residual[:] = 0.0
+    if not from_zero:
+        _forward_sweep_residual_scatter(row, forward, neighbour, holder, plain, n_src, s_ptr,
+                                        s_idx, s_g, inverse_diag, b, x, residual)
+        return
+    # From zero, the residual of row d is Σ_{j>d} g_dj x_j: for a plain cell, over its forward
+    # neighbours that are plain cells, all final once the sweep has passed the cell south-east
+    # of it. It is gathered then, a raster row behind the sweep (no scattered updates).
     for i in range(n_src):
         s = b[i]
         for k in range(s_ptr[i], s_ptr[i + 1]):
             j = s_idx[k]
-            if j < i or not from_zero:
+            if j < i:
                 s += s_g[k] * x[j]
+        x[i] = s * inverse_diag[i]
+    lag = neighbour[3]                  # flat offset of the south-east neighbour
+    done = 0
+    for k in range(plain.size):
+        c = plain[k]
+        i = n_src + k
+        s = b[i]
+        for q in range(4, 8):
+            e = row[c + neighbour[q]]
+            if e >= 0:
+                s += forward[c + holder[q], q - 4] * x[np.uint32(e)]
+        for q in range(4):
+            e = row[c + neighbour[q]]
+            if 0 <= e < i:
+                s += forward[c, q] * x[np.uint32(e)]
+        x[i] = s * inverse_diag[i]
+        while done < k and plain[done] + lag <= c:
+            _upper_residual(row, forward, neighbour, plain[done], n_src + done, x, residual)
+            done += 1
+    while done < plain.size:
+        _upper_residual(row, forward, neighbour, plain[done], n_src + done, x, residual)
+        done += 1
+    for i in range(n_src):
+        s = 0.0
+        for k in range(s_ptr[i], s_ptr[i + 1]):
+            j = s_idx[k]
+            if j > i:
+                s += s_g[k] * x[j]
+        residual[i] = s
+
+
+@numba.njit(cache=True)
+def _upper_residual(row, forward, neighbour, c, i, x, residual):  # noqa: ANN001, ANN202
+    s = 0.0
+    for q in range(4):
+        e = row[c + neighbour[q]]
+        if e > i:
+            s += forward[c, q] * x[np.uint32(e)]
+    residual[i] = s
+
+
+@numba.njit(cache=True)
+def _forward_sweep_residual_scatter(row, forward, neighbour, holder, plain, n_src, s_ptr,  # noqa: ANN001
+                                    s_idx, s_g, inverse_diag, b, x, residual):  # noqa: ANN001, ANN202
+    # From a nonzero x: residual by scattering −a_ji Δx_j to the rows i < j.
+    residual[:] = 0.0
+    for i in range(n_src):
+        s = b[i]
+        for k in range(s_ptr[i], s_ptr[i + 1]):
+            s += s_g[k] * x[s_idx[k]]
         new = s * inverse_diag[i]
-        delta = new if from_zero else new - x[i]
+        delta = new - x[i]
         x[i] = new
         for k in range(s_ptr[i], s_ptr[i + 1]):
             j = s_idx[k]
             if j < i:
                 residual[j] += s_g[k] * delta
-    lower = np.empty(8, dtype=np.uint32)
-    lower_g = np.empty(8, dtype=np.float32)
     for k in range(plain.size):
         c = plain[k]
         i = n_src + k
         s = b[i]
-        n_lower = 0
         for q in range(8):
             e = row[c + neighbour[q]]
-            if e < 0:
-                continue
-            g = forward[c + holder[q], q & 3]
-            if e < i:
-                s += g * x[np.uint32(e)]
-                lower[n_lower] = e
-                lower_g[n_lower] = g
-                n_lower += 1
-            elif not from_zero:
-                s += g * x[np.uint32(e)]
+            if e >= 0:
+                s += forward[c + holder[q], q & 3] * x[np.uint32(e)]
         new = s * inverse_diag[i]
-        delta = new if from_zero else new - x[i]
+        delta = new - x[i]
         x[i] = new
-        for q in range(n_lower):
-            residual[lower[q]] += lower_g[q] * delta
+        for q in range(8):
+            e = row[c + neighbour[q]]
+            if e >= 0 and (q >= 4 or e < i):
+                residual[np.uint32(e)] += forward[c + holder[q], q & 3] * delta
 
 
 @numba.njit(cache=True)
