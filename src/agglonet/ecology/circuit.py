@@ -72,8 +72,8 @@ class CircuitGraph:
     shape
         Raster shape.
     node_of_cell
-        int64 array of ``shape``: node index per cell (−1 for impassable cells). All cells of one
-        source share one node.
+        int32 array of ``shape`` (int64 beyond 2³¹ cells): node index per cell (−1 for
+        impassable cells). All cells of one source share one node.
     source_nodes
         Source id → node index.
     conductance
@@ -81,7 +81,7 @@ class CircuitGraph:
         from it (8 neighbours, average resistance, diagonals / √2) whenever they are needed, so
         no per-edge arrays are kept.
     component
-        Connected component of each node (int64).
+        Connected component of each node (same dtype as ``node_of_cell``).
     """
 
     shape: tuple[int, int]
@@ -255,7 +255,8 @@ def circuit_graph(resistance: np.ndarray, source_labels: np.ndarray) -> CircuitG
     np.divide(1.0, r, out=conductance, where=passable)
     del r
     source_ids = np.unique(labels[labels > 0])
-    node = np.full(h * w, -1, dtype=np.int64)
+    # int32 node numbers where they fit: the raster of them lives as long as the solves
+    node = np.full(h * w, -1, dtype=np.int32 if h * w < np.iinfo(np.int32).max else np.int64)
     lab = labels.ravel()
     plain = passable.ravel() & (lab == 0)
     node[plain] = np.arange(source_ids.size, source_ids.size + int(plain.sum()))
@@ -263,7 +264,7 @@ def circuit_graph(resistance: np.ndarray, source_labels: np.ndarray) -> CircuitG
     node[is_source] = np.searchsorted(source_ids, lab[is_source])
     n_nodes = source_ids.size + int(plain.sum())
     cell_component = _components(passable, labels).ravel()
-    component = np.empty(n_nodes, dtype=np.int64)
+    component = np.empty(n_nodes, dtype=node.dtype)
     component[node[node >= 0]] = cell_component[node >= 0]
     return CircuitGraph(shape=(h, w), node_of_cell=node.reshape(h, w),
                         source_nodes={int(k): i for i, k in enumerate(source_ids)},
@@ -337,9 +338,11 @@ class _GroundedSystem:
         self.ground_of = dict(zip(components, grounds, strict=True))
         free = np.isin(component, np.asarray(components, dtype=np.int64))
         free[grounds] = False
-        self.position = np.full(graph.n_nodes, -1, dtype=np.int64)
-        self.free = np.flatnonzero(free)
-        self.position[self.free] = np.arange(self.free.size)
+        # int32 where the node count allows: these two live as long as the solves
+        index = np.int32 if graph.n_nodes < np.iinfo(np.int32).max else np.int64
+        self.position = np.full(graph.n_nodes, -1, dtype=index)
+        self.free = np.flatnonzero(free).astype(index)
+        self.position[self.free] = np.arange(self.free.size, dtype=index)
         del free
         self.kind = kind
         self._solve = None
@@ -606,6 +609,18 @@ def cell_current(graph: CircuitGraph, voltages: np.ndarray) -> np.ndarray:
     return out
 
 
+def _difference(a: np.ndarray | None, b: np.ndarray | None, *, out: np.ndarray) -> None:
+    """``out = a − b``, where None is a potential of 0 everywhere (a grounded source)."""
+    if a is None and b is None:
+        out[:] = 0.0
+    elif b is None:
+        out[:] = a
+    elif a is None:
+        np.negative(b, out=out)
+    else:
+        np.subtract(a, b, out=out)
+
+
 def _solve_order(pairs: Sequence[tuple[int, int]], first: Sequence[int]) -> list[int]:
     """Order in which to solve the sources of ``pairs`` so that few potentials are alive.
 
@@ -742,19 +757,18 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
         entries = system.cell_entries()
     voltage = np.empty(system.free.size + 1)
     voltage[-1] = 0.0
-    zero = np.zeros(system.free.size)
     with _single_threaded_blas(), Progress("circuit source potential", len(order),
                                            logger=log) as progress:
         for k, (_, x) in zip(order, system.potentials([graph.source_nodes[k] for k in order],
                                                       processes=processes, embed=False),
                              strict=True):
             progress.advance()
-            live[k] = zero if x is None else x
+            live[k] = x                         # None: the ground, potential 0
             solves += graph.source_nodes[k] not in grounds
             for a, b in todo:
                 if (a, b) in closed or k not in (a, b) or a not in live or b not in live:
                     continue
-                np.subtract(live[a], live[b], out=voltage[:-1])
+                _difference(live[a], live[b], out=voltage[:-1])
                 if grid is not None:
                     grid.add_cell_current(voltage, total)
                 else:

@@ -98,7 +98,8 @@ class GridLaplacian:
         source_rows = sp.csr_array(sp.coo_array((source_g, (source_row, source_col)),
                                                 shape=(n_source_rows, n_rows)))
         source_rows.sum_duplicates()
-        plain = np.flatnonzero(row.ravel() >= n_source_rows).astype(np.uint64)
+        plain = np.flatnonzero(row.ravel() >= n_source_rows)
+        plain = plain.astype(np.uint32 if row.size < np.iinfo(np.uint32).max else np.uint64)
         if not np.array_equal(row.ravel()[plain], np.arange(n_source_rows, n_rows)):
             raise ValueError("plain rows must follow the sources in raster order")
         return cls(row, forward, plain, source_rows, diagonal)
