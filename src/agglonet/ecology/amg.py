@@ -203,13 +203,12 @@ def _backward_sweep(indptr, indices, off, inverse_diag, b, x):  # noqa: ANN001, 
 
 @numba.njit(cache=True)
 def _restrict(indptr, indices, data, residual, out):  # noqa: ANN001, ANN202
-    # out = Pᵀ @ residual from P itself (R = Pᵀ is not stored): each fine row scatters its
-    # residual to the coarse points it interpolates from; summed in float32.
-    out[:] = 0.0
-    for i in range(residual.size):
-        ri = residual[i]
+    # out = R @ residual, R float32, residual float64 or float32: summed in float64.
+    for i in range(out.size):
+        s = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            out[indices[k]] += data[k] * ri
+            s += data[k] * residual[indices[k]]
+        out[i] = s
 
 
 @numba.njit(cache=True)
@@ -295,18 +294,18 @@ class AmgPreconditioner:
         # Coarse operators R A P come out of pyamg's float32 products symmetric only up to
         # rounding; they are made exactly symmetric, as the fused sweep and residual assume.
         coarse_operators = [SplitLaplacian.from_csr(_symmetric(level.A)) for level in levels[1:-1]]
-        # R = Pᵀ (classical interpolation), applied from P: not kept, a third of the
-        # hierarchy's memory.
-        transfers = [(_unsigned(level.P), level.P.shape[1]) for level in levels[:-1]]
+        transfers = [(_unsigned(level.P), _unsigned(level.R), level.R.shape[0])
+                     for level in levels[:-1]]
         coarse = sp.csc_array(levels[-1].A, dtype=np.float64)
         del hierarchy, levels
         # The finest level is the system matrix, split (unless ``finest`` builds an operator
         # with the same methods, such as a GridLaplacian); ``finest`` builds it only now.
         system = finest() if finest is not None else matrix
         self.system = (SplitLaplacian.from_csr(system) if sp.issparse(system) else system)
-        #: Per level above the coarsest: (operator, P as unsigned CSR arrays, next size).
-        self.levels: list[tuple[Any, Any, int]] = [
-            (operator, prolong, size) for operator, (prolong, size)
+        #: Per level above the coarsest: (operator, P, R as unsigned CSR arrays, next size).
+        #: R = Pᵀ is kept (gathering the restriction is faster than scattering it from P).
+        self.levels: list[tuple[Any, Any, Any, int]] = [
+            (operator, prolong, restrict, size) for operator, (prolong, restrict, size)
             in zip([self.system, *coarse_operators][:len(transfers)], transfers, strict=True)]
         self._work: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         if coarse.shape[0] <= AMG_DENSE_COARSE_MAX:
@@ -341,7 +340,7 @@ class AmgPreconditioner:
             self._work = [(np.empty(0 if i == 0 else a.shape[0], dtype=np.float32),
                            np.empty(a.shape[0], dtype=np.float64 if i == 0 else np.float32),
                            np.empty(size, dtype=np.float32))
-                          for i, (a, _, size) in enumerate(self.levels)]
+                          for i, (a, _, _, size) in enumerate(self.levels)]
         return self._cycle(0, rhs, np.empty_like(rhs) if out is None else out, from_zero=True)
 
     def _solve_level(self, level: int, b: np.ndarray) -> np.ndarray:
@@ -356,10 +355,10 @@ class AmgPreconditioner:
     def _cycle(self, level: int, b: np.ndarray, x: np.ndarray, *,
                from_zero: bool) -> np.ndarray:
         """Forward sweep, coarse correction, backward sweep on ``level``; updates ``x``."""
-        a, prolong, _ = self.levels[level]
+        a, prolong, restrict, _ = self.levels[level]
         _, residual, coarse_b = self._work[level]
         a.forward_sweep_residual(b, x, residual, from_zero)
-        _restrict(*prolong, residual, coarse_b)
+        _restrict(*restrict, residual, coarse_b)
         _add_prolonged(*prolong, self._solve_level(level + 1, coarse_b), x)
         a.backward_sweep(b, x)
         return x
