@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from test_laplacian import case, dense_grounded
 
 from agglonet.ecology.amg import SplitLaplacian
@@ -110,3 +111,23 @@ def test_cell_current_on_the_grid_edges_matches_the_graph(seed):
     passable = graph.node_of_cell >= 0
     np.testing.assert_allclose(total[passable], expected[passable], rtol=2e-7, atol=1e-12)
     assert np.all(total[~passable] == 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sweep_with_restriction_equals_sweep_then_restriction(seed):
+    r, graph, position, n_rows = grounded_case(seed)
+    if n_rows == 0:
+        pytest.skip("everything grounded")
+    grid = grid_of(graph, position, n_rows)
+    rng = np.random.default_rng(seed)
+    b = rng.normal(size=n_rows)
+    p = sp.random(n_rows, max(1, n_rows // 3), density=0.3, random_state=seed, format="csr",
+                  dtype=np.float32)
+    x, residual = np.empty(n_rows), np.empty(n_rows)
+    grid.forward_sweep_residual(b, x, residual, True)
+    fused_x, coarse = np.empty(n_rows), np.empty(p.shape[1], dtype=np.float32)
+    prolong = (p.indptr.astype(np.int64).view(np.uint64), p.indices.view(np.uint32), p.data)
+    grid.forward_sweep_restrict(b, fused_x, prolong, coarse)
+    assert np.array_equal(fused_x, x)
+    np.testing.assert_allclose(coarse, p.T @ residual, rtol=1e-5,
+                               atol=1e-6 * np.abs(p.T @ residual).max())

@@ -337,8 +337,12 @@ class AmgPreconditioner:
             # Work vectors per level, made on first use (in each solver process): fresh
             # matrix-sized arrays on every cycle cost page faults and zeroing in the kernel.
             # (The finest level's x is the caller's vector.)
+            # (The finest level's x is the caller's vector; its residual is made only when
+            # its operator cannot restrict during the sweep, or sweeps from a nonzero x.)
+            fused = hasattr(self.system, "forward_sweep_restrict") and AMG_CYCLES[0] == 1
             self._work = [(np.empty(0 if i == 0 else a.shape[0], dtype=np.float32),
-                           np.empty(a.shape[0], dtype=np.float64 if i == 0 else np.float32),
+                           np.empty(0 if i == 0 and fused else a.shape[0],
+                                    dtype=np.float64 if i == 0 else np.float32),
                            np.empty(size, dtype=np.float32))
                           for i, (a, _, _, size) in enumerate(self.levels)]
         return self._cycle(0, rhs, np.empty_like(rhs) if out is None else out, from_zero=True)
@@ -357,8 +361,11 @@ class AmgPreconditioner:
         """Forward sweep, coarse correction, backward sweep on ``level``; updates ``x``."""
         a, prolong, restrict, _ = self.levels[level]
         _, residual, coarse_b = self._work[level]
-        a.forward_sweep_residual(b, x, residual, from_zero)
-        _restrict(*restrict, residual, coarse_b)
+        if from_zero and hasattr(a, "forward_sweep_restrict"):
+            a.forward_sweep_restrict(b, x, prolong, coarse_b)
+        else:
+            a.forward_sweep_residual(b, x, residual, from_zero)
+            _restrict(*restrict, residual, coarse_b)
         _add_prolonged(*prolong, self._solve_level(level + 1, coarse_b), x)
         a.backward_sweep(b, x)
         return x

@@ -419,11 +419,11 @@ class _GroundedSystem:
         global _FORKED_SYSTEM, _FORKED_SLOTS
         # Solutions come back through shared memory, not pickled through the pool's pipe
         # (0.2 s per 36 MB solution, measured): one slot per job in flight (the pool's
-        # processes + one ahead), plus the one being read.
-        buffer = mmap.mmap(-1, (processes + 2) * self.free.size * 8)
+        # processes + one ahead); a result is copied out of its slot before the next job goes.
+        buffer = mmap.mmap(-1, (processes + 1) * self.free.size * 8)
         _FORKED_SYSTEM = self
-        _FORKED_SLOTS = np.frombuffer(buffer, dtype=np.float64).reshape(processes + 2, -1)
-        free_slots = list(range(processes + 2))
+        _FORKED_SLOTS = np.frombuffer(buffer, dtype=np.float64).reshape(processes + 1, -1)
+        free_slots = list(range(processes + 1))
         try:
             with mp.get_context("fork").Pool(min(processes, len(solving))) as pool:
                 def submit(node: int) -> tuple[int, Any] | None:
@@ -440,15 +440,15 @@ class _GroundedSystem:
                         break
                 while pending:
                     node, job = pending.popleft()
-                    for more in ahead:
-                        pending.append((more, submit(more)))
-                        break
                     solution = None
                     if job is not None:
                         slot, result = job
                         result.get()
                         solution = _FORKED_SLOTS[slot].copy()
                         free_slots.append(slot)
+                    for more in ahead:
+                        pending.append((more, submit(more)))
+                        break
                     yield node, self._embed(node, solution) if embed else solution
         finally:
             _FORKED_SYSTEM = None

@@ -119,6 +119,16 @@ class GridLaplacian:
         _forward_sweep_residual(*self._cells, *self._src, self.inverse_diagonal, b, x,
                                 residual, from_zero)
 
+    def forward_sweep_restrict(self, b: np.ndarray, x: np.ndarray, prolong: tuple,
+                               coarse_b: np.ndarray) -> None:
+        """Gauss–Seidel sweep from x = 0, and Pᵀ (b − A x) after it into ``coarse_b``.
+
+        The residual is never stored: each row's is scattered through its row of P (given as
+        CSR arrays) as soon as it is final. Saves the residual vector and a pass over it.
+        """
+        _forward_sweep_restrict(*self._cells, *self._src, self.inverse_diagonal, b, x,
+                                *prolong, coarse_b)
+
     def backward_sweep(self, b: np.ndarray, x: np.ndarray) -> None:
         """Gauss–Seidel sweep in reverse row order."""
         _backward_sweep(*self._cells, *self._src, self.inverse_diagonal, b, x)
@@ -283,6 +293,70 @@ def _forward_sweep_residual(row, forward, neighbour, holder, plain, n_src, s_ptr
             if j > i:
                 s += s_g[k] * x[j]
         residual[i] = s
+
+
+@numba.njit(cache=True)
+def _forward_sweep_restrict(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx,  # noqa: ANN001
+                            s_g, inverse_diag, b, x, p_ptr, p_idx, p_data,  # noqa: ANN001
+                            coarse_b):  # noqa: ANN001, ANN202
+    # _forward_sweep_residual from zero, with each row's residual r_d sent straight on to the
+    # coarse right-hand side: coarse_b += r_d · P[d, :].
+    coarse_b[:] = 0.0
+    for i in range(n_src):
+        s = b[i]
+        for k in range(s_ptr[i], s_ptr[i + 1]):
+            j = s_idx[k]
+            if j < i:
+                s += s_g[k] * x[j]
+        x[i] = s * inverse_diag[i]
+    lag = neighbour[3]
+    done = 0
+    for k in range(plain.size):
+        c = plain[k]
+        i = n_src + k
+        s = b[i]
+        for q in range(4, 8):
+            e = row[c + neighbour[q]]
+            if e >= 0:
+                s += forward[c + holder[q], q - 4] * x[np.uint32(e)]
+        for q in range(4):
+            e = row[c + neighbour[q]]
+            if 0 <= e < i:
+                s += forward[c, q] * x[np.uint32(e)]
+        x[i] = s * inverse_diag[i]
+        while done < k and plain[done] + lag <= c:
+            d = n_src + done
+            _restrict_row(p_ptr, p_idx, p_data, d,
+                          _upper_sum(row, forward, neighbour, plain[done], d, x), coarse_b)
+            done += 1
+    while done < plain.size:
+        d = n_src + done
+        _restrict_row(p_ptr, p_idx, p_data, d,
+                      _upper_sum(row, forward, neighbour, plain[done], d, x), coarse_b)
+        done += 1
+    for i in range(n_src):
+        s = 0.0
+        for k in range(s_ptr[i], s_ptr[i + 1]):
+            j = s_idx[k]
+            if j > i:
+                s += s_g[k] * x[j]
+        _restrict_row(p_ptr, p_idx, p_data, i, s, coarse_b)
+
+
+@numba.njit(cache=True, inline="always")
+def _restrict_row(p_ptr, p_idx, p_data, d, residual, coarse_b):  # noqa: ANN001, ANN202
+    for k in range(p_ptr[d], p_ptr[d + 1]):
+        coarse_b[p_idx[k]] += p_data[k] * residual
+
+
+@numba.njit(cache=True)
+def _upper_sum(row, forward, neighbour, c, i, x):  # noqa: ANN001, ANN202
+    s = 0.0
+    for q in range(4):
+        e = row[c + neighbour[q]]
+        if e > i:
+            s += forward[c, q] * x[np.uint32(e)]
+    return s
 
 
 @numba.njit(cache=True)
