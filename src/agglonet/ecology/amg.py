@@ -2,19 +2,24 @@
 
 The circuit solvers (:mod:`agglonet.ecology.circuit`, :mod:`agglonet.ecology.circuitscape`)
 solve one grounded Laplacian for many right-hand sides. The multigrid hierarchy is pyamg's
-Ruge–Stüben set-up; the cycle and the CG loop are run here. The finest level, where nearly all
-the time of a solve goes, is a :class:`SplitLaplacian`: off-diagonal conductances in float32
-and the diagonal in float64, worked on by compiled loops (numba) that fuse what numpy and
-pyamg would do in separate passes over the matrix and the vectors:
+Ruge–Stüben set-up; the cycle and the CG loop are run here, in compiled loops (numba) that
+fuse what numpy and pyamg would do in separate passes over the matrix and the vectors:
 
 * the pre-smoothing Gauss–Seidel sweep (from a zero start) also yields the residual, by
   symmetry, in the same pass over the matrix (pyamg: a sweep, then a product);
 * the product of CG also yields the dot product that CG needs next;
 * CG's vector updates and norms are one pass each instead of four.
 
+The finest level, where most of a solve's time goes, is an operator with these sweeps and
+products: a :class:`SplitLaplacian` (CSR with float32 off-diagonal entries and a float64
+diagonal) for any matrix, or a :class:`agglonet.ecology.grid_laplacian.GridLaplacian` (the same
+operator kept on the raster) for the circuit rule's raster graph. Coarse levels are
+SplitLaplacians worked on with float32 vectors.
+
 Written here rather than taken from pyamg or scipy because those work on one dtype throughout
-and in separate passes. On the yangtze_river_delta 250 m system (4.53 M nodes) one CG
-iteration took 0.52 s with scipy products and pyamg sweeps and takes … s here (one core).
+and in separate passes (and numba's loops need unsigned indices to run at full speed: see
+:meth:`SplitLaplacian.from_csr`). On the yangtze_river_delta 250 m system (4.53 M nodes, one
+core) one CG iteration took 0.52 s with scipy products and pyamg sweeps, and takes 0.27 s here.
 
 Precision: the finest level's off-diagonal entries are rounded to float32 (relative error
 ≤ 6e-8, the precision of a float32 resistance raster) and each row's diagonal is corrected by
@@ -49,8 +54,9 @@ AMG_STRENGTH_THETA = 0.1
 AMG_SPLITTING = ("RS", {"second_pass": True})
 #: Cycles per level, as the approximate solve of the level above: 1 on the finest level and
 #: the next, 2 below (a V-cycle on top, W-cycles beneath). Measured on the yangtze_river_delta
-#: 250 m system: 10–11 CG iterations and … s per solve with V-cycles throughout, 8 and … s
-#: with this, 7 and … s with W-cycles from level 1 on.
+#: 250 m system (one core, split finest level): 10–11 CG iterations and 2.9–3.0 s per solve
+#: with V-cycles throughout; 8 and 2.7–2.8 s with this; 8 and 3.0–3.1 s with W-cycles from
+#: level 2 on; 7 and 3.7–4.1 s from level 1 on.
 AMG_CYCLES = (1, 1, 1, 2)
 #: Coarsest AMG level: at most this many nodes, solved densely.
 AMG_MAX_COARSE = 500
