@@ -357,6 +357,7 @@ class AmgPreconditioner:
         """Approximate solve on ``level``: :data:`AMG_CYCLES` cycles from zero."""
         if level == len(self.levels):
             return np.asarray(self._coarse_solve(b.astype(np.float64)), dtype=np.float32)
+        assert self._work is not None
         x = self._work[level][0]
         for i in range(AMG_CYCLES[min(level, len(AMG_CYCLES) - 1)]):
             self._cycle(level, b, x, from_zero=i == 0)
@@ -365,14 +366,15 @@ class AmgPreconditioner:
     def _cycle(self, level: int, b: np.ndarray, x: np.ndarray, *,
                from_zero: bool) -> np.ndarray:
         """Forward sweep, coarse correction, backward sweep on ``level``; updates ``x``."""
-        a, prolong, restrict, _ = self.levels[level]
+        assert self._work is not None
+        a, (p_ptr, p_idx, p_data), (r_ptr, r_idx, r_data), _ = self.levels[level]
         _, residual, coarse_b = self._work[level]
         if from_zero and hasattr(a, "forward_sweep_restrict"):
-            a.forward_sweep_restrict(b, x, prolong, coarse_b)
+            a.forward_sweep_restrict(b, x, (p_ptr, p_idx, p_data), coarse_b)
         else:
             a.forward_sweep_residual(b, x, residual, from_zero)
-            _restrict(*restrict, residual, coarse_b)
-        _add_prolonged(*prolong, self._solve_level(level + 1, coarse_b), x)
+            _restrict(r_ptr, r_idx, r_data, residual, coarse_b)
+        _add_prolonged(p_ptr, p_idx, p_data, self._solve_level(level + 1, coarse_b), x)
         a.backward_sweep(b, x)
         return x
 

@@ -737,7 +737,8 @@ def cumulative_current(
         kind = system.kind
         with _single_threaded_blas():
             x = {ids[i]: v for i, (_, v) in enumerate(system.potentials(
-                [graph.source_nodes[k] for k in ids], processes=int(processes)))}
+                [graph.source_nodes[k] for k in ids], processes=int(processes)))
+                if v is not None}                   # (embedded potentials are never None)
         done_pairs = []
         for k in ids:
             same = [j for j in ids if j != k and not np.isnan(x[j][graph.source_nodes[k]])]
@@ -765,7 +766,7 @@ def _pairwise_current(graph: CircuitGraph, todo: Sequence[tuple[int, int]], tota
     grounds = set(system.ground_of.values())
     first = [k for k in needed if graph.source_nodes[k] in grounds]
     remaining = {k: sum(k in p for p in todo) for k in needed}
-    live: dict[int, np.ndarray] = {}
+    live: dict[int, np.ndarray | None] = {}
     closed: set[tuple[int, int]] = set()
     solves = 0
     order = _solve_order(todo, first)

@@ -119,15 +119,17 @@ class GridLaplacian:
         _forward_sweep_residual(*self._cells, *self._src, self.inverse_diagonal, b, x,
                                 residual, from_zero)
 
-    def forward_sweep_restrict(self, b: np.ndarray, x: np.ndarray, prolong: tuple,
+    def forward_sweep_restrict(self, b: np.ndarray, x: np.ndarray,
+                               prolong: tuple[np.ndarray, np.ndarray, np.ndarray],
                                coarse_b: np.ndarray) -> None:
         """Gauss–Seidel sweep from x = 0, and Pᵀ (b − A x) after it into ``coarse_b``.
 
         The residual is never stored: each row's is scattered through its row of P (given as
         CSR arrays) as soon as it is final. Saves the residual vector and a pass over it.
         """
+        p_ptr, p_idx, p_data = prolong
         _forward_sweep_restrict(*self._cells, *self._src, self.inverse_diagonal, b, x,
-                                *prolong, coarse_b)
+                                p_ptr, p_idx, p_data, coarse_b)
 
     def backward_sweep(self, b: np.ndarray, x: np.ndarray) -> None:
         """Gauss–Seidel sweep in reverse row order."""
