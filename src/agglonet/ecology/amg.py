@@ -256,7 +256,7 @@ def _new_direction(direction, z, beta):  # noqa: ANN001, ANN202
 
 
 class AmgPreconditioner:
-    """Classical (Ruge–Stüben) AMG V-cycle for a grounded Laplacian, as a CG preconditioner.
+    """Classical (Ruge–Stüben) AMG cycle for a grounded Laplacian, as a CG preconditioner.
 
     The hierarchy is pyamg's ``ruge_stuben_solver`` (classical strength θ = 0.1, RS splitting
     with its second pass, classical interpolation, coarsest level ≤ ``AMG_MAX_COARSE`` nodes),
@@ -264,20 +264,22 @@ class AmgPreconditioner:
     is run here rather than through pyamg's ``aspreconditioner``: pyamg's solve loop adds a
     residual norm and a fine-level product to every application; its coarse levels are kept in
     float64 (here float32: a preconditioner needs no more, and the coarse levels take a third
-    less memory and time); and the finest level here is the system matrix itself, as a
-    :class:`SplitLaplacian` with compiled sweeps. One forward Gauss–Seidel sweep before and one
-    backward sweep after the coarse correction, with R = Pᵀ and an exact coarsest solve, make
-    the cycle a symmetric operator. Versus the smoothed-aggregation hierarchy used before (9
-    instead of 16 CG iterations at rtol 1e-6 on the 1 M-cell grid; set-up without the
-    spectral-radius estimate that dominated smoothed aggregation's set-up), set-up plus one
-    solve take about a third of the CPU time.
+    less memory and time); and the finest level here is the system operator itself (a
+    :class:`SplitLaplacian` or a ``GridLaplacian``) with compiled sweeps. One forward
+    Gauss–Seidel sweep before and one backward sweep after the coarse correction, with R = Pᵀ,
+    :data:`AMG_CYCLES` cycles per level (each a symmetric operator, so their repetition from
+    zero is too) and an exact coarsest solve, make the cycle a symmetric operator. Versus the
+    smoothed-aggregation hierarchy used before (9 instead of 16 CG iterations at rtol 1e-6 on
+    the 1 M-cell grid; set-up without the spectral-radius estimate that dominated smoothed
+    aggregation's set-up), set-up plus one solve take about a third of the CPU time.
 
     Parameters
     ----------
     matrix
         The SPD matrix, or a function that builds it (called for the float32 set-up copy).
     finest
-        A function that builds the matrix again in float64 for the finest level; called after
+        A function that builds the finest level: the matrix again in float64 (then split), or
+        an operator with the same methods as :class:`SplitLaplacian`; called after
         the set-up's temporaries are gone, so that the two never peak together.
     """
 
@@ -342,7 +344,6 @@ class AmgPreconditioner:
         if self._work is None:
             # Work vectors per level, made on first use (in each solver process): fresh
             # matrix-sized arrays on every cycle cost page faults and zeroing in the kernel.
-            # (The finest level's x is the caller's vector.)
             # (The finest level's x is the caller's vector; its residual is made only when
             # its operator cannot restrict during the sweep, or sweeps from a nonzero x.)
             fused = hasattr(self.system, "forward_sweep_restrict") and AMG_CYCLES[0] == 1
