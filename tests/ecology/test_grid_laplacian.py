@@ -32,14 +32,17 @@ def grid_of(graph, position, n_rows):
                                      len(graph.source_nodes), position, n_rows)
 
 
+def grid_case(seed: int):
+    """grounded_case with its GridLaplacian (skipped when every node is grounded)."""
+    r, graph, position, n_rows = grounded_case(seed)
+    if n_rows == 0:
+        pytest.skip("everything grounded")
+    return r, graph, position, n_rows, grid_of(graph, position, n_rows)
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_grid_operator_is_the_matrix_written_out_by_hand(seed):
-    r, graph, position, n_rows = grounded_case(seed)
-    if n_rows == 0:
-        pytest.skip("everything grounded")
-    grid = grid_of(graph, position, n_rows)
+    r, graph, position, n_rows, grid = grid_case(seed)
     dense = grid.toarray()
     # float32 edge conductances: the hand-written matrix to that precision, exactly symmetric
     np.testing.assert_allclose(dense, dense_grounded(r, graph, position, n_rows), rtol=2e-7,
@@ -98,10 +101,7 @@ def test_sweeps_and_product_match_dense_gauss_seidel(seed, kind):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_cell_current_on_the_grid_edges_matches_the_graph(seed):
-    r, graph, position, n_rows = grounded_case(seed)
-    if n_rows == 0:
-        pytest.skip("everything grounded")
-    grid = grid_of(graph, position, n_rows)
+    r, graph, position, n_rows, grid = grid_case(seed)
     voltage = np.random.default_rng(seed).normal(size=n_rows)
     node_voltage = np.zeros(graph.n_nodes)          # grounded nodes at 0
     node_voltage[position >= 0] = voltage[position[position >= 0]]
@@ -115,10 +115,7 @@ def test_cell_current_on_the_grid_edges_matches_the_graph(seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_sweep_with_restriction_equals_sweep_then_restriction(seed):
-    r, graph, position, n_rows = grounded_case(seed)
-    if n_rows == 0:
-        pytest.skip("everything grounded")
-    grid = grid_of(graph, position, n_rows)
+    r, graph, position, n_rows, grid = grid_case(seed)
     rng = np.random.default_rng(seed)
     b = rng.normal(size=n_rows)
     p = sp.random(n_rows, max(1, n_rows // 3), density=0.3, random_state=seed, format="csr",

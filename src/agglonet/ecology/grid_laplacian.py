@@ -257,9 +257,31 @@ def _forward_sweep_residual(row, forward, neighbour, holder, plain, n_src, s_ptr
         _forward_sweep_residual_scatter(row, forward, neighbour, holder, plain, n_src, s_ptr,
                                         s_idx, s_g, inverse_diag, b, x, residual)
         return
-    # From zero, the residual of row d is Σ_{j>d} g_dj x_j: for a plain cell, over its forward
-    # neighbours that are plain cells, all final once the sweep has passed the cell south-east
-    # of it. It is gathered then, a raster row behind the sweep (no scattered updates).
+    no_p = np.empty(0, dtype=np.uint32)
+    _sweep_from_zero(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx, s_g,
+                     inverse_diag, b, x, residual, no_p, no_p, np.empty(0, np.float32),
+                     np.empty(0, np.float32), False)
+
+
+@numba.njit(cache=True)
+def _forward_sweep_restrict(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx,  # noqa: ANN001
+                            s_g, inverse_diag, b, x, p_ptr, p_idx, p_data,  # noqa: ANN001
+                            coarse_b):  # noqa: ANN001, ANN202
+    # The same sweep, with each row's residual r_d sent straight on to the coarse right-hand
+    # side: coarse_b += r_d · P[d, :].
+    coarse_b[:] = 0.0
+    _sweep_from_zero(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx, s_g,
+                     inverse_diag, b, x, np.empty(0), p_ptr, p_idx, p_data, coarse_b, True)
+
+
+@numba.njit(cache=True)
+def _sweep_from_zero(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx, s_g,  # noqa: ANN001
+                     inverse_diag, b, x, residual, p_ptr, p_idx, p_data, coarse_b,  # noqa: ANN001
+                     to_coarse):  # noqa: ANN001, ANN202
+    # Gauss–Seidel from x = 0. The residual of row d is Σ_{j>d} g_dj x_j: for a plain cell,
+    # over its forward neighbours that are plain cells, all final once the sweep has passed the
+    # cell south-east of it. It is gathered then, a raster row behind the sweep (no scattered
+    # updates), and stored in ``residual`` or, with ``to_coarse``, restricted through P.
     for i in range(n_src):
         s = b[i]
         for k in range(s_ptr[i], s_ptr[i + 1]):
@@ -283,58 +305,14 @@ def _forward_sweep_residual(row, forward, neighbour, holder, plain, n_src, s_ptr
                 s += forward[c, q] * x[np.uint32(e)]
         x[i] = s * inverse_diag[i]
         while done < k and plain[done] + lag <= c:
-            _upper_residual(row, forward, neighbour, plain[done], n_src + done, x, residual)
-            done += 1
-    while done < plain.size:
-        _upper_residual(row, forward, neighbour, plain[done], n_src + done, x, residual)
-        done += 1
-    for i in range(n_src):
-        s = 0.0
-        for k in range(s_ptr[i], s_ptr[i + 1]):
-            j = s_idx[k]
-            if j > i:
-                s += s_g[k] * x[j]
-        residual[i] = s
-
-
-@numba.njit(cache=True)
-def _forward_sweep_restrict(row, forward, neighbour, holder, plain, n_src, s_ptr, s_idx,  # noqa: ANN001
-                            s_g, inverse_diag, b, x, p_ptr, p_idx, p_data,  # noqa: ANN001
-                            coarse_b):  # noqa: ANN001, ANN202
-    # _forward_sweep_residual from zero, with each row's residual r_d sent straight on to the
-    # coarse right-hand side: coarse_b += r_d · P[d, :].
-    coarse_b[:] = 0.0
-    for i in range(n_src):
-        s = b[i]
-        for k in range(s_ptr[i], s_ptr[i + 1]):
-            j = s_idx[k]
-            if j < i:
-                s += s_g[k] * x[j]
-        x[i] = s * inverse_diag[i]
-    lag = neighbour[3]
-    done = 0
-    for k in range(plain.size):
-        c = plain[k]
-        i = n_src + k
-        s = b[i]
-        for q in range(4, 8):
-            e = row[c + neighbour[q]]
-            if e >= 0:
-                s += forward[c + holder[q], q - 4] * x[np.uint32(e)]
-        for q in range(4):
-            e = row[c + neighbour[q]]
-            if 0 <= e < i:
-                s += forward[c, q] * x[np.uint32(e)]
-        x[i] = s * inverse_diag[i]
-        while done < k and plain[done] + lag <= c:
             d = n_src + done
-            _restrict_row(p_ptr, p_idx, p_data, d,
-                          _upper_sum(row, forward, neighbour, plain[done], d, x), coarse_b)
+            _deliver(d, _upper_sum(row, forward, neighbour, plain[done], d, x), residual,
+                     p_ptr, p_idx, p_data, coarse_b, to_coarse)
             done += 1
     while done < plain.size:
         d = n_src + done
-        _restrict_row(p_ptr, p_idx, p_data, d,
-                      _upper_sum(row, forward, neighbour, plain[done], d, x), coarse_b)
+        _deliver(d, _upper_sum(row, forward, neighbour, plain[done], d, x), residual,
+                 p_ptr, p_idx, p_data, coarse_b, to_coarse)
         done += 1
     for i in range(n_src):
         s = 0.0
@@ -342,13 +320,17 @@ def _forward_sweep_restrict(row, forward, neighbour, holder, plain, n_src, s_ptr
             j = s_idx[k]
             if j > i:
                 s += s_g[k] * x[j]
-        _restrict_row(p_ptr, p_idx, p_data, i, s, coarse_b)
+        _deliver(i, s, residual, p_ptr, p_idx, p_data, coarse_b, to_coarse)
 
 
 @numba.njit(cache=True, inline="always")
-def _restrict_row(p_ptr, p_idx, p_data, d, residual, coarse_b):  # noqa: ANN001, ANN202
-    for k in range(p_ptr[d], p_ptr[d + 1]):
-        coarse_b[p_idx[k]] += p_data[k] * residual
+def _deliver(d, r, residual, p_ptr, p_idx, p_data, coarse_b, to_coarse):  # noqa: ANN001, ANN202
+    # Row d's final residual r: stored, or added to the coarse right-hand side along P[d, :].
+    if to_coarse:
+        for k in range(p_ptr[d], p_ptr[d + 1]):
+            coarse_b[p_idx[k]] += p_data[k] * r
+    else:
+        residual[d] = r
 
 
 @numba.njit(cache=True)
@@ -359,16 +341,6 @@ def _upper_sum(row, forward, neighbour, c, i, x):  # noqa: ANN001, ANN202
         if e > i:
             s += forward[c, q] * x[np.uint32(e)]
     return s
-
-
-@numba.njit(cache=True)
-def _upper_residual(row, forward, neighbour, c, i, x, residual):  # noqa: ANN001, ANN202
-    s = 0.0
-    for q in range(4):
-        e = row[c + neighbour[q]]
-        if e > i:
-            s += forward[c, q] * x[np.uint32(e)]
-    residual[i] = s
 
 
 @numba.njit(cache=True)
