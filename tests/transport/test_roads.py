@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import geopandas as gpd
 import networkx as nx
@@ -11,7 +12,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from agglonet.errors import DataError, EmptyNetworkError
-from agglonet.transport.graph import road_graph_indices
+from agglonet.transport.graph import road_graph_indices, undirected_length_m
 from agglonet.transport.layers import graph_to_layers
 from agglonet.transport.loaders import PROXY_SOURCE, load_roads
 from agglonet.transport.proxy import build_proxy_ways, gabriel_edges, write_proxy_osm
@@ -156,6 +157,36 @@ def test_road_graph_indices_square():
     # mu = 4 - 4 + 1 = 1; alpha = 1 / (2*4 - 5) = 1/3; beta = 1; gamma = 4 / (3*2) = 2/3
     assert gi["mu"] == 1 and gi["alpha"] == pytest.approx(1 / 3)
     assert gi["beta"] == 1 and gi["gamma"] == pytest.approx(2 / 3)
+
+
+def _two_way_and_parallel_roads() -> nx.MultiDiGraph:
+    """Both directions of a bent road, a straight two-way link without geometry, a one-way
+    link, two different roads between the same two nodes and a self-loop."""
+    G = nx.MultiDiGraph(crs="EPSG:3857")
+    for n, xy in enumerate([(0, 0), (100, 0), (100, 100), (0, 100)]):
+        G.add_node(n, x=float(xy[0]), y=float(xy[1]))
+    bent = LineString([(0, 0), (50, 20), (100, 0)])
+    other = LineString([(0, 0), (50, -30), (100, 0)])
+    loop = LineString([(0, 100), (-20, 120), (-20, 100), (0, 100)])
+    G.add_edge(0, 1, osmid=1, length=110.0, geometry=bent)
+    G.add_edge(1, 0, osmid=1, length=110.0, geometry=LineString(bent.coords[::-1]))
+    G.add_edge(0, 1, osmid=2, length=120.0, geometry=other)       # a second road, one-way
+    G.add_edge(1, 2, osmid=3, length=100.0)                          # straight, two-way
+    G.add_edge(2, 1, osmid=3, length=100.0)
+    G.add_edge(2, 3, osmid=4, length=100.0)                          # one-way
+    G.add_edge(3, 3, osmid=5, length=70.0, geometry=loop)
+    return G
+
+
+def test_undirected_length_counts_each_road_once():
+    import osmnx as ox
+
+    G = _two_way_and_parallel_roads()
+    # by hand: the bent road, the other road, the straight link, the one-way link, the loop
+    assert undirected_length_m(G) == 110.0 + 120.0 + 100.0 + 100.0 + 70.0
+    # the peer: the length of osmnx's undirected graph
+    peer = math.fsum(d["length"] for _, _, d in ox.convert.to_undirected(G).edges(data=True))
+    assert undirected_length_m(G) == peer
 
 
 def _brute_gabriel(xy):

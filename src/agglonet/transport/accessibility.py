@@ -19,7 +19,6 @@ and ``metrics.csv``).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -418,9 +417,7 @@ def transport_results(
         ``od`` (long table), ``cities`` (accessibility table), ``seats`` (GeoDataFrame of the
         seats with the per-city indices), ``od_links`` (GeoDataFrame), ``summary`` (dict).
     """
-    import osmnx as ox
-
-    from agglonet.transport.graph import road_graph_indices
+    from agglonet.transport.graph import road_graph_indices, undirected_length_m
     from agglonet.transport.od import compute_od
 
     seats = seats.sort_values("adcode").reset_index(drop=True).to_crs(G.graph["crs"])
@@ -450,10 +447,8 @@ def transport_results(
         "road_indices_graph": "undirected simple graph of the largest strongly connected "
                               "component of the simplified road network",
         "road_n_directed_edges": G.number_of_edges(),
-        # osmnx's to_undirected merges the two directions of a two-way road into one edge; its
-        # edge order is not stable across runs, so sum exactly (fsum) for byte-identical output
-        "road_length_km": math.fsum(d["length"] for _, _, d in
-                                    ox.convert.to_undirected(G).edges(data=True)) / 1000.0,
+        # each two-way road once (the length of osmnx's to_undirected graph)
+        "road_length_km": undirected_length_m(G) / 1000.0,
         "roads_source": G.graph.get("roads_source"),
         "n_cities": len(seats),
         "mass": mass,

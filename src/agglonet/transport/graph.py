@@ -237,6 +237,30 @@ def road_graph_indices(G: nx.MultiDiGraph) -> dict[str, float]:
     return out
 
 
+def undirected_length_m(G: nx.MultiDiGraph) -> float:
+    """Total road length (m) with each road link counted once, not once per direction.
+
+    A directed edge adds nothing when a link already counted joins the same two nodes along the
+    same line, in either direction (the line is the edge's ``geometry``, or the straight segment
+    between its nodes where it has none). Parallel links along different lines all count. This is
+    the length of :func:`osmnx.convert.to_undirected`'s graph (which also requires the same
+    ``osmid``, as two directions of one OSM way always have), computed without building that
+    graph: osmnx's conversion takes 8–13 s on a 60 000-edge network, this about 0.3 s. The sum is
+    exact (:func:`math.fsum`), so the result does not depend on the edge order.
+    """
+    xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
+    seen: set[tuple[frozenset, tuple[tuple[float, ...], ...]]] = set()
+    lengths = []
+    for u, v, data in G.edges(data=True):
+        geometry = data.get("geometry")
+        line = tuple(geometry.coords) if geometry is not None else (xy[u], xy[v])
+        link = (frozenset((u, v)), min(line, line[::-1]))
+        if link not in seen:
+            seen.add(link)
+            lengths.append(data["length"])
+    return math.fsum(lengths)
+
+
 def save_road_graph(G: nx.MultiDiGraph, path: str | Path) -> Path:
     """Save the travel-time graph as GraphML (osmnx format), atomically."""
     from agglonet.io import atomic_path
