@@ -94,7 +94,8 @@ def _plain_rows(node, cond, position, n_sources, pair_key, pair_g, n_nodes, row_
                 m = node[y, x]
                 if m < 0:
                     continue
-                diag += edge_conductance(cond[i, j], cond[y, x], _DY[o] != 0 and _DX[o] != 0)
+                if fill:
+                    diag += edge_conductance(cond[i, j], cond[y, x], _DY[o] != 0 and _DX[o] != 0)
                 if m < n_sources and position[m] >= 0:
                     seen = False
                     for q in range(n_src):
