@@ -145,3 +145,119 @@ def test_pdf_without_pango_names_the_library_and_the_key(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="Pango.*libpango-1.0-0.*export.pdf: false"):
         write_pdf(page, tmp_path / "report.en.pdf")
     assert not (tmp_path / "report.en.pdf").exists()
+
+
+# ------------------------------------------------------- rasters and roads drawn at pixel size
+def _blockwise(values, factor, reduce):
+    """Reference block reduction, one block at a time (independent of the vectorised code)."""
+    import math
+    from collections import Counter
+
+    import numpy as np
+
+    rows, cols = math.ceil(values.shape[0] / factor), math.ceil(values.shape[1] / factor)
+    out = np.full((rows, cols), np.nan)
+    for r in range(rows):
+        for c in range(cols):
+            cells = values[r * factor:(r + 1) * factor, c * factor:(c + 1) * factor].ravel()
+            finite = cells[np.isfinite(cells)]
+            if reduce == "mean":
+                out[r, c] = finite.mean() if 2 * finite.size >= cells.size else np.nan
+            else:
+                counts = Counter(float(v) if np.isfinite(v) else "nan" for v in cells)
+                best = max(counts.values())
+                winners = sorted(v for v, n in counts.items() if n == best and v != "nan")
+                out[r, c] = winners[0] if winners else np.nan
+    return out
+
+
+def test_block_mean_by_hand_and_against_blockwise():
+    import numpy as np
+
+    from agglonet.export.maps import block_mean
+
+    nan = np.nan
+    grid = np.array([[1.0, 2.0, 5.0, nan, 7.0],
+                     [3.0, nan, nan, nan, 9.0],
+                     [1.0, nan, 4.0, 6.0, nan]])
+    # blocks of 2: (1+2+3)/3; one finite of four → empty; (7+9)/2; then the partial bottom row
+    # of blocks: [1, nan] half finite → 1; [4, 6] → 5; [nan] → empty
+    expected = np.array([[2.0, nan, 8.0], [1.0, 5.0, nan]])
+    np.testing.assert_array_equal(block_mean(grid, 2), expected)
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, 30.0, size=(31, 44))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[0, 0] = np.inf
+    for factor in (2, 3, 5):
+        np.testing.assert_allclose(block_mean(values, factor), _blockwise(values, factor, "mean"),
+                                   rtol=1e-12)
+
+
+def test_block_mode_keeps_classes():
+    import numpy as np
+
+    from agglonet.export.maps import block_mode
+
+    nan = np.nan
+    grid = np.array([[3.0, 3.0, 1.0, 2.0, 8.0],
+                     [3.0, 5.0, 2.0, 1.0, nan],
+                     [nan, nan, 4.0, 4.0, 7.0]])
+    # 3 thrice; tie 1/2 → 1; [8, nan] tie → 8 (NaN last); bottom [nan, nan] → empty; [4, 4]; [7]
+    expected = np.array([[3.0, 1.0, 8.0], [nan, 4.0, 7.0]])
+    np.testing.assert_array_equal(block_mode(grid, 2), expected)
+    rng = np.random.default_rng(4)
+    values = rng.choice([1.0, 3.0, 4.0, 7.0, nan], size=(29, 40), p=[0.3, 0.2, 0.2, 0.1, 0.2])
+    for factor in (2, 3, 4):
+        reduced = block_mode(values, factor)
+        np.testing.assert_array_equal(reduced, _blockwise(values, factor, "mode"))
+        assert set(np.unique(reduced[np.isfinite(reduced)])) <= {1.0, 3.0, 4.0, 7.0}
+
+
+def test_road_lines_are_the_lines_geopandas_draws():
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import LineString, MultiLineString
+
+    from agglonet.export.maps import road_lines
+
+    lines = [LineString([(0, 0), (10, 5), (20, 5)]),
+             MultiLineString([[(1, 1), (2, 2)], [(5, 5), (6, 9), (7, 7), (8, 8)]]),
+             LineString([(3, 4, 100), (30, -4, 200)])]
+    lines_of_roads = road_lines(gpd.GeoDataFrame(geometry=lines, crs="EPSG:3857"))
+    expected = [[(0, 0), (10, 5), (20, 5)], [(1, 1), (2, 2)], [(5, 5), (6, 9), (7, 7), (8, 8)],
+                [(3, 4), (30, -4)]]
+    assert [p.vertices.tolist() for p in lines_of_roads.paths] == [
+        [list(xy) for xy in line] for line in expected]
+    assert lines_of_roads.bounds == (0.0, -4.0, 30.0, 9.0)
+    assert all(p.codes is None and not np.isnan(p.vertices).any() for p in lines_of_roads.paths)
+
+
+def test_large_raster_is_drawn_at_about_the_pixels_it_covers():
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from agglonet.export.maps import _DPI, accessibility_map
+
+    rows, cols = 3001, 2402  # partial blocks at the right and bottom edges
+    travel = np.add.outer(np.arange(rows, dtype=float), np.arange(cols, dtype=float)) / 100
+    extent = (0.0, cols * 100.0, 0.0, rows * 100.0)
+    stretch = np.zeros((rows, cols), dtype=bool)
+    stretch[500:2500, 400:2000] = True
+    fig = accessibility_map(travel_time=(travel, extent), stretch=stretch, seats=None,
+                            od_links=None, cities=None, crs=None, title="t", attribution=["a"])
+    ax = fig.axes[0]
+    surface, faded = ax.images
+    FigureCanvasAgg(fig)
+    fig.set_dpi(_DPI)
+    fig.canvas.draw()
+    drawn_rows = ax.get_window_extent().height  # pixels, at the saved dpi
+    for image in (surface, faded):
+        shown_rows = image.get_array().shape[0]
+        assert drawn_rows <= shown_rows < 2 * drawn_rows
+    left, right, bottom, top = surface.get_extent()
+    assert (left, top) == (0.0, rows * 100.0) and right >= cols * 100 and bottom <= 0
+    assert ax.get_xlim() == (0.0, cols * 100.0) and ax.get_ylim() == (0.0, rows * 100.0)
+    # the faded buffer keeps its outline: inside the cluster nothing, outside white
+    assert np.ma.getmaskarray(faded.get_array())[shown_rows // 2, shown_rows // 3]
+    assert faded.get_array()[2, 2] == 1.0
+    assert surface.norm.vmax == pytest.approx(np.quantile(travel[stretch], 0.95))

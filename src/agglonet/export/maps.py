@@ -24,7 +24,7 @@ import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import matplotlib
@@ -33,11 +33,15 @@ import pyogrio
 import rasterio
 import rasterio.features
 import rasterio.transform
+import shapely
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path as MplPath
 from pyproj import CRS, Transformer
 
 from agglonet import outputs
@@ -211,9 +215,115 @@ def _stretch_mask(path: Path) -> np.ndarray | None:
         return src.read(entry.stretch_band) == 1
 
 
+# ------------------------------------------------------------------------------- rasters
+# Block reductions written here with NumPy reshapes (skimage.measure.block_reduce pads with one
+# value and applies one function; it has no NaN-aware majority rule nor a mode, and its
+# np.nanmean warns on empty blocks).
+def _blocks(values: np.ndarray, factor: int, fill: float) -> np.ndarray:
+    """``values`` padded with ``fill`` to whole blocks, as ``(rows, factor, cols, factor)``."""
+    rows, cols = -(-values.shape[0] // factor), -(-values.shape[1] // factor)
+    padded = np.full((rows * factor, cols * factor), fill, dtype=np.result_type(values, fill))
+    padded[:values.shape[0], :values.shape[1]] = values
+    return padded.reshape(rows, factor, cols, factor)
+
+
+def _real_cells(shape: tuple[int, ...], factor: int) -> np.ndarray:
+    """Cells of the grid (not padding) in each ``factor`` × ``factor`` block."""
+    per_row = np.minimum(factor, shape[0] - factor * np.arange(-(-shape[0] // factor)))
+    per_col = np.minimum(factor, shape[1] - factor * np.arange(-(-shape[1] // factor)))
+    return np.outer(per_row, per_col)
+
+
+def block_mean(values: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of each ``factor`` × ``factor`` block of a continuous grid, ignoring NaN.
+
+    A block is NaN when fewer than half of its cells are finite, so no-data areas keep their
+    outline. Blocks at the right and bottom edges may be partial (the grid is not cropped).
+    """
+    blocks = _blocks(np.asarray(values, dtype=float), factor, np.nan)
+    finite = np.isfinite(blocks)
+    count = finite.sum(axis=(1, 3))
+    total = np.where(finite, blocks, 0.0).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    return np.where(2 * count >= _real_cells(values.shape, factor), mean, np.nan)
+
+
+def block_mode(values: np.ndarray, factor: int) -> np.ndarray:
+    """Most frequent value of each ``factor`` × ``factor`` block of a grid of classes.
+
+    NaN (and ±inf) counts as one more value, so a block mostly without class stays empty;
+    ties go to the smallest value, NaN last. Blocks at the right and bottom edges may be partial.
+    """
+    values = np.where(np.isfinite(values), values, np.nan)
+    classes = np.unique(values[~np.isnan(values)])
+    blocks = _blocks(values, factor, np.inf)  # padding (inf) is neither a class nor NaN
+    counts = np.zeros((classes.size + 1, blocks.shape[0], blocks.shape[2]),
+                      dtype=np.min_scalar_type(factor * factor))
+    for i in range(factor):  # one cell position of every block at a time: fast strided views
+        for j in range(factor):
+            cells = blocks[:, i, :, j]
+            counts[:-1] += cells[np.newaxis] == classes[:, np.newaxis, np.newaxis]
+            counts[-1] += np.isnan(cells)
+    return np.append(classes, np.nan)[counts.argmax(axis=0)]
+
+
+def _cells_per_pixel(fig: Figure, ax: Axes, image: AxesImage, shape: tuple[int, ...]
+                     ) -> float:
+    """Cells per pixel of a ``shape`` grid drawn as ``image`` by :func:`save_map` (``_DPI``)."""
+    ax.apply_aspect()
+    box = ax.get_position()
+    left, right, bottom, top = image.get_extent()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    cells_x = abs(x1 - x0) / abs(right - left) * shape[1]
+    cells_y = abs(y1 - y0) / abs(top - bottom) * shape[0]
+    return min(cells_x / (box.width * fig.get_figwidth() * _DPI),
+               cells_y / (box.height * fig.get_figheight() * _DPI))
+
+
+def _grid_image(ax: Axes, values: np.ndarray, reduce: str,
+                images: dict[AxesImage, tuple[np.ndarray, str]], **kwargs: Any) -> AxesImage:
+    """Image of a grid whose cells :func:`_finish` sets once the map's layout is known.
+
+    ``kwargs`` go to ``imshow`` (``extent`` required); ``reduce`` is how the grid is reduced
+    to the pixels it is drawn on (see :func:`_fit_image`). Drawing the full grid would cost a
+    copy here and a resampling of every cell when the figure is saved.
+    """
+    image = ax.imshow(np.full((1, 1), np.nan), **kwargs)
+    images[image] = (values, reduce)
+    return image
+
+
+def _fit_image(fig: Figure, ax: Axes, image: AxesImage, values: np.ndarray, reduce: str
+               ) -> None:
+    """Set an image's cells: ``values`` reduced to about the pixels the image is drawn on.
+
+    ``reduce`` is ``mean`` (continuous values: :func:`block_mean`) or ``mode`` (classes:
+    :func:`block_mode`). The reduced grid keeps at least one cell per pixel, so the map looks
+    the same; its extent grows by the padding of partial edge blocks, which the axes clip.
+    """
+    factor = math.floor(_cells_per_pixel(fig, ax, image, values.shape))
+    if factor < 2:
+        image.set_data(values)
+        return
+    reduced = (block_mean if reduce == "mean" else block_mode)(values, factor)
+    left, right, bottom, top = image.get_extent()
+    dx = (right - left) / values.shape[1] * factor
+    dy = (top - bottom) / values.shape[0] * factor
+    limits = ax.get_xlim(), ax.get_ylim()
+    image.set_data(reduced)
+    image.set_extent((left, left + dx * reduced.shape[1], top - dy * reduced.shape[0], top))
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+
+
 def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequence[str],
-            handles: Sequence, ncol: int = 3) -> Figure:
-    """Furniture of a map: scale bar, north arrow, the legend under the map, attribution."""
+            handles: Sequence, ncol: int = 3,
+            images: Mapping[AxesImage, tuple[np.ndarray, str]] | None = None) -> Figure:
+    """Furniture of a map: scale bar, north arrow, the legend under the map, attribution.
+
+    Then the cells of the :func:`_grid_image` images (``images``) are set, the layout known.
+    """
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -230,6 +340,8 @@ def _finish(fig: Figure, ax: Axes, *, crs: CRS | str | None, attribution: Sequen
                    frameon=False, bbox_to_anchor=(0.5, bottom), handlelength=1.8,
                    columnspacing=1.4)
     fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=bottom + legend_height)
+    for image, (values, reduce) in (images or {}).items():
+        _fit_image(fig, ax, image, values, reduce)
     return fig
 
 
@@ -262,12 +374,44 @@ def _set_extent(ax: Axes, frames: Sequence[gpd.GeoDataFrame | None],
 
 
 # ---------------------------------------------------------------------------------- maps
-def _plot_roads(ax: Axes, roads: gpd.GeoDataFrame | None, *, color: str = _ROAD_COLOR,
-                linewidth: float = 0.35, alpha: float = 0.8, zorder: float = 3) -> bool:
-    """Draw the road links thin, under the map's own layers; return whether any were drawn."""
-    if roads is None or roads.empty:
+class RoadLines(NamedTuple):
+    """Road lines ready to draw: one matplotlib path per line, and their bounds."""
+
+    paths: list[MplPath]
+    #: ``(xmin, ymin, xmax, ymax)``; NaN when there are no lines.
+    bounds: tuple[float, float, float, float]
+
+
+def road_lines(roads: gpd.GeoDataFrame) -> RoadLines:
+    """One matplotlib path per line (multi-line parts apart) of a road layer, x/y only.
+
+    The lines of :func:`_plot_roads`, built once for all the maps of a cluster: the lines
+    ``GeoDataFrame.plot`` draws, without its per-geometry Python work on every map.
+    """
+    parts = shapely.get_parts(roads.geometry.to_numpy())
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    splits = np.flatnonzero(np.diff(index)) + 1
+    paths = [MplPath(xy, readonly=True) for xy in np.split(coords, splits)] if len(coords) \
+        else []
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(parts))
+    return RoadLines(paths, (xmin, ymin, xmax, ymax))
+
+
+def _plot_roads(ax: Axes, roads: gpd.GeoDataFrame | RoadLines | None, *,
+                color: str = _ROAD_COLOR, linewidth: float = 0.35, alpha: float = 0.8,
+                zorder: float = 3) -> bool:
+    """Draw the road links thin, under the map's own layers; return whether any were drawn.
+
+    ``roads`` is the road layer or its :func:`road_lines`.
+    """
+    if roads is None or (isinstance(roads, gpd.GeoDataFrame) and roads.empty):
         return False
-    roads.plot(ax=ax, color=color, linewidth=linewidth, alpha=alpha, zorder=zorder)
+    lines = road_lines(roads) if isinstance(roads, gpd.GeoDataFrame) else roads
+    ax.add_collection(PathCollection(lines.paths, facecolors="none", edgecolors=color,
+                                     linewidths=linewidth, alpha=alpha, zorder=zorder),
+                      autolim=False)  # the bounds are known: no extent of 60 000 paths
+    ax.update_datalim(np.reshape(lines.bounds, (2, 2)))
+    ax.autoscale_view()
     return True
 
 
@@ -327,7 +471,7 @@ def accessibility_map(
     title: str,
     attribution: Sequence[str],
     border_gaps: gpd.GeoDataFrame | None = None,
-    roads: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | RoadLines | None = None,
     language: str = "en",
 ) -> Figure:
     """Travel-time surface, roads, seats (colour = ``watt_min``), linkage lines, border gaps.
@@ -340,8 +484,9 @@ def accessibility_map(
         Boolean grid of the cells the colours span (band 2 of ``travel_time_min.tif``: the cells
         inside the cluster, as the QML style); ``None``: the cells inside ``cities``.
     seats, od_links, cities, roads
-        Layers (any may be ``None``); od_links line width follows the first numeric column
-        among ``linkage``, ``linkage_strength``, ``r_ij``, ``gravity``.
+        Layers (any may be ``None``; ``roads`` may also be its :func:`road_lines`); od_links
+        line width follows the first numeric column among ``linkage``, ``linkage_strength``,
+        ``r_ij``, ``gravity``.
     crs
         CRS of the layers (for the north arrow).
     title, attribution
@@ -363,9 +508,9 @@ def accessibility_map(
         fig = Figure(figsize=_FIGSIZE_WIDE)
         ax = fig.subplots()
         handles: list = []
+        images: dict[AxesImage, tuple[np.ndarray, str]] = {}
         if travel_time is not None:
             arr, ext = travel_time
-            finite = arr[np.isfinite(arr)]
             # Far off-road corners of the grid reach days: the colours span the cells inside
             # the cluster (95th percentile), the rest shows as "more".
             inside = arr
@@ -378,16 +523,16 @@ def accessibility_map(
                                                        transform=transform, invert=True)
                 inside = arr[mask]
             inside = inside[np.isfinite(inside)]
-            pool = inside if inside.size else finite
+            pool = inside if inside.size else arr[np.isfinite(arr)]
             vmax = float(np.quantile(pool, 0.95)) if pool.size else 1.0
-            im = ax.imshow(arr, extent=ext, cmap="viridis", vmin=0, vmax=vmax,
-                           interpolation="nearest")
+            im = _grid_image(ax, arr, "mean", images, extent=ext, cmap="viridis", vmin=0,
+                             vmax=vmax, interpolation="nearest")
             fig.colorbar(im, ax=ax, shrink=0.6, pad=0.01, extend="max",
                          label=t["travel_time"][lang])
             if stretch is not None and stretch.shape == arr.shape and not stretch.all():
                 # buffer cells stay visible but faded: the colours and figures are the cluster's
-                ax.imshow(np.where(stretch, np.nan, 1.0), extent=ext,
-                          cmap=ListedColormap(["white"]), alpha=0.55, interpolation="nearest")
+                _grid_image(ax, np.where(stretch, np.nan, 1.0), "mode", images, extent=ext,
+                            cmap=ListedColormap(["white"]), alpha=0.55, interpolation="nearest")
                 handles.append(Patch(facecolor="white", edgecolor="#999999", alpha=0.8,
                                      label=t["buffer"][lang]))
         if _plot_roads(ax, roads, color="#f7f7f7", linewidth=0.3, alpha=0.55):
@@ -436,7 +581,8 @@ def accessibility_map(
                                   markeredgecolor="black", label=t["border_gaps"][lang]))
         _set_extent(ax, [cities, seats, od_links], travel_time[1] if travel_time else None)
         fig.suptitle(title, fontsize=11)
-        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles)
+        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles,
+                       images=images)
 
 
 def ecology_map(
@@ -450,7 +596,7 @@ def ecology_map(
     crs: CRS | str | None,
     title: str,
     attribution: Sequence[str],
-    roads: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | RoadLines | None = None,
     seats: gpd.GeoDataFrame | None = None,
     language: str = "en",
 ) -> Figure:
@@ -467,14 +613,15 @@ def ecology_map(
         fig = Figure(figsize=_FIGSIZE)
         ax = fig.subplots()
         handles: list = []
+        images: dict[AxesImage, tuple[np.ndarray, str]] = {}
         if landcover is not None:
             arr, ext = landcover
             codes = sorted(LANDCOVER_PALETTE)
             cmap = ListedColormap([LANDCOVER_PALETTE[c][1] for c in codes])
             norm = BoundaryNorm([c - 0.5 for c in codes] + [codes[-1] + 0.5], cmap.N)
             shown = np.where(np.isin(arr, codes), arr, np.nan)
-            ax.imshow(shown, extent=ext, cmap=cmap, norm=norm, alpha=0.45,
-                      interpolation="nearest")
+            _grid_image(ax, shown, "mode", images, extent=ext, cmap=cmap, norm=norm, alpha=0.45,
+                        interpolation="nearest")
             present = {int(v) for v in np.unique(arr[np.isfinite(arr)])}
             handles += [Patch(facecolor=LANDCOVER_PALETTE[c][1], alpha=0.45,
                               label=labels.value_label(LANDCOVER_PALETTE[c][0])[language])
@@ -531,7 +678,8 @@ def ecology_map(
         _label_seats(ax, seats, language, marker=True)
         _set_extent(ax, [cities, sources, corridors], landcover[1] if landcover else None)
         fig.suptitle(title, fontsize=11)
-        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles, ncol=4)
+        return _finish(fig, ax, crs=crs, attribution=attribution, handles=handles, ncol=4,
+                       images=images)
 
 
 def _cluster_names(boundaries: Path | None, fallback: str) -> dict[str, str]:
@@ -593,6 +741,7 @@ def write_maps(
     transport, ecology = Path(inputs["transport"]), Path(inputs["ecology"])
     seats = _read_optional(transport, "seats")
     roads = _read_optional(transport, "roads")
+    lines_of_roads = road_lines(roads) if roads is not None else None  # once for all maps
     crs = next((f.crs for f in (seats, cities) if f is not None and f.crs is not None), None)
     boundaries = Path(inputs["boundaries"]) if inputs.get("boundaries") else None
     names = _cluster_names(boundaries, cluster)
@@ -616,14 +765,14 @@ def write_maps(
         figure = accessibility_map(
             travel_time=layers["travel_time"], stretch=layers["stretch"], seats=seats,
             od_links=layers["od_links"], border_gaps=layers["border_gaps"], cities=cities,
-            roads=roads, crs=crs, attribution=lang_lines, language=lang,
+            roads=lines_of_roads, crs=crs, attribution=lang_lines, language=lang,
             title=labels.text("accessibility_title", lang, name=names[lang]) + suffix)
         paths.append(save_map(figure, out / map_file_name("accessibility", lang)))
         figure = ecology_map(
             landcover=layers["landcover"], sources=layers["sources"],
             corridors=layers["corridors"], pinch_points=layers["pinch_points"],
-            road_crossings=layers["road_crossings"], cities=cities, roads=roads, seats=seats,
-            crs=crs, attribution=eco_lines, language=lang,
+            road_crossings=layers["road_crossings"], cities=cities, roads=lines_of_roads,
+            seats=seats, crs=crs, attribution=eco_lines, language=lang,
             title=labels.text("ecology_title", lang, name=names[lang]) + suffix)
         paths.append(save_map(figure, out / map_file_name("ecology", lang)))
     logger.info("maps of %s: %d PNGs (%s) in %s", cluster, len(paths), ", ".join(langs), out)
