@@ -125,6 +125,106 @@ def test_attribute_table_stores_constants_once():
     assert rows == [[1.0, 1, 12600574.0], [2.1234568, 2, 123456789012.0], [None, 3, 0.5]]
 
 
+def _cell_json_before(value):
+    """A cell as the web map wrote it before columns were converted at once (reference)."""
+    import pandas as pd
+
+    if value is None or (isinstance(value, float | np.floating) and not np.isfinite(value)):
+        return None
+    if value is pd.NaT or (not isinstance(value, str | bytes) and pd.isna(value) is True):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        whole_digits = len(str(int(abs(float(value)))))
+        return float(f"{float(value):.{max(8, whole_digits)}g}")
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _attribute_table_before(frame):
+    """The attribute table as it was built one value at a time (reference)."""
+    columns = list(frame.columns)
+    values = {c: [_cell_json_before(v) for v in frame[c].tolist()] for c in columns}
+    constants = {}
+    if len(frame) > 1:
+        for c in columns:
+            first = json.dumps(values[c][0])
+            if all(json.dumps(v) == first for v in values[c]):
+                constants[c] = values[c][0]
+    varying = [c for c in columns if c not in constants]
+    return columns, constants, [[values[c][i] for c in varying] for i in range(len(frame))]
+
+
+def test_attribute_table_json_is_the_same_as_per_value():
+    import pandas as pd
+
+    nan, inf = float("nan"), float("inf")
+    frame = pd.DataFrame({
+        "f": [1.0, nan, -0.0, 99_999_999.7, 123456789012.5, 1.234567891e-7],
+        "f_edge": [inf, -inf, 0.1 + 0.2, -12345678.55, 1e8, -99_999_999.96],
+        "f32": np.array([0.1, 2.5, nan, 1e9, -3.3, 7.0], dtype="float32"),
+        "i": np.array([1, -2, 3, 2**40, 0, 5], dtype="int64"),
+        "u8": np.array([1, 1, 1, 1, 1, 1], dtype="uint8"),
+        "b": [True, False, True, True, False, True],
+        "s": pd.array(["a", None, "b", "c", "", "d"], dtype="str"),
+        "mixed": pd.Series([None, 1, 1.0, np.float64(2.5), "x", True], dtype=object),
+        "ts": pd.to_datetime(["2024-01-01 00:00", None, "2024-03-01 12:00", "2024-01-01 00:00",
+                              "2024-01-02 00:00", "2024-01-03 00:00"]),
+        "ni": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+        "none": [None] * 6,
+        "same_s": ["k"] * 6,
+        "same_f": [1.5] * 6,
+        "zeros": [0.0, -0.0, 0.0, 0.0, 0.0, 0.0],  # one JSON text differs: not constant
+        "one_or_true": pd.Series([1, True, 1, 1, 1, 1], dtype=object),
+        "one_or_float": pd.Series([1, 1, 1, 1, 1, 1.0], dtype=object),
+    })
+    got = webmap.attribute_table(frame)
+    assert json.dumps(got) == json.dumps(_attribute_table_before(frame))
+    assert set(got[1]) == {"u8", "none", "same_s", "same_f"}
+    one_row = frame.head(1)
+    assert json.dumps(webmap.attribute_table(one_row)) == json.dumps(
+        _attribute_table_before(one_row))
+    constant = frame[["same_s", "none"]]
+    assert webmap.attribute_table(constant)[2] == [[]] * 6  # every column constant
+
+
+def test_compact_geometries_as_geojson_mapping():
+    import shapely.geometry
+    from shapely.geometry import MultiPoint, Polygon
+
+    def before(geoms):
+        mapped = [shapely.geometry.mapping(g) for g in geoms]
+        types = {m["type"] for m in mapped}
+        if len(types) == 1:
+            return {"type": types.pop(), "coordinates": [m["coordinates"] for m in mapped]}
+        return {"type": None, "geometry": mapped}
+
+    layers = [
+        [LineString([(0.5, 1.25), (2.0, 3.0)]), LineString([(1, 1), (2, 2), (3, 1), (4, 4)])],
+        [Point(113.12345, 34.5), Point(-0.0, 1e-5)],
+        [Point(1, 2), MultiPoint([(1, 2), (3, 4)])],
+        [Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(5, 5), (6, 5), (6, 6)])],
+        [LineString([(0, 0, 1), (1, 1, 2)])],
+    ]
+    for geoms in layers:
+        series = gpd.GeoSeries(geoms, crs="EPSG:4326")
+        assert json.dumps(webmap.compact_geometries(series)) == json.dumps(before(geoms))
+
+
+def test_overlay_png_is_lossless_and_deterministic():
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    uri = webmap.png_data_uri(rgba)
+    assert uri == webmap.png_data_uri(rgba.copy())
+    assert uri.startswith("data:image/png;base64,")
+    back = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    np.testing.assert_array_equal(back, rgba)
+
+
 def test_colour_ramp_interpolates_like_qgis():
     stops = [{"value": 0.0, "color": "#000000"}, {"value": 10.0, "color": "#ffffff"}]
     rgba = webmap.colorize(np.array([[0.0, 5.0, np.nan], [-5.0, 20.0, 2.5]]), stops)

@@ -178,6 +178,38 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def json_column(values: pd.Series) -> list[Any]:
+    """Return a column's cells as :func:`_json_value` does, a whole column at a time.
+
+    Integer and boolean columns convert in one ``tolist``; floats within ``VALUE_DIGITS``
+    whole digits and plain strings skip the per-value type checks (the same values, faster).
+    """
+    cells = values.tolist()
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return cells  # Python bool / int already
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        limit = 10.0 ** VALUE_DIGITS  # below it, no value has more whole digits than that
+        fmt = f".{VALUE_DIGITS}g"
+        return [float(format(v, fmt)) if -limit < v < limit else _json_value(v) for v in cells]
+    return [v if type(v) is str else _json_value(v) for v in cells]
+
+
+def _same_json(values: Sequence[Any]) -> bool:
+    """Whether every value has the JSON text of the first one.
+
+    For the values of :func:`_json_value` (None, bool, int, float, str) that is: same type and
+    equal, and for floats the same sign (``0.0`` and ``-0.0`` differ in JSON).
+    """
+    first = values[0]
+    kind = type(first)
+    if kind is float:
+        sign = math.copysign(1.0, first)
+        return all(type(v) is float and v == first and math.copysign(1.0, v) == sign
+                   for v in values)
+    return all(type(v) is kind and v == first for v in values)
+
+
 def attribute_table(frame: pd.DataFrame) -> tuple[list[str], dict[str, Any], list[list[Any]]]:
     """Split a layer's attributes into columns, constants and per-feature rows.
 
@@ -192,15 +224,13 @@ def attribute_table(frame: pd.DataFrame) -> tuple[list[str], dict[str, Any], lis
     """
     columns = [c for c in frame.columns if c != frame.geometry.name] \
         if isinstance(frame, gpd.GeoDataFrame) else list(frame.columns)
-    values = {c: [_json_value(v) for v in frame[c].tolist()] for c in columns}
+    values = {c: json_column(frame[c]) for c in columns}
     constants: dict[str, Any] = {}
     if len(frame) > 1:
-        for c in columns:
-            first = json.dumps(values[c][0])
-            if all(json.dumps(v) == first for v in values[c]):
-                constants[c] = values[c][0]
-    varying = [c for c in columns if c not in constants]
-    rows = [[values[c][i] for c in varying] for i in range(len(frame))]
+        constants = {c: values[c][0] for c in columns if _same_json(values[c])}
+    varying = [values[c] for c in columns if c not in constants]
+    rows = ([list(row) for row in zip(*varying, strict=True)] if varying
+            else [[] for _ in range(len(frame))])
     return columns, constants, rows
 
 
@@ -418,11 +448,31 @@ def compact_geometries(geoms: gpd.GeoSeries) -> dict[str, Any]:
         ``{"type": "LineString", "coordinates": [...]}`` when every geometry has that type,
         else ``{"type": None, "geometry": [GeoJSON geometry, ...]}``.
     """
+    simple = _simple_coordinates(geoms.to_numpy())
+    if simple is not None:
+        return simple
     mapped = [shapely.geometry.mapping(g) for g in geoms]
     types = {m["type"] for m in mapped}
     if len(types) == 1 and "GeometryCollection" not in types:
         return {"type": types.pop(), "coordinates": [m["coordinates"] for m in mapped]}
     return {"type": None, "geometry": mapped}
+
+
+def _simple_coordinates(geoms: np.ndarray) -> dict[str, Any] | None:
+    """:func:`compact_geometries` of 2D points only or lines only, from one coordinate array.
+
+    The same coordinates as ``shapely.geometry.mapping`` (lists where it gives tuples: the
+    same JSON) without a Python call per geometry; ``None`` for other layers.
+    """
+    kinds = set(shapely.get_type_id(geoms).tolist())
+    if (kinds not in ({shapely.GeometryType.POINT}, {shapely.GeometryType.LINESTRING})
+            or shapely.has_z(geoms).any() or shapely.is_empty(geoms).any()):
+        return None
+    coords = shapely.get_coordinates(geoms)
+    if kinds == {shapely.GeometryType.POINT}:
+        return {"type": "Point", "coordinates": coords.tolist()}
+    ends = np.cumsum(shapely.get_num_coordinates(geoms))[:-1]
+    return {"type": "LineString", "coordinates": [c.tolist() for c in np.split(coords, ends)]}
 
 
 def _lonlat_bounds(geoms: gpd.GeoSeries) -> list[list[float]] | None:
@@ -486,7 +536,10 @@ def warp_to_web_mercator(raster_path: Path, *, band: int = 1, max_px: int = 2048
     with rasterio.open(raster_path) as src:
         if src.crs is None:
             raise DataError(f"raster {raster_path} has no CRS; the web map cannot place it")
-        data = np.ma.filled(src.read(band, masked=True).astype("float64"), np.nan)
+        data = src.read(band, masked=True)
+        if data.dtype.kind != "f":  # float bands stay as they are: nearest copies values
+            data = data.astype("float64")
+        data = np.ma.filled(data, np.nan)
         transform, width, height = rasterio.warp.calculate_default_transform(
             src.crs, "EPSG:3857", src.width, src.height, *src.bounds)
         scale = max(width, height) / max_px
@@ -506,9 +559,12 @@ def warp_to_web_mercator(raster_path: Path, *, band: int = 1, max_px: int = 2048
 
 
 def png_data_uri(rgba: np.ndarray) -> str:
-    """Return a ``data:image/png;base64,…`` URI of an RGBA array (deterministic bytes)."""
+    """Return a ``data:image/png;base64,…`` URI of an RGBA array (deterministic bytes).
+
+    zlib level 6: about 2–3 % larger than ``optimize=True`` (level 9), five times faster.
+    """
     buffer = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
