@@ -148,8 +148,8 @@ rule corridors:
         barrier_weight=ECOLOGY["barriers"]["weight"],
         barrier_max_per_corridor=ECOLOGY["barriers"]["max_per_corridor"],
         restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
-    # the per-source cost passes run on two threads (docs/scaling.md)
-    threads: 2
+    # the per-source cost passes run on this many threads (ecology.corridors.threads)
+    threads: ECOLOGY["corridors"]["threads"]
     log:
         "logs/{cluster}/corridors.log",
     benchmark:
