@@ -70,6 +70,27 @@ def test_edge_distances_match_polygons() -> None:
     assert dist[0, 1] == pytest.approx(2000.0)
 
 
+def test_edge_distances_of_large_irregular_patches_match_polygons() -> None:
+    # patches with hundreds of boundary corners (the nearest-point search first bounds the
+    # distance with a subsample of them), some wrapped round others
+    from scipy import ndimage
+
+    rng = np.random.default_rng(3)
+    blobs = ndimage.gaussian_filter(rng.random((90, 110)), 2.0) > 0.55
+    labels, n = ndimage.label(blobs)
+    labels[40:50, 5:100] = n + 1                  # a long bar under several blobs
+    labels[60:62, 20:23] = n + 2                  # a small patch inside a bay of others
+    labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)  # ids 1…n again
+    n = int(labels.max())
+    dist = edge_distances_m(labels, cell_size_m=30.0)
+    polys = [shapely.union_all([box(c, r, c + 1, r + 1) for r, c in zip(*np.nonzero(labels == k),
+                                                                       strict=True)])
+             for k in range(1, n + 1)]
+    assert n >= 8 and max(len(shapely.get_coordinates(p)) for p in polys) > 200
+    expected = np.array([[shapely.distance(a, b) * 30.0 for b in polys] for a in polys])
+    np.testing.assert_allclose(dist, expected, rtol=1e-12, atol=1e-9)
+
+
 def test_no_patches() -> None:
     with pytest.raises(DataError, match="no habitat patch"):
         connectivity_indices(np.array([]), np.zeros((0, 0)), landscape_area_km2=1,
