@@ -16,6 +16,15 @@ MEM_MARGIN = 1.5
 RUNTIME_MARGIN = 5.0
 
 
+#: Scheduling priorities: of the jobs that are ready, Snakemake starts those of higher priority
+#: first. On a few cores one path sets the run's length: land cover → sea mask → MSPA → sources
+#: (``sources_chain``, the longest start), then resistance (after the seats, roads and DEM) →
+#: corridors → circuit → road crossings (``critical_path``). The transport jobs fit beside the
+#: corridors; after the circuit the longest output jobs go first (``outputs``; docs/scaling.md,
+#: section 4).
+PRIORITY = {"sources_chain": 30, "critical_path": 20, "outputs": 10}
+
+
 def grid_cells(input):
     """Cells of a job's cluster grid, read before the job runs.
 

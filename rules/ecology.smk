@@ -13,6 +13,7 @@ rule landcover_classes:
         landcover="results/{cluster}/landcover.tif",
     params:
         mapping=ECOLOGY["landcover_mapping"],
+    priority: PRIORITY["sources_chain"]
     log:
         "logs/{cluster}/landcover_classes.log",
     benchmark:
@@ -40,6 +41,7 @@ rule sea_mask:
         resolution_m=config["retrieve"]["resolution_m"],
         source=ECOLOGY["sea_mask"]["source"],
         connected_water_km=ECOLOGY["sea_mask"]["connected_water_km"],
+    priority: PRIORITY["sources_chain"]
     log:
         "logs/{cluster}/sea_mask.log",
     benchmark:
@@ -66,6 +68,7 @@ rule mspa:
         edge_width=ECOLOGY["mspa"]["edge_width"],
         transition=ECOLOGY["mspa"]["transition"],
         intext=ECOLOGY["mspa"]["intext"],
+    priority: PRIORITY["sources_chain"]
     log:
         "logs/{cluster}/mspa.log",
     benchmark:
@@ -92,6 +95,7 @@ rule ecological_sources:
     params:
         connectivity=ECOLOGY["mspa"]["connectivity"],
         **ECOLOGY["sources"],
+    priority: PRIORITY["sources_chain"]
     log:
         "logs/{cluster}/ecological_sources.log",
     benchmark:
@@ -116,6 +120,7 @@ rule resistance:
         resistance="results/{cluster}/resistance.tif",
     params:
         **ECOLOGY["resistance"],
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/resistance.log",
     benchmark:
@@ -150,6 +155,7 @@ rule corridors:
         restored_resistance=min(ECOLOGY["resistance"]["class_values"].values()),
     # the per-source cost passes run on this many threads (ecology.corridors.threads)
     threads: ECOLOGY["corridors"]["threads"]
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/corridors.log",
     benchmark:
@@ -182,6 +188,7 @@ rule circuit:
         rtol=ECOLOGY["circuit"]["rtol"],
     # the right-hand sides are solved in this many forked processes (ecology.circuit.processes)
     threads: ECOLOGY["circuit"]["processes"]
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/circuit.log",
     benchmark:

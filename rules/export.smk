@@ -25,6 +25,7 @@ rule qgis_project:
         crs=config["crs"],
         languages=LANGUAGES,
         scenarios=scenario_project_files,
+    priority: PRIORITY["outputs"]
     log:
         "logs/{cluster}/qgis_project.log",
     benchmark:
@@ -54,6 +55,7 @@ rule maps:
         maps=expand("results/{{cluster}}/maps/{name}.{lang}.png", name=MAP_NAMES, lang=LANGUAGES),
     params:
         languages=LANGUAGES,
+    priority: PRIORITY["outputs"]
     log:
         "logs/{cluster}/maps.log",
     benchmark:
@@ -77,6 +79,7 @@ rule webmap:
         html="results/{cluster}/map.html",
     params:
         languages=LANGUAGES,
+    priority: PRIORITY["outputs"]
     log:
         "logs/{cluster}/webmap.log",
     benchmark:

@@ -15,6 +15,7 @@ rule road_crossings:
     params:
         road_classes=config["roads"]["highway_classes"],
         class_weights=config["metrics"]["road_class_weights"],
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/road_crossings.log",
     benchmark:

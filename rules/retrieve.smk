@@ -47,6 +47,7 @@ rule build_seats:
         # a mass table may cover every cluster of the run: its adcodes are checked against them
         clusters=list(CLUSTERS) if config["transport"]["mass_table"] else [],
         custom_clusters=config["custom_clusters"],
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/build_seats.log",
     benchmark:
@@ -73,6 +74,7 @@ if RETRIEVE["landcover"]["source"] == "worldcover":
             provenance="resources/{cluster}/provenance/landcover.json",
         params:
             **landcover_params(),
+        priority: PRIORITY["sources_chain"]
         log:
             "logs/{cluster}/retrieve_landcover.log",
         benchmark:
@@ -101,6 +103,7 @@ else:
             provenance="resources/{cluster}/provenance/landcover.json",
         params:
             **landcover_params(),
+        priority: PRIORITY["sources_chain"]
         log:
             "logs/{cluster}/retrieve_landcover.log",
         benchmark:
@@ -131,6 +134,7 @@ rule retrieve_dem:
         url_template=lambda wildcards: RETRIEVE["dem"]["url_template"],
         cache_dir=RETRIEVE["dem"]["cache_folder"],
         download=config["download"],
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/retrieve_dem.log",
     benchmark:

@@ -79,6 +79,7 @@ rule build_road_network:
         buffer_km=config["retrieve"]["buffer_km"],
         crs=config["crs"],
         download=config["download"],
+    priority: PRIORITY["critical_path"]
     log:
         "logs/{cluster}/build_road_network.log",
     benchmark:
