@@ -75,12 +75,12 @@ def edge_distances_m(labels: np.ndarray, *, cell_size_m: float) -> np.ndarray:
     for i in range(n):
         for j in range(i + 1, n):
             a, b = (i, j) if len(corners[i]) <= len(corners[j]) else (j, i)
-            dist[i, j] = dist[j, i] = _nearest(corners[a], trees[b]) * cell_size_m
+            dist[i, j] = dist[j, i] = nearest_distance(corners[a], trees[b]) * cell_size_m
     return dist
 
 
-def _nearest(points: np.ndarray, tree: cKDTree) -> float:
-    """Smallest distance from ``points`` to the points of ``tree``.
+def nearest_distance(points: np.ndarray, tree: cKDTree) -> float:
+    """Smallest distance from ``points`` (an (m, 2) array) to the points of ``tree``.
 
     A subsample of the points first gives a distance that is attained, hence an upper bound;
     the full query then prunes every point farther than it at the top of the tree. The same

@@ -47,6 +47,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, shape
 
 from agglonet import grid_dijkstra
+from agglonet.ecology.connectivity import nearest_distance
 from agglonet.ecology.raster_graph import (
     OFFSETS,
     SQRT2,
@@ -392,8 +393,7 @@ def _euclid_m(cells_a: np.ndarray, cells_b: np.ndarray, width: int, cell: float)
     """Distance between the nearest cell centres of two sources (metres)."""
     pa = np.column_stack(np.divmod(cells_a, width)).astype(float)
     pb = np.column_stack(np.divmod(cells_b, width)).astype(float)
-    d, _ = cKDTree(pb).query(pa, k=1)
-    return float(d.min()) * cell
+    return nearest_distance(pa, cKDTree(pb)) * cell
 
 
 def _empty_frames(crs: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
