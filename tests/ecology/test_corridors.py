@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import networkx as nx
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from affine import Affine
 
 from agglonet.ecology.corridors import (
+    SurfaceStore,
     build_corridors,
     classify_gravity,
     cost_allocation,
@@ -235,3 +237,28 @@ def test_threads_give_the_same_network():
         assert np.array_equal(three.source_cwd[k].cwd, surface.cwd)
     assert np.array_equal(three.corridor_mask, one.corridor_mask)
     assert three.corridors.drop(columns="geometry").equals(one.corridors.drop(columns="geometry"))
+
+
+def test_surfaces_on_disk_give_the_same_network_and_barriers():
+    """Cost surfaces beyond the memory budget are memory-mapped from disk: the same results."""
+    from agglonet.ecology.barriers import find_barriers
+
+    r, labels = random_case(seed=8)
+    held = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300)
+    sizes = [held.source_cwd[k].cwd.nbytes for k in held.source_cwd]
+    # the first surface in memory, the other three on disk
+    mixed = build_corridors(r, labels, transform=TRANSFORM, crs=CRS, width_cost_units=300,
+                            surfaces_in_memory_bytes=sizes[0])
+    store = mixed.source_cwd
+    assert isinstance(store, SurfaceStore) and store.spilled == 3 and list(store) == [1, 2, 3, 4]
+    assert isinstance(store[2].cwd, np.memmap) and not isinstance(store[1].cwd, np.memmap)
+    for k, surface in held.source_cwd.items():
+        assert store[k].window == surface.window and store[k].limit == surface.limit
+        assert np.array_equal(store[k].cwd, surface.cwd)
+    assert np.array_equal(mixed.corridor_mask, held.corridor_mask)
+    assert mixed.corridors.drop(columns="geometry").equals(held.corridors.drop(columns="geometry"))
+    kwargs = {"radius_m": 2 * TRANSFORM.a, "top_n": 5}
+    assert find_barriers(mixed, **kwargs).equals(find_barriers(held, **kwargs))
+    directory = store._directory.name
+    store.close()
+    assert not os.path.exists(directory) and list(store) == [1]

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -67,6 +69,9 @@ log = logging.getLogger(__name__)
 PASS_BYTES_PER_CELL = 26
 #: Corridor classes from the highest to the lowest gravity.
 CORRIDOR_CLASSES = ("primary", "secondary", "general")
+#: Bytes of per-source cost surfaces held in memory; the surfaces beyond go to a temporary
+#: directory and are memory-mapped when read (:class:`SurfaceStore`).
+SURFACES_IN_MEMORY_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,70 @@ class SourceCostSurface:
         out = np.full(shape, np.inf)
         out[self.window] = self.cwd
         return out
+
+
+class SurfaceStore(Mapping[int, SourceCostSurface]):
+    """Per-source cost surfaces by source id: in memory up to a budget, the rest on disk.
+
+    All surfaces are needed until the corridors and their barriers are done, and on a large
+    cluster they do not fit: middle_yangtze at 250 m has 109 sources with float64 windows of
+    about half its 10.4 M-cell grid each (4.9 GB in all). Surfaces added after ``budget_bytes``
+    are written to a temporary directory (``TMPDIR``) and memory-mapped, read-only, each time
+    they are looked up; a lookup's mapping goes when its surface is dropped, so the process
+    holds only the surfaces in use, and the operating system's page cache the rest. The values
+    are the same bits either way. :meth:`close` removes the directory (else it goes when the
+    store is garbage-collected).
+    """
+
+    def __init__(self, budget_bytes: int = SURFACES_IN_MEMORY_BYTES) -> None:
+        self._budget = int(budget_bytes)
+        self._held = 0
+        self._memory: dict[int, SourceCostSurface] = {}
+        self._on_disk: dict[int, tuple[tuple[slice, slice], float, Path]] = {}
+        self._order: list[int] = []
+        self._directory: tempfile.TemporaryDirectory | None = None
+
+    def add(self, surface: SourceCostSurface) -> None:
+        """Keep ``surface`` (in memory while the budget allows, else on disk)."""
+        key = int(surface.source_id)
+        if key in self._memory or key in self._on_disk:
+            raise ValueError(f"a cost surface of source {key} is already stored")
+        self._order.append(key)
+        if self._held + surface.cwd.nbytes <= self._budget:
+            self._memory[key] = surface
+            self._held += surface.cwd.nbytes
+            return
+        if self._directory is None:
+            self._directory = tempfile.TemporaryDirectory(prefix="agglonet-cost-surfaces-")
+        path = Path(self._directory.name) / f"source_{key}.npy"
+        np.save(path, surface.cwd)
+        self._on_disk[key] = (surface.window, surface.limit, path)
+
+    @property
+    def spilled(self) -> int:
+        """Number of surfaces held on disk."""
+        return len(self._on_disk)
+
+    def __getitem__(self, key: int) -> SourceCostSurface:
+        if key in self._memory:
+            return self._memory[key]
+        window, limit, path = self._on_disk[key]
+        return SourceCostSurface(source_id=key, window=window,
+                                 cwd=np.load(path, mmap_mode="r"), limit=limit)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def close(self) -> None:
+        """Remove the surfaces written to disk (the store keeps only those in memory)."""
+        if self._directory is not None:
+            self._directory.cleanup()
+            self._directory = None
+            self._order = [k for k in self._order if k in self._memory]
+            self._on_disk.clear()
 
 
 @dataclass(frozen=True)
@@ -414,6 +483,7 @@ def build_corridors(
     exact_barriers: bool = True,
     core_patch_of: Mapping[int, int] | None = None,
     workers: int = 1,
+    surfaces_in_memory_bytes: int = SURFACES_IN_MEMORY_BYTES,
 ) -> CorridorNetwork:
     """Least-cost corridors between adjacent ecological sources (Linkage-Mapper method).
 
@@ -449,6 +519,10 @@ def build_corridors(
     workers
         Threads for the per-source passes (the compiled Dijkstra releases the GIL); each holds
         one pass's arrays (~24 bytes per grid cell) at a time. Any number gives the same result.
+    surfaces_in_memory_bytes
+        Budget of the per-source cost surfaces kept in memory; the others are kept on disk
+        (:class:`SurfaceStore`, returned as ``source_cwd``; close it when done). Any budget gives
+        the same result.
 
     Returns
     -------
@@ -488,17 +562,20 @@ def build_corridors(
         k, limit = item
         return _source_surface(r, potential, cells_of[k], k, limit * (1 + 1e-9), cell)
 
-    surfaces: dict[int, SourceCostSurface] = {}
+    surfaces = SurfaceStore(surfaces_in_memory_bytes)
     with Progress("source cost surface", len(limits), logger=log) as progress:
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for (k, _), surface in zip(ordered, pool.map(one_pass, ordered), strict=True):
-                    surfaces[k] = surface
+                for surface in pool.map(one_pass, ordered):
+                    surfaces.add(surface)
                     progress.advance()
         else:
             for item in ordered:
-                surfaces[item[0]] = one_pass(item)
+                surfaces.add(one_pass(item))
                 progress.advance()
+    if surfaces.spilled:
+        log.info("%d of %d cost surfaces kept on disk (the first %.1f GB in memory)",
+                 surfaces.spilled, len(surfaces), surfaces_in_memory_bytes / 1e9)
 
     records: list[dict[str, Any]] = []
     geoms: list[LineString] = []

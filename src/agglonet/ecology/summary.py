@@ -65,7 +65,7 @@ def corridor_stage(
         ``corridor_areas``, ``barriers`` and an empty ``pinch_points``.
     """
     from agglonet.ecology.barriers import find_barriers
-    from agglonet.ecology.corridors import build_corridors, cost_allocation
+    from agglonet.ecology.corridors import SurfaceStore, build_corridors, cost_allocation
 
     sources = add_mean_resistance(sources, source_labels, resistance)
     if len(sources) < 2:
@@ -86,6 +86,8 @@ def corridor_stage(
     barriers = find_barriers(net, radius_m=barrier_radius_m, top_n=barrier_top_n,
                              restored_resistance=restored_resistance, weight=barrier_weight,
                              max_per_corridor=barrier_max_per_corridor)
+    if isinstance(net.source_cwd, SurfaceStore):
+        net.source_cwd.close()          # the cost surfaces written to disk
     layers = network_layers(sources=sources, crs=crs, corridors=net.corridors,
                             corridor_areas=net.corridor_areas, barriers=barriers)
     return net.cost_distance, net.corridor_mask.astype(np.int32), layers
