@@ -10,8 +10,10 @@ prints it again as the last thing of the run.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +55,35 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     sys.excepthook = report_error
+    atexit.unregister(log_peak_memory)      # once, however often the logging is set up
+    atexit.register(log_peak_memory)
+
+
+#: Start of the line :func:`log_peak_memory` writes (read back by tools/scaling).
+PEAK_MEMORY_PREFIX = "peak memory (kernel):"
+
+
+def peak_memory_mb() -> tuple[float, float]:
+    """Peak resident set of this process and of its largest finished child process (MB).
+
+    The kernel's high-water marks (``getrusage``), so no peak between two samples is missed,
+    as it can be by Snakemake's ``benchmark:`` (which samples every 0.5 s for the first 15 s
+    of a job, then every 30 s). A forked child's figure includes the pages it still shares
+    with its parent.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0       # KiB on Linux
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return own, child
+
+
+def log_peak_memory() -> None:
+    """Log :func:`peak_memory_mb` as the last line of a rule's log (registered at exit)."""
+    own, child = peak_memory_mb()
+    if child:
+        logger.info("%s %.0f MB resident; largest child process %.0f MB (it shares pages with "
+                    "this one)", PEAK_MEMORY_PREFIX, own, child)
+    else:
+        logger.info("%s %.0f MB resident", PEAK_MEMORY_PREFIX, own)
 
 
 #: Seconds between two progress lines of one step (and before the first).
