@@ -262,3 +262,20 @@ def test_surfaces_on_disk_give_the_same_network_and_barriers():
     directory = store._directory.name
     store.close()
     assert not os.path.exists(directory) and list(store) == [1]
+
+
+def test_surface_store_keeps_a_surface_in_memory_when_the_disk_write_fails(monkeypatch, caplog):
+    from agglonet.ecology.corridors import SourceCostSurface
+
+    def full_disk(path, array):
+        raise OSError(28, "No space left on device")
+
+    store = SurfaceStore(budget_bytes=0)
+    monkeypatch.setattr(np, "save", full_disk)
+    surface = SourceCostSurface(source_id=7, window=(slice(0, 2), slice(0, 2)),
+                                cwd=np.arange(4.0).reshape(2, 2), limit=3.0)
+    store.add(surface)
+    assert store.spilled == 0 and store[7] is surface and list(store) == [7]
+    assert "kept in memory" in caplog.text and "No space left" in caplog.text
+    with pytest.raises(ValueError, match="already stored"):
+        store.add(surface)

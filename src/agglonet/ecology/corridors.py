@@ -138,7 +138,15 @@ class SurfaceStore(Mapping[int, SourceCostSurface]):
         if self._directory is None:
             self._directory = tempfile.TemporaryDirectory(prefix="agglonet-cost-surfaces-")
         path = Path(self._directory.name) / f"source_{key}.npy"
-        np.save(path, surface.cwd)
+        try:
+            np.save(path, surface.cwd)
+        except OSError as err:      # a full or read-only TMPDIR: keep it in memory after all
+            path.unlink(missing_ok=True)
+            log.warning("cost surface of source %d kept in memory: cannot write %s (%s)", key,
+                        path, err)
+            self._memory[key] = surface
+            self._held += surface.cwd.nbytes
+            return
         self._on_disk[key] = (surface.window, surface.limit, path)
 
     @property
