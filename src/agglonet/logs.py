@@ -66,24 +66,54 @@ PEAK_MEMORY_PREFIX = "peak memory (kernel):"
 def peak_memory_mb() -> tuple[float, float]:
     """Peak resident set of this process and of its largest finished child process (MB).
 
-    The kernel's high-water marks (``getrusage``), so no peak between two samples is missed,
-    as it can be by Snakemake's ``benchmark:`` (which samples every 0.5 s for the first 15 s
-    of a job, then every 30 s). A forked child's figure includes the pages it still shares
-    with its parent.
+    The kernel's high-water marks, so no peak between two samples is missed, as it can be by
+    Snakemake's ``benchmark:`` (which samples every 0.5 s for the first 15 s of a job, then
+    every 30 s). This process's figure is ``VmHWM`` of ``/proc/self/status``, the high-water
+    mark of its own memory since it started: ``getrusage``'s ``ru_maxrss`` is not, as Linux
+    carries it over ``execve`` from the process that started this one (Snakemake, or pytest),
+    so a small script started by a large parent would report the parent's peak. Where
+    ``/proc`` is missing (not Linux), ``ru_maxrss`` is the fallback. The child figure is
+    ``ru_maxrss`` of the children (a forked child's includes the pages it still shares with
+    this process).
     """
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0       # KiB on Linux
+    own = _vm_hwm_mb()
+    if own is None:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0       # KiB on Linux
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     return own, child
 
 
+def _vm_hwm_mb(status: Path = Path("/proc/self/status")) -> float | None:
+    """``VmHWM`` of ``status`` in MB, or None where the file or the field is missing."""
+    try:
+        lines = status.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0                                # kB
+    return None
+
+
 def log_peak_memory() -> None:
-    """Log :func:`peak_memory_mb` as the last line of a rule's log (registered at exit)."""
+    """Log :func:`peak_memory_mb` as the last line of a rule's log (registered at exit).
+
+    Only handlers whose stream is still open get the line: at exit, a test runner may
+    already have closed the stderr it lent to the logging.
+    """
     own, child = peak_memory_mb()
     if child:
-        logger.info("%s %.0f MB resident; largest child process %.0f MB (it shares pages with "
-                    "this one)", PEAK_MEMORY_PREFIX, own, child)
+        message = (f"{PEAK_MEMORY_PREFIX} {own:.0f} MB resident; largest child process "
+                   f"{child:.0f} MB (it shares pages with this one)")
     else:
-        logger.info("%s %.0f MB resident", PEAK_MEMORY_PREFIX, own)
+        message = f"{PEAK_MEMORY_PREFIX} {own:.0f} MB resident"
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None)
+    for handler in logging.getLogger().handlers:
+        stream = getattr(handler, "stream", None)
+        if stream is not None and not getattr(stream, "closed", False):
+            handler.handle(record)
 
 
 #: Seconds between two progress lines of one step (and before the first).
