@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pyamg
 import scipy.sparse as sp
 
-from agglonet.ecology.amg import AmgPreconditioner, SplitLaplacian, preconditioned_cg
+from agglonet.ecology.amg import (
+    AMG_MAX_COARSE,
+    AMG_SPLITTING,
+    AMG_STRENGTH_THETA,
+    AmgPreconditioner,
+    SplitLaplacian,
+    preconditioned_cg,
+    ruge_stuben_levels,
+)
 from agglonet.ecology.circuit import circuit_graph
 from agglonet.ecology.grid_laplacian import GridLaplacian
 from agglonet.ecology.laplacian import grounded_laplacian
@@ -68,3 +77,81 @@ def test_cg_on_the_grid_operator_reaches_the_tolerance_of_the_exact_matrix():
     # float32 conductances: the solution of the exact matrix to about their precision
     reference = sp.linalg.spsolve(exact.tocsc(), b)
     np.testing.assert_allclose(x, reference, rtol=1e-5, atol=1e-6 * np.abs(reference).max())
+
+
+def _same_csr(a, b):
+    a, b = sp.csr_array(a), sp.csr_array(b)
+    return (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.indptr, b.indptr)
+            and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
+
+
+def test_levels_are_pyamgs_ruge_stuben_hierarchy_to_the_bit():
+    # the level-by-level set-up frees memory early; it must build pyamg's hierarchy exactly
+    _, args = grounded_grid((90, 110))
+    single = grounded_laplacian(*args, dtype=np.float32)
+    reference = pyamg.ruge_stuben_solver(
+        sp.csr_array(single), strength=("classical", {"theta": AMG_STRENGTH_THETA}),
+        CF=AMG_SPLITTING, max_coarse=AMG_MAX_COARSE).levels
+    operators, prolongations = ruge_stuben_levels(lambda: sp.csr_array(single))
+    assert len(reference) >= 3 and len(operators) == len(reference) - 1
+    assert len(prolongations) == len(reference) - 1
+    for level, (prolong, restrict) in zip(reference, prolongations, strict=False):
+        assert _same_csr(level.P, prolong) and _same_csr(level.R, restrict)
+    for level, operator in zip(reference[1:], operators, strict=True):
+        assert _same_csr(level.A, operator)
+
+
+def test_levels_of_a_matrix_too_small_to_coarsen_are_the_matrix_itself():
+    _, args = grounded_grid((10, 12))
+    single = grounded_laplacian(*args, dtype=np.float32)
+    assert single.shape[0] <= AMG_MAX_COARSE
+    operators, prolongations = ruge_stuben_levels(single)
+    assert prolongations == [] and len(operators) == 1
+    assert _same_csr(operators[0], single)
+
+
+def test_interpolation_on_sorted_rows_is_pyamgs_without_its_temporaries():
+    from pyamg.classical.interpolate import classical_interpolation
+    from pyamg.strength import classical_strength_of_connection
+
+    from agglonet.ecology.amg import _classical_interpolation
+
+    _, args = grounded_grid((70, 80), spread=3.0)
+    matrix = sp.csr_array(grounded_laplacian(*args, dtype=np.float32))
+    assert matrix.has_sorted_indices                  # the compiled merge's path
+    strength = classical_strength_of_connection(matrix, theta=AMG_STRENGTH_THETA)
+    splitting = pyamg.classical.split.RS(strength, second_pass=True)
+    reference = classical_interpolation(matrix, strength, splitting)
+    ours = _classical_interpolation(matrix, strength.copy(), splitting)
+    assert _same_csr(ours, reference)
+    # unsorted rows (as from scipy's products) go to pyamg's, with the same result
+    shuffled = matrix.copy()
+    for row in range(0, shuffled.shape[0], 3):
+        lo, hi = shuffled.indptr[row], shuffled.indptr[row + 1]
+        shuffled.indices[lo:hi] = shuffled.indices[lo:hi][::-1].copy()
+        shuffled.data[lo:hi] = shuffled.data[lo:hi][::-1].copy()
+    shuffled.has_sorted_indices = False
+    strength = classical_strength_of_connection(shuffled, theta=AMG_STRENGTH_THETA)
+    assert _same_csr(_classical_interpolation(shuffled, strength.copy(), splitting),
+                     classical_interpolation(shuffled, strength, splitting))
+
+
+def test_splitting_is_pyamgs_and_leaves_the_strength_matrix_as_it_was():
+    from agglonet.ecology.amg import _rs_splitting
+
+    _, args = grounded_grid((60, 70), spread=3.0)
+    matrix = sp.csr_array(grounded_laplacian(*args, dtype=np.float32))
+    strength = pyamg.strength.classical_strength_of_connection(matrix, theta=AMG_STRENGTH_THETA)
+    # some rows without a diagonal entry, and the first and last rows among them
+    lil = strength.tolil()
+    for row in (0, 5, 17, strength.shape[0] - 1):
+        lil[row, row] = 0
+    strength = sp.csr_array(lil.tocsr())
+    strength.eliminate_zeros()
+    strength.sort_indices()
+    assert strength.has_canonical_format
+    before = strength.copy()
+    reference = pyamg.classical.split.RS(before, second_pass=True)
+    splitting = _rs_splitting(strength)
+    assert splitting.dtype == reference.dtype and np.array_equal(splitting, reference)
+    assert _same_csr(strength, before)

@@ -35,9 +35,12 @@ from typing import Any
 
 import numba
 import numpy as np
-import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from pyamg import amg_core
+from pyamg.classical import split as pyamg_split
+from pyamg.classical.interpolate import classical_interpolation
+from pyamg.strength import classical_strength_of_connection
 
 log = logging.getLogger(__name__)
 
@@ -291,21 +294,15 @@ class AmgPreconditioner:
         # ``matrix`` may be a function that builds it, so that no caller keeps it alive.
         if finest is None and callable(matrix):
             finest = matrix
-        single = sp.csr_array(matrix() if callable(matrix) else matrix, dtype=np.float32)
+        operators, prolongations = ruge_stuben_levels(matrix, dtype=np.float32)
         if finest is not None:
             del matrix
-        hierarchy = pyamg.ruge_stuben_solver(
-            single, strength=("classical", {"theta": AMG_STRENGTH_THETA}),
-            CF=AMG_SPLITTING, max_coarse=AMG_MAX_COARSE)
-        del single
-        levels = hierarchy.levels
         # Coarse operators R A P come out of pyamg's float32 products symmetric only up to
         # rounding; they are made exactly symmetric, as the fused sweep and residual assume.
-        coarse_operators = [SplitLaplacian.from_csr(_symmetric(level.A)) for level in levels[1:-1]]
-        transfers = [(_unsigned(level.P), _unsigned(level.R), level.R.shape[0])
-                     for level in levels[:-1]]
-        coarse = sp.csc_array(levels[-1].A, dtype=np.float64)
-        del hierarchy, levels
+        coarse_operators = [SplitLaplacian.from_csr(_symmetric(a)) for a in operators[:-1]]
+        transfers = [(_unsigned(p), _unsigned(r), r.shape[0]) for p, r in prolongations]
+        coarse = sp.csc_array(operators[-1], dtype=np.float64)
+        del operators, prolongations
         # The finest level is the system matrix, split (unless ``finest`` builds an operator
         # with the same methods, such as a GridLaplacian); ``finest`` builds it only now.
         system = finest() if finest is not None else matrix
@@ -378,6 +375,176 @@ class AmgPreconditioner:
         _add_prolonged(p_ptr, p_idx, p_data, self._solve_level(level + 1, coarse_b), x)
         a.backward_sweep(b, x)
         return x
+
+
+#: Most levels of the hierarchy, the finest included (pyamg's default).
+AMG_MAX_LEVELS = 30
+
+
+def ruge_stuben_levels(
+    matrix: sp.csr_array | sp.csr_matrix | Callable[[], sp.csr_array], *,
+    dtype: type = np.float32,
+) -> tuple[list[sp.csr_array], list[tuple[sp.csr_array, sp.csr_array]]]:
+    """Build the Ruge–Stüben hierarchy of pyamg level by level, keeping only what comes next.
+
+    The same steps as ``pyamg.ruge_stuben_solver(A, strength=("classical", {"theta":``
+    :data:`AMG_STRENGTH_THETA` ``}), CF=``:data:`AMG_SPLITTING` ``, max_coarse=``
+    :data:`AMG_MAX_COARSE` ``)``, called one by one from pyamg, with the same results to the
+    bit (``tests/ecology/test_amg.py``). pyamg's loop keeps a level's strength matrix until
+    the next level's Galerkin product R A P is formed, and the finest matrix until the whole
+    hierarchy is built; here the strength matrix goes as soon as the interpolation is made, and
+    the finest matrix (its ``dtype`` copy; ``matrix`` may be a function that builds it, so that
+    no caller holds it) as soon as the second level exists. On the central_plains 250 m system
+    (≈ 8 M nodes) each is about as large as the finest level's CSR.
+
+    Returns
+    -------
+    operators
+        The operators below the finest level, the coarsest last; only the finest matrix when
+        it is not coarsened.
+    prolongations
+        Per level above the coarsest: (P, R = Pᵀ) as CSR arrays.
+    """
+    operator = sp.csr_array(matrix() if callable(matrix) else matrix, dtype=dtype)
+    del matrix
+    operators: list[sp.csr_array] = []
+    prolongations: list[tuple[sp.csr_array, sp.csr_array]] = []
+    while len(prolongations) + 1 < AMG_MAX_LEVELS and operator.shape[0] > AMG_MAX_COARSE:
+        strength = classical_strength_of_connection(operator, theta=AMG_STRENGTH_THETA)
+        splitting = _rs_splitting(strength)
+        n_coarse = int(np.sum(splitting))
+        if n_coarse in (0, len(splitting)):          # pyamg stops: no coarser level
+            break
+        prolong = _classical_interpolation(operator, strength, splitting)
+        del strength, splitting
+        restrict = prolong.T.tocsr()
+        operator = restrict @ operator @ prolong
+        prolongations.append((prolong, restrict))
+        operators.append(operator)
+    return operators or [operator], prolongations
+
+
+def _rs_splitting(strength: sp.csr_array) -> np.ndarray:
+    """Ruge–Stüben C/F splitting with its second pass, as ``pyamg.classical.split.RS``.
+
+    pyamg's copies the strength matrix without its diagonal (through COO) and then transposes
+    the copy, so three strength-sized matrices are alive at once besides A. Here the diagonal
+    is moved out of ``strength`` in place (its entries and positions kept aside), pyamg's
+    compiled splitting runs on the rest and its transpose, and the diagonal is put back, to
+    the bit: one strength-sized matrix fewer at the set-up's peak (606 MB on the central_plains
+    250 m system). A matrix not in canonical form (sorted, no duplicates) takes pyamg's.
+    """
+    if not strength.has_canonical_format:
+        return pyamg_split.RS(strength, **AMG_SPLITTING[1])
+    n = strength.shape[0]
+    full_nnz = strength.indptr[-1]
+    diagonal_at = np.empty(n, dtype=np.int64)
+    diagonal = np.empty(n, dtype=strength.dtype)
+    _move_out_diagonal(strength.indptr, strength.indices, strength.data, diagonal_at, diagonal)
+    nnz = strength.indptr[-1]
+    off = sp.csr_array((strength.data[:nnz], strength.indices[:nnz], strength.indptr),
+                       shape=strength.shape)
+    transpose = off.T.tocsr()
+    splitting = np.empty(n, dtype=off.indptr.dtype)
+    influence = np.zeros(n, dtype=off.indptr.dtype)
+    amg_core.rs_cf_splitting(n, off.indptr, off.indices, transpose.indptr, transpose.indices,
+                             influence, splitting)
+    del transpose, influence
+    if AMG_SPLITTING[1].get("second_pass"):
+        amg_core.rs_cf_splitting_pass2(n, off.indptr, off.indices, splitting)
+    del off
+    _put_back_diagonal(strength.indptr, strength.indices, strength.data, diagonal_at, diagonal,
+                       full_nnz)
+    return splitting
+
+
+@numba.njit(cache=True)
+def _move_out_diagonal(indptr, indices, data, diagonal_at, diagonal):  # pragma: no cover
+    # Written here: pyamg's remove_diagonal copies the matrix through COO; this compacts the
+    # rows in place and keeps each row's diagonal entry and its offset in the row (-1: none).
+    write = 0
+    read_start = indptr[0]
+    for row in range(len(indptr) - 1):
+        read_end = indptr[row + 1]
+        diagonal_at[row] = -1
+        for k in range(read_start, read_end):
+            if indices[k] == row:
+                diagonal_at[row] = k - read_start
+                diagonal[row] = data[k]
+            else:
+                indices[write] = indices[k]
+                data[write] = data[k]
+                write += 1
+        indptr[row + 1] = write
+        read_start = read_end
+
+
+@numba.njit(cache=True)
+def _put_back_diagonal(indptr, indices, data, diagonal_at, diagonal, full_nnz):  # pragma: no cover
+    # The inverse of _move_out_diagonal, from the last row back: an entry only moves to a
+    # position at or after its own, so none is overwritten before it is read.
+    end = full_nnz
+    for row in range(len(indptr) - 2, -1, -1):
+        start, stop = indptr[row], indptr[row + 1]
+        at = diagonal_at[row]
+        new_start = end - (stop - start) - (1 if at >= 0 else 0)
+        for k in range(stop - 1, start - 1, -1):
+            offset = k - start
+            target = new_start + offset + (1 if 0 <= at <= offset else 0)
+            indices[target] = indices[k]
+            data[target] = data[k]
+        if at >= 0:
+            indices[new_start + at] = row
+            data[new_start + at] = diagonal[row]
+        indptr[row + 1] = end
+        end = new_start
+
+
+def _classical_interpolation(matrix: sp.csr_array, strength: sp.csr_array,
+                             splitting: np.ndarray) -> sp.csr_array:
+    """Interpolate as pyamg's modified classical scheme, changing the strength matrix in place.
+
+    The same steps and result as ``pyamg.classical.interpolate.classical_interpolation(matrix,
+    strength, splitting)``, but without its two matrix-sized temporaries: pyamg copies the
+    strength matrix, and takes A's entries on its pattern with ``C.multiply(A)``, whose result
+    arrays scipy sizes for nnz(C) + nnz(A) entries. Here ``strength`` (no longer needed after
+    the splitting) is changed in place and A's entries are picked into it by a compiled merge
+    of the sorted rows (:func:`_entries_on_pattern`); on the central_plains 250 m system
+    (8.4 M nodes, 75 M entries) this took the circuit job's peak from 3.66 to 3.26 GB. Rows whose
+    column indices are not sorted (the coarse operators from scipy's products) take pyamg's.
+    """
+    if not (matrix.has_sorted_indices and strength.has_sorted_indices):
+        return classical_interpolation(matrix, strength, splitting)
+    amg_core.remove_strong_FF_connections(matrix.shape[0], strength.indptr, strength.indices,
+                                          strength.data, splitting)
+    strength.eliminate_zeros()
+    _entries_on_pattern(matrix.indptr, matrix.indices, matrix.data,
+                        strength.indptr, strength.indices, strength.data)
+    strength.eliminate_zeros()             # as scipy's product drops the zero products
+    p_indptr = np.empty_like(matrix.indptr)
+    amg_core.rs_classical_interpolation_pass1(matrix.shape[0], strength.indptr,
+                                              strength.indices, splitting, p_indptr)
+    p_indices = np.empty(p_indptr[-1], dtype=p_indptr.dtype)
+    p_data = np.empty(p_indptr[-1], dtype=matrix.dtype)
+    amg_core.rs_classical_interpolation_pass2(matrix.shape[0], matrix.indptr, matrix.indices,
+                                              matrix.data, strength.indptr, strength.indices,
+                                              strength.data, splitting, p_indptr, p_indices,
+                                              p_data, True)
+    return sp.csr_array((p_data, p_indices, p_indptr),
+                        shape=(matrix.shape[0], int(np.sum(splitting))))
+
+
+@numba.njit(cache=True)
+def _entries_on_pattern(a_ptr, a_idx, a_data, c_ptr, c_idx, c_data):  # pragma: no cover
+    # Written here: scipy's elementwise product allocates for the union of both patterns.
+    # Each row of C's pattern is a subset of the same row of A's; both sorted: one merge.
+    for row in range(len(c_ptr) - 1):
+        k, end = a_ptr[row], a_ptr[row + 1]
+        for j in range(c_ptr[row], c_ptr[row + 1]):
+            column = c_idx[j]
+            while k < end and a_idx[k] < column:
+                k += 1
+            c_data[j] = a_data[k] if k < end and a_idx[k] == column else 0.0
 
 
 def _symmetric(matrix: sp.csr_array | sp.csr_matrix) -> sp.csr_array:
