@@ -263,7 +263,8 @@ class AmgPreconditioner:
 
     The hierarchy is pyamg's ``ruge_stuben_solver`` (classical strength θ = 0.1, RS splitting
     with its second pass, classical interpolation, coarsest level ≤ ``AMG_MAX_COARSE`` nodes),
-    which has no random step, so the same matrix always gives the same preconditioner. The cycle
+    built level by level with less memory (:func:`ruge_stuben_levels`); it has no random step,
+    so the same matrix always gives the same preconditioner. The cycle
     is run here rather than through pyamg's ``aspreconditioner``: pyamg's solve loop adds a
     residual norm and a fine-level product to every application; its coarse levels are kept in
     float64 (here float32: a preconditioner needs no more, and the coarse levels take a third
