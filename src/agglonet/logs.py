@@ -101,14 +101,14 @@ def log_peak_memory() -> None:
     Only handlers whose stream is still open get the line: at exit, a test runner may
     already have closed the stderr it lent to the logging.
     """
+    if not logger.isEnabledFor(logging.INFO):
+        return
     own, child = peak_memory_mb()
     if child:
         message = (f"{PEAK_MEMORY_PREFIX} {own:.0f} MB resident; largest child process "
                    f"{child:.0f} MB (it shares pages with this one)")
     else:
         message = f"{PEAK_MEMORY_PREFIX} {own:.0f} MB resident"
-    if not logger.isEnabledFor(logging.INFO):
-        return
     record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None)
     for handler in logging.getLogger().handlers:
         stream = getattr(handler, "stream", None)
